@@ -1,0 +1,3 @@
+export { startPostgres, type PostgresServer, type PostgresOptions } from "./postgres-server.js";
+export { startNats, natsConfig, natsServerAvailable, NATS_INSTALL_HINT, type NatsServer, type NatsUser, type NatsOptions } from "./nats-server.js";
+export { freePort, waitUntil } from "./ports.js";
