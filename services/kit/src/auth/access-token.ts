@@ -1,0 +1,74 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, type JWTVerifyGetKey } from "jose";
+
+/** What a service requires of an access token issued by auth. */
+export interface AccessTokenPolicy {
+  issuer: string;
+  audience: string;
+}
+
+export interface AccessTokenClaims {
+  userId: string;
+}
+
+/** The only algorithm auth signs with; anything else (none, HS256, RS256...) is refused. */
+export const ACCESS_TOKEN_ALGORITHM = "EdDSA";
+
+/**
+ * Auth's public keys, fetched from its JWKS endpoint and cached. A token with
+ * a `kid` not in the cache triggers one refetch (auth rotated its key), at
+ * most once per cooldown, so forged kids cannot make us hammer auth.
+ */
+export function remoteKeySet(jwksUrl: string): JWTVerifyGetKey {
+  return createRemoteJWKSet(new URL(jwksUrl), {
+    cooldownDuration: 30_000,
+    cacheMaxAge: 10 * 60_000,
+    timeoutDuration: 5_000,
+  });
+}
+
+/** The token of an `Authorization: Bearer <token>` header, or `unauthenticated`. */
+export function bearerToken(headers: Headers): string {
+  const value = headers.get("authorization");
+  const match = value ? /^Bearer\s+(\S+)$/i.exec(value) : null;
+  if (!match?.[1]) throw new ConnectError("sign in first: send 'Authorization: Bearer <access token from auth Login>'", Code.Unauthenticated);
+  return match[1];
+}
+
+/**
+ * Verifies signature, algorithm, issuer, audience and expiry. Headers that
+ * point at other keys (`jku`, `jwk`, `x5u`, `x5c`) are refused outright: the
+ * only keys we trust are auth's published ones.
+ */
+export async function verifyAccessToken(token: string, keys: JWTVerifyGetKey, policy: AccessTokenPolicy): Promise<AccessTokenClaims> {
+  let header: ReturnType<typeof decodeProtectedHeader>;
+  try {
+    header = decodeProtectedHeader(token);
+  } catch {
+    throw new ConnectError("the access token is malformed", Code.Unauthenticated);
+  }
+  if (header.jku || header.jwk || header.x5u || header.x5c) {
+    throw new ConnectError("the access token names its own key; only auth's published keys are trusted", Code.Unauthenticated);
+  }
+  try {
+    const { payload } = await jwtVerify(token, keys, {
+      issuer: policy.issuer,
+      audience: policy.audience,
+      algorithms: [ACCESS_TOKEN_ALGORITHM],
+      requiredClaims: ["sub", "exp", "iat"],
+      clockTolerance: 5,
+    });
+    return { userId: payload.sub! };
+  } catch (error) {
+    throw new ConnectError(describeTokenError(error), Code.Unauthenticated);
+  }
+}
+
+function describeTokenError(error: unknown): string {
+  if (error instanceof errors.JWTExpired) return "the access token has expired; sign in again";
+  if (error instanceof errors.JWTClaimValidationFailed) return `the access token is not valid here: ${error.message}`;
+  if (error instanceof errors.JOSEAlgNotAllowed) return "the access token is not signed with EdDSA";
+  if (error instanceof errors.JWKSNoMatchingKey) return "the access token was signed with a key auth does not publish";
+  if (error instanceof errors.JWSSignatureVerificationFailed) return "the access token's signature is invalid";
+  return "the access token is invalid";
+}

@@ -1,0 +1,108 @@
+import { createServer as createHttp1Server, type RequestListener } from "node:http";
+import { createServer as createHttp2Server, type Http2Session } from "node:http2";
+import { createServer as createNetServer, type Socket } from "node:net";
+import { Duplex } from "node:stream";
+
+export interface Listener {
+  readonly port: number;
+  /** Stops accepting, lets in-flight requests finish for up to `graceMs`, then cuts the rest. */
+  close(graceMs?: number): Promise<void>;
+}
+
+const HTTP2_PREFACE = Buffer.from("PRI * HTTP/2.0");
+
+/**
+ * One port for Connect, gRPC and gRPC-Web: gRPC needs HTTP/2 (h2c, cleartext
+ * with prior knowledge) and curl or browsers speak HTTP/1.1. Node's cleartext
+ * HTTP/2 server cannot fall back to HTTP/1.1, so each connection's first bytes
+ * pick the server: the HTTP/2 preface goes to the h2c server, anything else to
+ * the HTTP/1.1 server.
+ */
+export async function listen(handler: RequestListener, port: number, host = "127.0.0.1"): Promise<Listener> {
+  const http1 = createHttp1Server({ keepAliveTimeout: 5_000 }, handler);
+  const http2 = createHttp2Server({}, handler as never);
+  const sockets = new Set<Socket>();
+  const sessions = new Set<Http2Session>();
+  http2.on("session", (session) => {
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
+  });
+
+  const server = createNetServer((socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    socket.on("error", () => socket.destroy());
+    let head = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      head = Buffer.concat([head, chunk]);
+      const isHttp2 = head.subarray(0, HTTP2_PREFACE.length).equals(HTTP2_PREFACE.subarray(0, Math.min(head.length, HTTP2_PREFACE.length)));
+      if (isHttp2 && head.length < HTTP2_PREFACE.length) return; // need more bytes to decide
+      socket.off("data", onData);
+      socket.pause();
+      if (isHttp2) {
+        http2.emit("connection", replayingStream(socket, head));
+      } else {
+        socket.unshift(head);
+        http1.emit("connection", socket);
+        socket.resume();
+      }
+    };
+    socket.on("data", onData);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address();
+  const boundPort = typeof address === "object" && address ? address.port : port;
+
+  return {
+    port: boundPort,
+    async close(graceMs = 10_000) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      http1.closeIdleConnections();
+      for (const session of sessions) session.close(); // GOAWAY: finish open streams, accept no new ones
+      const drained = Promise.all([closed, new Promise<void>((resolve) => http1.close(() => resolve()))]);
+      const timer = setTimeout(() => {
+        for (const socket of sockets) socket.destroy();
+      }, graceMs);
+      timer.unref();
+      // Idle keep-alive sockets of HTTP/1.1 close as soon as their request ends.
+      const sweep = setInterval(() => http1.closeIdleConnections(), 100);
+      await drained;
+      clearInterval(sweep);
+      clearTimeout(timer);
+    },
+  };
+}
+
+/**
+ * The HTTP/2 server reads a net.Socket's native handle directly, so bytes
+ * already read to sniff the protocol cannot be pushed back into it. It does
+ * accept any Duplex: this one replays those bytes, then relays the socket.
+ */
+function replayingStream(socket: Socket, head: Buffer): Duplex {
+  const stream = new Duplex({
+    read() {
+      socket.resume();
+    },
+    write(chunk, encoding, callback) {
+      socket.write(chunk, encoding, callback);
+    },
+    final(callback) {
+      socket.end(callback);
+    },
+    destroy(error, callback) {
+      socket.destroy(error ?? undefined);
+      callback(error);
+    },
+  });
+  stream.push(head);
+  socket.on("data", (chunk: Buffer) => {
+    if (!stream.push(chunk)) socket.pause();
+  });
+  socket.on("end", () => stream.push(null));
+  socket.on("close", () => stream.destroy());
+  return stream;
+}

@@ -1,0 +1,88 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { Logger } from "../logging.js";
+import { checkReadiness, healthRoutes, type ReadinessChecks } from "./health.js";
+import { listen, type Listener } from "./listen.js";
+import type { Metrics } from "./metrics.js";
+
+/** A plain HTTP endpoint beside the RPCs (e.g. auth's JWKS). */
+export type HttpRoute = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+
+export interface ServiceServerOptions {
+  service: string;
+  /** Fully qualified names of the RPC services, for grpc.health.v1. */
+  rpcServiceNames: string[];
+  routes: (router: ConnectRouter) => void;
+  port: number;
+  host?: string;
+  readiness: ReadinessChecks;
+  metrics: Metrics;
+  logger: Logger;
+  httpRoutes?: Record<string, HttpRoute>;
+  interceptors?: Interceptor[];
+  /** Largest request body accepted, in bytes. */
+  readMaxBytes?: number;
+}
+
+export interface ServiceServer extends Listener {
+  /** Readiness turns false at once; the port closes after in-flight calls finish. */
+  shutdown(graceMs?: number): Promise<void>;
+}
+
+const DEFAULT_READ_MAX_BYTES = 64 * 1024;
+
+/**
+ * Connect, gRPC and gRPC-Web on one port, with /healthz (the process is
+ * alive), /readyz (its database and NATS answer), /metrics and
+ * grpc.health.v1.Health.
+ */
+export async function startServiceServer(options: ServiceServerOptions): Promise<ServiceServer> {
+  let shuttingDown = false;
+  const json = (res: ServerResponse, status: number, body: unknown) => {
+    res.writeHead(status, { "content-type": "application/json" });
+    res.end(JSON.stringify(body));
+  };
+  const httpRoutes: Record<string, HttpRoute> = {
+    "/healthz": (_req, res) => json(res, 200, { status: "alive" }),
+    "/readyz": async (_req, res) => {
+      const report = await checkReadiness(options.readiness);
+      const ready = report.ready && !shuttingDown;
+      json(res, ready ? 200 : 503, { status: ready ? "ready" : shuttingDown ? "shutting down" : "not ready", checks: report.checks });
+    },
+    "/metrics": async (_req, res) => {
+      res.writeHead(200, { "content-type": options.metrics.registry.contentType });
+      res.end(await options.metrics.registry.metrics());
+    },
+    ...options.httpRoutes,
+  };
+
+  const handler = connectNodeAdapter({
+    routes: (router) => {
+      options.routes(router);
+      healthRoutes(options.rpcServiceNames, options.readiness, () => shuttingDown)(router);
+    },
+    readMaxBytes: options.readMaxBytes ?? DEFAULT_READ_MAX_BYTES,
+    interceptors: [options.metrics.rpcInterceptor, ...(options.interceptors ?? [])],
+    fallback: (req, res) => {
+      const path = (req.url ?? "/").split("?")[0] ?? "/";
+      const route = req.method === "GET" ? httpRoutes[path] : undefined;
+      if (!route) return json(res as ServerResponse, 404, { error: `no route for ${req.method} ${path}` });
+      Promise.resolve(route(req as IncomingMessage, res as ServerResponse)).catch((error: unknown) => {
+        options.logger.error({ err: error, path }, "http route failed");
+        if (!res.headersSent) json(res as ServerResponse, 500, { error: "internal error" });
+      });
+    },
+  });
+
+  const listener = await listen(handler as never, options.port, options.host);
+  options.logger.info({ port: listener.port }, `${options.service} listening (Connect, gRPC, gRPC-Web)`);
+  return {
+    port: listener.port,
+    close: (graceMs) => listener.close(graceMs),
+    async shutdown(graceMs = 10_000) {
+      shuttingDown = true;
+      await listener.close(graceMs);
+    },
+  };
+}

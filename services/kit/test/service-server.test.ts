@@ -1,0 +1,77 @@
+import { createClient } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Health, HealthCheckResponse_ServingStatus } from "@acme/gen/grpc/health/v1/health_pb";
+import { createLogger } from "../src/logging.js";
+import { createMetrics } from "../src/server/metrics.js";
+import { startServiceServer, type ServiceServer } from "../src/server/service-server.js";
+
+describe("service server: Connect, gRPC and gRPC-Web on one port", () => {
+  let server: ServiceServer;
+  let databaseUp = true;
+  let baseUrl: string;
+
+  beforeAll(async () => {
+    server = await startServiceServer({
+      service: "kit-test",
+      rpcServiceNames: ["acme.test.v1.TestService"],
+      routes: () => {},
+      port: 0,
+      readiness: {
+        database: async () => {
+          if (!databaseUp) throw new Error("connection refused");
+        },
+      },
+      metrics: createMetrics("kit-test"),
+      logger: createLogger("kit-test", "silent"),
+      readMaxBytes: 1024,
+    });
+    baseUrl = `http://127.0.0.1:${server.port}`;
+  });
+  afterAll(() => server.shutdown(1_000));
+
+  it.each([
+    ["Connect over HTTP/1.1", () => createConnectTransport({ baseUrl, httpVersion: "1.1" })],
+    ["Connect over h2c", () => createConnectTransport({ baseUrl, httpVersion: "2" })],
+    ["gRPC over h2c", () => createGrpcTransport({ baseUrl })],
+    ["gRPC-Web over HTTP/1.1", () => createGrpcWebTransport({ baseUrl, httpVersion: "1.1" })],
+  ])("answers grpc.health.v1 Check with %s", async (_name, transport) => {
+    const client = createClient(Health, transport());
+    const response = await client.check({ service: "" });
+    expect(response.status).toBe(HealthCheckResponse_ServingStatus.SERVING);
+  });
+
+  it("answers /healthz and /readyz, and /readyz names the failing dependency", async () => {
+    expect((await fetch(`${baseUrl}/healthz`)).status).toBe(200);
+    expect((await fetch(`${baseUrl}/readyz`)).status).toBe(200);
+    databaseUp = false;
+    try {
+      const res = await fetch(`${baseUrl}/readyz`);
+      expect(res.status).toBe(503);
+      expect(await res.json()).toMatchObject({ checks: { database: "connection refused" } });
+      const client = createClient(Health, createGrpcTransport({ baseUrl }));
+      expect((await client.check({})).status).toBe(HealthCheckResponse_ServingStatus.NOT_SERVING);
+    } finally {
+      databaseUp = true;
+    }
+  });
+
+  it("serves Prometheus metrics", async () => {
+    const text = await (await fetch(`${baseUrl}/metrics`)).text();
+    expect(text).toContain("rpc_duration_seconds");
+  });
+
+  it("refuses a body larger than the limit with resource_exhausted", async () => {
+    const res = await fetch(`${baseUrl}/grpc.health.v1.Health/Check`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ service: "x".repeat(4096) }),
+    });
+    expect(res.status).toBe(429);
+    expect(await res.json()).toMatchObject({ code: "resource_exhausted" });
+  });
+
+  it("answers unknown paths with 404", async () => {
+    expect((await fetch(`${baseUrl}/nope`)).status).toBe(404);
+  });
+});
