@@ -33,3 +33,55 @@ export function databaseReadiness(sql: Sql): () => Promise<void> {
     await sql`select 1`;
   };
 }
+
+/** Walks an error's `cause` chain (drizzle wraps the driver's error). */
+function* causes(error: unknown): Generator<Record<string, unknown>> {
+  let current = error;
+  for (let depth = 0; current && typeof current === "object" && depth < 5; depth++) {
+    yield current as Record<string, unknown>;
+    current = (current as { cause?: unknown }).cause;
+  }
+}
+
+/** A unique constraint (optionally a named one) refused the write. */
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  for (const e of causes(error)) {
+    if (e.code === "23505" && (!constraint || e.constraint_name === constraint)) return true;
+  }
+  return false;
+}
+
+const UNAVAILABLE_CODES = new Set([
+  "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "CONNECT_TIMEOUT", "CONNECTION_CLOSED", "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED", "57P01", "57P02", "57P03", "08000", "08001", "08003", "08006",
+]);
+
+/** The database cannot be reached or is shutting down: worth retrying later, not a bug. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (const e of causes(error)) {
+    if (typeof e.code === "string" && UNAVAILABLE_CODES.has(e.code)) return true;
+  }
+  return false;
+}
+
+/** Waits (logging every few seconds) until the database answers; a service may start before it. */
+export async function waitForDatabase(url: string, log: (message: string) => void, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastLog = 0;
+  for (;;) {
+    const sql = postgres(url, { max: 1, connect_timeout: 3, onnotice: () => {} });
+    try {
+      await sql`select 1`;
+      return;
+    } catch (error) {
+      if (!isDatabaseUnavailable(error) || Date.now() > deadline) throw error;
+      if (Date.now() - lastLog > 5_000) {
+        lastLog = Date.now();
+        log(`waiting for the database at ${new URL(url).host}: ${(error as Error).message}`);
+      }
+    } finally {
+      await sql.end({ timeout: 1 });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}

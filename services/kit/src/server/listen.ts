@@ -98,6 +98,8 @@ function replayingStream(socket: Socket, head: Buffer): Duplex {
       callback(error);
     },
   });
+  // Handlers ask the request's socket for the peer address (rate limits, logs).
+  Object.defineProperty(stream, "remoteAddress", { get: () => socket.remoteAddress });
   stream.push(head);
   socket.on("data", (chunk: Buffer) => {
     if (!stream.push(chunk)) socket.pause();

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
+import { createContextKey, createContextValues, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "../logging.js";
 import { checkReadiness, healthRoutes, type ReadinessChecks } from "./health.js";
@@ -23,7 +23,12 @@ export interface ServiceServerOptions {
   interceptors?: Interceptor[];
   /** Largest request body accepted, in bytes. */
   readMaxBytes?: number;
+  /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
+  trustProxy?: boolean;
 }
+
+/** The caller's network address, for handlers that rate-limit per client. */
+export const clientAddressKey = createContextKey<string>("unknown", { description: "client address" });
 
 export interface ServiceServer extends Listener {
   /** Readiness turns false at once; the port closes after in-flight calls finish. */
@@ -64,6 +69,10 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
     },
     readMaxBytes: options.readMaxBytes ?? DEFAULT_READ_MAX_BYTES,
     interceptors: [options.metrics.rpcInterceptor, ...(options.interceptors ?? [])],
+    contextValues: (req) => {
+      const forwarded = options.trustProxy ? String(req.headers["x-forwarded-for"] ?? "").split(",")[0]?.trim() : "";
+      return createContextValues().set(clientAddressKey, forwarded || req.socket.remoteAddress || "unknown");
+    },
     fallback: (req, res) => {
       const path = (req.url ?? "/").split("?")[0] ?? "/";
       const route = req.method === "GET" ? httpRoutes[path] : undefined;

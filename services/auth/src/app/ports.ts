@@ -1,0 +1,22 @@
+import type { OutboxEvent } from "@acme/kit/outbox/outbox-table";
+
+export interface Credential {
+  userId: string;
+  email: string;
+  passwordHash: string;
+  revision: number;
+}
+
+/**
+ * Auth's credentials with their outbox. Every method that changes a user
+ * writes that change's event in the same transaction, or neither.
+ */
+export interface CredentialStore {
+  findByEmail(email: string): Promise<Credential | undefined>;
+  findById(userId: string): Promise<Credential | undefined>;
+  /** Throws AuthError EMAIL_TAKEN when the email is in use (whatever its case). */
+  create(credential: Omit<Credential, "revision">, event: OutboxEvent): Promise<void>;
+  /** Locks the user's row, bumps its revision and records the event built for that revision. */
+  changeEmail(userId: string, email: string, event: (revision: number) => OutboxEvent): Promise<void>;
+  delete(userId: string, event: (revision: number) => OutboxEvent): Promise<void>;
+}

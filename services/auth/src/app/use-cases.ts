@@ -1,0 +1,30 @@
+import type { AccessTokenClaims } from "@acme/kit/auth/access-token";
+import type { LoginThrottle } from "../security/login-throttle.js";
+import type { PasswordHasher } from "../security/password-hasher.js";
+import type { TokenIssuer } from "../security/token-issuer.js";
+import { changeEmail } from "./change-email.js";
+import { deleteAccount } from "./delete-account.js";
+import { login } from "./login.js";
+import type { CredentialStore } from "./ports.js";
+import { register } from "./register.js";
+
+export interface AuthUseCaseDeps {
+  store: CredentialStore;
+  hasher: PasswordHasher;
+  tokens: TokenIssuer;
+  throttle: LoginThrottle;
+  subjectPrefix: string;
+}
+
+/** Auth's use cases bound to their dependencies: what the RPC layer calls. */
+export function createUseCases(deps: AuthUseCaseDeps) {
+  return {
+    register: register(deps),
+    login: login(deps),
+    changeEmail: changeEmail(deps),
+    deleteAccount: deleteAccount(deps),
+    verifyToken: (token: string): Promise<AccessTokenClaims> => deps.tokens.verify(token),
+  };
+}
+
+export type AuthUseCases = ReturnType<typeof createUseCases>;

@@ -1,0 +1,31 @@
+import { z } from "zod";
+import { parseEnv, portSchema, postgresUrlSchema } from "@acme/kit/env";
+
+const schema = z.object({
+  PORT: portSchema.default(8081),
+  HOST: z.string().default("127.0.0.1"),
+  DATABASE_URL: postgresUrlSchema.default("postgres://auth:auth@127.0.0.1:5432/auth"),
+  NATS_URL: z.string().default("nats://127.0.0.1:4222"),
+  NATS_USER: z.string().optional(),
+  NATS_PASSWORD: z.string().optional(),
+  AUTH_EVENTS_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/).default("AUTH_EVENTS"),
+  AUTH_EVENTS_SUBJECT_PREFIX: z.string().default("auth.events"),
+  /** Stream replicas: 1 on one server, 3 in a NATS cluster. */
+  AUTH_EVENTS_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
+  JWT_ISSUER: z.string().default("acme-auth"),
+  JWT_AUDIENCE: z.string().default("acme"),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
+  /** A new signing key is made when the newest is older than this. */
+  SIGNING_KEY_ROTATE_AFTER_HOURS: z.coerce.number().positive().default(24 * 7),
+  OUTBOX_RETENTION_HOURS: z.coerce.number().positive().default(24 * 7),
+  OUTBOX_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(500),
+  /** Trust X-Forwarded-For for the client address (only behind a proxy that sets it). */
+  TRUST_PROXY: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export type AuthConfig = z.infer<typeof schema>;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
+  return parseEnv(schema, env);
+}

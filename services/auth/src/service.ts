@@ -1,0 +1,133 @@
+import { fileURLToPath } from "node:url";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { AuthService } from "@acme/gen/acme/auth/v1/auth_service_pb";
+import { databaseReadiness, openDatabase, waitForDatabase } from "@acme/kit/db/database";
+import { runMigrations } from "@acme/kit/db/migrate";
+import { createLogger, type Logger } from "@acme/kit/logging";
+import { connectNats } from "@acme/kit/nats";
+import { startOutboxRelay, type OutboxRelay } from "@acme/kit/outbox/outbox-relay";
+import { createMetrics } from "@acme/kit/server/metrics";
+import { startServiceServer } from "@acme/kit/server/service-server";
+import { createUseCases } from "./app/use-cases.js";
+import type { AuthConfig } from "./config.js";
+import { authRoutes } from "./connect.js";
+import { createCredentialRepository } from "./db/credentials-repository.js";
+import { schema } from "./db/schema.js";
+import { createSigningKeyRepository } from "./db/signing-keys-repository.js";
+import { declareAuthEventsStream } from "./events/auth-events-stream.js";
+import { LoginThrottle } from "./security/login-throttle.js";
+import { createArgon2Hasher } from "./security/password-hasher.js";
+import { TokenIssuer } from "./security/token-issuer.js";
+
+export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../drizzle", import.meta.url));
+
+export interface AuthService {
+  readonly port: number;
+  /** The relay of this instance, once NATS has been reached. */
+  relay(): OutboxRelay | undefined;
+  /** Graceful: stop taking RPCs, finish in-flight ones and the relay's batch, then close. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts auth: migrations, database, signing keys, the RPC server, and, as
+ * soon as NATS answers (it may be down at start), the stream and the relay.
+ * Registrations succeed without NATS; their events wait in the outbox.
+ */
+export async function startAuthService(config: AuthConfig, logger: Logger = createLogger("auth", config.LOG_LEVEL)): Promise<AuthService> {
+  await waitForDatabase(config.DATABASE_URL, (message) => logger.warn(message));
+  await runMigrations(config.DATABASE_URL, MIGRATIONS_FOLDER, "auth");
+  const database = openDatabase(config.DATABASE_URL, schema, { applicationName: "auth" });
+  const metrics = createMetrics("auth");
+  const tokens = new TokenIssuer({
+    store: createSigningKeyRepository(database.db),
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+    rotateAfterMs: config.SIGNING_KEY_ROTATE_AFTER_HOURS * 3_600_000,
+  });
+  await tokens.refresh();
+  const useCases = createUseCases({
+    store: createCredentialRepository(database.db),
+    hasher: createArgon2Hasher(),
+    tokens,
+    throttle: new LoginThrottle(),
+    subjectPrefix: config.AUTH_EVENTS_SUBJECT_PREFIX,
+  });
+
+  let stopping = false;
+  let nats: NatsConnection | undefined;
+  let relay: OutboxRelay | undefined;
+  void (async () => {
+    const nc = await connectNats({ url: config.NATS_URL, user: config.NATS_USER, password: config.NATS_PASSWORD, name: "auth" });
+    nats = nc;
+    if (stopping) return;
+    await declareStreamUntilDone(nc, config, logger, () => stopping);
+    if (stopping) return;
+    relay = startOutboxRelay({
+      sql: database.sql,
+      js: jetstream(nc),
+      logger: logger.child({ component: "outbox-relay" }),
+      batchSize: config.OUTBOX_BATCH_SIZE,
+      retentionMs: config.OUTBOX_RETENTION_HOURS * 3_600_000,
+      registry: metrics.registry,
+    });
+  })().catch((error: unknown) => logger.error({ err: error }, "could not start publishing events"));
+
+  const server = await startServiceServer({
+    service: "auth",
+    rpcServiceNames: [AuthService.typeName],
+    routes: authRoutes(useCases, logger),
+    port: config.PORT,
+    host: config.HOST,
+    trustProxy: config.TRUST_PROXY,
+    metrics,
+    logger,
+    readiness: {
+      database: databaseReadiness(database.sql),
+      nats: async () => {
+        if (!nats) throw new Error("not connected yet");
+        await nats.flush();
+      },
+    },
+    httpRoutes: {
+      "/.well-known/jwks.json": async (_req, res) => {
+        const body = JSON.stringify(await tokens.jwks());
+        res.writeHead(200, { "content-type": "application/jwk-set+json", "cache-control": "public, max-age=60" });
+        res.end(body);
+      },
+    },
+  });
+
+  return {
+    port: server.port,
+    relay: () => relay,
+    async stop() {
+      stopping = true;
+      await server.shutdown();
+      await relay?.stop();
+      // Still connecting (NATS down)? Then there is nothing to drain; the attempt stops with the process.
+      if (nats) await nats.drain().catch(() => nats?.close());
+      await database.close();
+      logger.info("auth stopped");
+    },
+  };
+}
+
+async function declareStreamUntilDone(nc: NatsConnection, config: AuthConfig, logger: Logger, stopping: () => boolean): Promise<void> {
+  for (let attempt = 1; !stopping(); attempt++) {
+    try {
+      await declareAuthEventsStream(await jetstreamManager(nc), {
+        name: config.AUTH_EVENTS_STREAM,
+        subjectPrefix: config.AUTH_EVENTS_SUBJECT_PREFIX,
+        replicas: config.AUTH_EVENTS_REPLICAS,
+      });
+      logger.info({ stream: config.AUTH_EVENTS_STREAM }, "event stream declared");
+      return;
+    } catch (error) {
+      if (attempt === 1 || attempt % 10 === 0) logger.warn({ reason: (error as Error).message, attempt }, "could not declare the event stream yet; retrying");
+      await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 200 * attempt)));
+    }
+  }
+}

@@ -1,0 +1,58 @@
+import {
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  ReplayPolicy,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamManager,
+} from "@nats-io/jetstream";
+import { nanos } from "@nats-io/transport-node";
+import type { ConsumerSettings } from "./consumer-settings.js";
+
+/**
+ * The dead-letter stream belongs to the consuming service, which declares it.
+ * No age or size limit: a dead letter leaves only when someone replays or
+ * purges it.
+ */
+export async function ensureDeadLetterStream(jsm: JetStreamManager, settings: ConsumerSettings): Promise<void> {
+  try {
+    await jsm.streams.info(settings.deadLetterStream);
+    return;
+  } catch (error) {
+    if (!isStreamNotFound(error)) throw error;
+  }
+  await jsm.streams.add({
+    name: settings.deadLetterStream,
+    subjects: [`${settings.deadLetterSubjectPrefix}.>`],
+    storage: StorageType.File,
+    retention: RetentionPolicy.Limits,
+    discard: DiscardPolicy.New,
+    duplicate_window: nanos(2 * 60_000),
+  });
+}
+
+/**
+ * Creates the durable pull consumer, or updates it to these settings (the
+ * create call is idempotent and changes the updatable fields). Deliver
+ * policy `all`: a new consumer starts at the first message the stream holds,
+ * so a service deployed late builds its whole table from the history.
+ */
+export async function ensureDurableConsumer(jsm: JetStreamManager, settings: ConsumerSettings): Promise<void> {
+  await jsm.consumers.add(settings.stream, {
+    durable_name: settings.durable,
+    filter_subject: `${settings.subjectPrefix}.>`,
+    ack_policy: AckPolicy.Explicit,
+    ack_wait: nanos(settings.ackWaitMs),
+    max_deliver: settings.maxDeliver,
+    max_ack_pending: settings.maxAckPending,
+    deliver_policy: DeliverPolicy.All,
+    replay_policy: ReplayPolicy.Instant,
+  });
+}
+
+export function isStreamNotFound(error: unknown): boolean {
+  return error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound;
+}

@@ -1,0 +1,230 @@
+import { performance } from "node:perf_hooks";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
+import type { Registry } from "prom-client";
+import type { Logger } from "../logging.js";
+import { applyBatch, BatchFailure, type ConsumerDatabase, type TransactionOf } from "./apply-batch.js";
+import { createConsumerMetrics } from "./consumer-metrics.js";
+import { ensureDeadLetterStream, ensureDurableConsumer, isStreamNotFound } from "./consumer-resources.js";
+import type { ConsumerSettings } from "./consumer-settings.js";
+import { createDatabaseGuard } from "./database-guard.js";
+import { publishDeadLetter, type DeadLetterReason } from "./dead-letter.js";
+import { createEventDecoder, type PendingEvent } from "./event-decoder.js";
+import { PermanentEventError, type EventRoute } from "./event-route.js";
+import { createStopSignal } from "./stop-signal.js";
+
+export interface EventConsumerOptions<D extends ConsumerDatabase> {
+  /** Connected with the service's own inbox prefix (see STACK.md). */
+  nc: NatsConnection;
+  db: D;
+  settings: ConsumerSettings;
+  routes: EventRoute<TransactionOf<D>>[];
+  logger: Logger;
+  /** The service's metrics registry (served at /metrics). */
+  registry: Registry;
+  /** Runs after a batch commits and before it is acked (tests use it to crash there). */
+  onCommitted?: (eventIds: string[]) => void | Promise<void>;
+  /** How often consumer lag and the dead-letter count are read from JetStream. */
+  statsIntervalMs?: number;
+}
+
+export interface EventConsumer {
+  /** True while the durable consumer exists and messages are pulled. */
+  isConsuming(): boolean;
+  /** Stops pulling, finishes the batch in hand, hands buffered messages back. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs a durable JetStream pull consumer into the service's database; see
+ * DESIGN.md "Event flow". Messages are applied in batches (one transaction
+ * each, see applyBatch) and acked after COMMIT. A failing event is
+ * redelivered with backoff; an undecodable one, or one still failing at its
+ * last delivery, moves to the dead-letter stream and consumption goes on.
+ * While the database does not answer, the batch in hand is held (its ack
+ * deadline extended) rather than burning its deliveries.
+ */
+export function startEventConsumer<D extends ConsumerDatabase>(options: EventConsumerOptions<D>): EventConsumer {
+  const { nc, db, settings } = options;
+  const log = options.logger.child({ component: "event-consumer", consumer: settings.durable, stream: settings.stream });
+  const metrics = createConsumerMetrics(options.registry, settings.durable);
+  const js = jetstream(nc);
+  const decode = createEventDecoder(options.routes);
+  const stop = createStopSignal();
+  const database = createDatabaseGuard(db, settings.ackWaitMs, stop, log);
+  const deadLetterTarget = { stream: settings.deadLetterStream, subjectPrefix: settings.deadLetterSubjectPrefix, consumer: settings.durable };
+  let messages: ConsumerMessages | undefined;
+  let consuming = false;
+
+  async function run(): Promise<void> {
+    const jsm = await jetstreamManager(nc, { checkAPI: false });
+    const stats = setInterval(() => void readStats(jsm), options.statsIntervalMs ?? 5_000);
+    stats.unref();
+    for (let attempt = 0; !stop.stopped; attempt++) {
+      try {
+        await ensureDeadLetterStream(jsm, settings);
+        await ensureDurableConsumer(jsm, settings);
+        const consumer = await js.consumers.get(settings.stream, settings.durable);
+        messages = await consumer.consume({ max_messages: Math.max(2 * settings.batchSize, 100) });
+        watchStatus(messages);
+        consuming = true;
+        attempt = 0;
+        log.info(`consuming ${settings.subjectPrefix}.> from ${settings.stream} as durable "${settings.durable}"`);
+        await drain(messages);
+      } catch (error) {
+        if (stop.stopped) break;
+        const delayMs = Math.min(500 * 2 ** attempt, 10_000);
+        if (isStreamNotFound(error)) {
+          log.warn(`stream ${settings.stream} does not exist yet (its producer declares it); retrying in ${delayMs} ms`);
+        } else {
+          log.error({ err: error }, `cannot consume from ${settings.stream}; retrying in ${delayMs} ms`);
+        }
+        await stop.sleep(delayMs);
+      } finally {
+        consuming = false;
+      }
+    }
+    clearInterval(stats);
+  }
+
+  /** Reads the iterator; a batch is what arrived while the previous one was applied. */
+  async function drain(source: ConsumerMessages): Promise<void> {
+    let batch: JsMsg[] = [];
+    for await (const msg of source) {
+      if (stop.stopped) {
+        msg.nak(); // hand it to another instance now rather than after ack wait
+        continue;
+      }
+      batch.push(msg);
+      if (batch.length >= settings.batchSize || source.getPending() <= 0) {
+        const taken = batch;
+        batch = [];
+        await processBatch(taken);
+      }
+    }
+    for (const msg of batch) msg.nak();
+  }
+
+  function watchStatus(source: ConsumerMessages): void {
+    void (async () => {
+      for await (const status of source.status()) {
+        if (status.type === "consumer_deleted" || status.type === "consumer_not_found" || status.type === "stream_not_found") {
+          log.warn({ status }, "durable consumer or stream went away; re-declaring");
+          void source.close();
+        } else if (status.type === "heartbeats_missed" || status.type === "exceeded_limits") {
+          log.warn({ status }, "pull consumer status");
+        }
+      }
+    })().catch(() => {});
+  }
+
+  async function processBatch(msgs: JsMsg[]): Promise<void> {
+    const started = performance.now();
+    const pending: PendingEvent<TransactionOf<D>>[] = [];
+    const byId = new Map<string, PendingEvent<TransactionOf<D>>>();
+    for (const msg of msgs) {
+      metrics.setLag(msg.info.pending);
+      const decoded = decode(msg);
+      if (decoded.kind === "ignore") {
+        log.debug({ type: decoded.type, subject: msg.subject }, "no handler for this event type; acked without effect");
+        msg.ack();
+        metrics.count("ignored");
+      } else if (decoded.kind === "dead") {
+        await deadLetter([msg], decoded.reason, decoded.error);
+      } else {
+        const same = byId.get(decoded.event.meta.id);
+        if (same) same.msgs.push(msg);
+        else {
+          byId.set(decoded.event.meta.id, decoded.pending);
+          pending.push(decoded.pending);
+        }
+      }
+    }
+    await apply(pending);
+    metrics.observeBatch(msgs.length, (performance.now() - started) / 1_000);
+  }
+
+  /** Applies in one transaction; on failure, sets the culprit aside and applies the rest. */
+  async function apply(pending: PendingEvent<TransactionOf<D>>[]): Promise<void> {
+    while (pending.length > 0) {
+      try {
+        const outcomes = await applyBatch(db, settings.inboxTable, pending.map((p) => p.event));
+        await options.onCommitted?.([...outcomes.keys()]);
+        for (const p of pending) for (const msg of p.msgs) msg.ack();
+        for (const outcome of outcomes.values()) metrics.count(outcome);
+        return;
+      } catch (error) {
+        const held = await database.holdWhileDown(pending.flatMap((p) => p.msgs));
+        if (held === "recovered") continue;
+        if (held === "handed-back") return;
+        const culprit = error instanceof BatchFailure ? pending.find((p) => p.event.meta.id === error.eventId) : undefined;
+        if (culprit) {
+          await fail(culprit, error instanceof BatchFailure ? error.cause : error);
+          pending = pending.filter((p) => p !== culprit);
+        } else if (pending.length === 1) {
+          await fail(pending[0]!, error);
+          return;
+        } else {
+          // The commit itself failed: find out event by event.
+          for (const p of pending) await apply([p]);
+          return;
+        }
+      }
+    }
+  }
+
+  async function fail(p: PendingEvent<TransactionOf<D>>, error: unknown): Promise<void> {
+    const { meta } = p.event;
+    const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof PermanentEventError) return deadLetter(p.msgs, "invalid-event", message);
+    if (meta.deliveryCount >= settings.maxDeliver) return deadLetter(p.msgs, "max-deliveries", message);
+    const delayMs = backoff(meta.deliveryCount);
+    log.warn({ err: error, eventId: meta.id, type: meta.type, deliveryCount: meta.deliveryCount, delayMs }, `event failed; redelivery ${meta.deliveryCount + 1} of ${settings.maxDeliver} in ${delayMs} ms`);
+    for (const msg of p.msgs) msg.nak(delayMs);
+    metrics.count("retried");
+  }
+
+  async function deadLetter(msgs: JsMsg[], reason: DeadLetterReason, error: string): Promise<void> {
+    for (const msg of msgs) {
+      const where = { subject: msg.subject, streamSequence: msg.info.streamSequence, eventId: msg.headers?.get("ce-id"), reason, error };
+      try {
+        await publishDeadLetter(js, deadLetterTarget, msg, reason, error);
+        msg.term(reason);
+        metrics.deadLettered(reason);
+        metrics.count("dead_lettered");
+        log.error(where, `event moved to dead-letter stream ${settings.deadLetterStream} (${reason}); consumption goes on`);
+      } catch (publishError) {
+        log.error({ ...where, err: publishError }, "could not publish the dead letter; the message stays for redelivery");
+        msg.nak(backoff(msg.info.deliveryCount));
+      }
+    }
+  }
+
+  function backoff(deliveryCount: number): number {
+    const list = settings.backoffMs;
+    return list[Math.min(deliveryCount - 1, list.length - 1)] ?? 1_000;
+  }
+
+  async function readStats(jsm: Awaited<ReturnType<typeof jetstreamManager>>): Promise<void> {
+    try {
+      const info = await jsm.consumers.info(settings.stream, settings.durable);
+      metrics.setLag(info.num_pending);
+      metrics.setAckPending(info.num_ack_pending);
+      const dlq = await jsm.streams.info(settings.deadLetterStream);
+      metrics.setDeadLetterStreamSize(dlq.state.messages);
+    } catch {
+      // Not declared yet, or NATS is away: the run loop logs that.
+    }
+  }
+
+  const running = run().catch((error: unknown) => log.error({ err: error }, "event consumer stopped unexpectedly"));
+  return {
+    isConsuming: () => consuming,
+    async stop() {
+      stop.trigger();
+      await messages?.close();
+      await running;
+      log.info("event consumer stopped");
+    },
+  };
+}

@@ -1,0 +1,241 @@
+import type { JetStreamClient } from "@nats-io/jetstream";
+import { headers as natsHeaders } from "@nats-io/transport-node";
+import type { ReservedSql, Sql } from "postgres";
+import { Counter, Gauge, type Registry } from "prom-client";
+import type { Logger } from "../logging.js";
+import { OUTBOX_CHANNEL } from "./outbox-table.js";
+import { Wakeup } from "./wakeup.js";
+
+export interface OutboxRelayOptions {
+  /** The producer's own database (it holds the `outbox` table). */
+  sql: Sql;
+  js: JetStreamClient;
+  logger: Logger;
+  /** Rows claimed and published at a time. */
+  batchSize?: number;
+  /** Fallback poll when no NOTIFY arrives (NOTIFY is only a hint). */
+  pollIntervalMs?: number;
+  /** How long a standby waits between attempts to become the relay. */
+  leaderRetryMs?: number;
+  /** Sent rows are kept this long, to republish after a broker lost data. */
+  retentionMs?: number;
+  publishTimeoutMs?: number;
+  /** One relay per database holds this advisory lock. */
+  lockName?: string;
+  registry?: Registry;
+}
+
+export interface OutboxRelay {
+  isLeader(): boolean;
+  /** Finishes the batch in flight (publish and mark), then releases leadership. */
+  stop(): Promise<void>;
+}
+
+interface OutboxRow {
+  id: string;
+  event_id: string;
+  subject: string;
+  partition_key: string;
+  payload: Buffer;
+  headers: Record<string, string>;
+}
+
+const MAX_BACKOFF_MS = 5_000;
+const PRUNE_EVERY_MS = 60_000;
+
+/**
+ * Publishes outbox rows to JetStream and marks them sent after the ack.
+ *
+ * Exactly one instance relays at a time (a Postgres advisory lock held on a
+ * reserved connection); the others stand by and take over within about
+ * `leaderRetryMs` when the relay's connection dies. One publisher is what
+ * keeps a user's events in order: several relays claiming rows with
+ * SKIP LOCKED could publish one user's second event before its first.
+ *
+ * Each batch takes every unsent row in id order, with no watermark, so a row
+ * whose transaction committed late (a lower id made visible after higher
+ * ones) is simply picked up by the next batch instead of being skipped.
+ * Rows of one partition key are published one after another, different keys
+ * concurrently; a failure stops that key's chain so nothing overtakes it.
+ * A crash between ack and mark republishes with the same Nats-Msg-Id:
+ * JetStream drops it inside the duplicate window, consumers' inboxes after.
+ */
+export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
+  const { sql, js, logger } = options;
+  const batchSize = options.batchSize ?? 500;
+  const pollIntervalMs = options.pollIntervalMs ?? 1_000;
+  const leaderRetryMs = options.leaderRetryMs ?? 1_000;
+  const retentionMs = options.retentionMs ?? 7 * 24 * 3_600_000;
+  const publishTimeoutMs = options.publishTimeoutMs ?? 5_000;
+  const lockName = options.lockName ?? "outbox-relay";
+  const metrics = relayMetrics(sql, options.registry);
+
+  const wakeup = new Wakeup();
+  let stopped = false;
+  let leader = false;
+  let lastPrune = 0;
+  let failureStreak = 0;
+
+  const listening = sql.listen(OUTBOX_CHANNEL, () => wakeup.poke()).catch((error: unknown) => {
+    logger.warn({ err: error }, "outbox relay: LISTEN failed; relying on polling");
+    return undefined;
+  });
+
+  async function becomeLeader(): Promise<ReservedSql | undefined> {
+    const conn = await sql.reserve();
+    try {
+      const [row] = await conn<{ locked: boolean }[]>`select pg_try_advisory_lock(hashtext(${lockName})) as locked`;
+      if (row?.locked) return conn;
+    } catch (error) {
+      conn.release();
+      throw error;
+    }
+    conn.release();
+    return undefined;
+  }
+
+  async function publishBatch(rows: OutboxRow[]): Promise<{ sent: string[]; error?: unknown }> {
+    const chains = new Map<string, OutboxRow[]>();
+    for (const row of rows) {
+      const chain = chains.get(row.partition_key);
+      if (chain) chain.push(row);
+      else chains.set(row.partition_key, [row]);
+    }
+    const sent: string[] = [];
+    let firstError: unknown;
+    await Promise.all(
+      [...chains.values()].map(async (chain) => {
+        for (const row of chain) {
+          const hdrs = natsHeaders();
+          for (const [key, value] of Object.entries(row.headers)) hdrs.set(key, value);
+          try {
+            await js.publish(row.subject, row.payload, { msgID: row.event_id, headers: hdrs, timeout: publishTimeoutMs });
+            sent.push(row.id);
+          } catch (error) {
+            firstError ??= error;
+            return; // later rows of this key wait for the next batch, in order
+          }
+        }
+      }),
+    );
+    return { sent, error: firstError };
+  }
+
+  async function relayOnce(conn: ReservedSql): Promise<"more" | "idle" | "failed"> {
+    await conn`select 1`; // still holding the lock's connection?
+    const rows = await sql<OutboxRow[]>`
+      select id, event_id, subject, partition_key, payload, headers
+      from outbox where published_at is null order by id limit ${batchSize}`;
+    if (rows.length === 0) return "idle";
+    const { sent, error } = await publishBatch(rows);
+    if (sent.length > 0) {
+      await sql`update outbox set published_at = now() where id in ${sql(sent)}`;
+      metrics.published.inc(sent.length);
+    }
+    if (error) {
+      const message = (error as Error).message;
+      if (failureStreak === 0) logger.warn({ unsent: rows.length - sent.length, reason: message }, "outbox relay: publishing failed; rows stay in the outbox and are retried");
+      return "failed";
+    }
+    return rows.length === batchSize ? "more" : "idle";
+  }
+
+  async function pruneIfDue(): Promise<void> {
+    if (Date.now() - lastPrune < PRUNE_EVERY_MS) return;
+    lastPrune = Date.now();
+    const cutoff = new Date(Date.now() - retentionMs);
+    const deleted = await sql`
+      delete from outbox where id in (
+        select id from outbox where published_at is not null and published_at < ${cutoff} limit 10000)`;
+    if (deleted.count > 0) logger.info({ deleted: deleted.count }, "outbox relay: pruned sent rows past retention");
+  }
+
+  async function backoff(): Promise<void> {
+    failureStreak += 1;
+    await wakeup.sleep(Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(failureStreak, 6)));
+  }
+
+  async function relayWhileLeader(conn: ReservedSql): Promise<void> {
+    while (!stopped) {
+      let outcome: "more" | "idle" | "failed";
+      try {
+        outcome = await relayOnce(conn);
+      } catch (error) {
+        // The database is unreachable, or the lock's connection died: give leadership up.
+        logger.warn({ reason: (error as Error).message }, "outbox relay: database error; stepping down");
+        return;
+      }
+      if (outcome === "failed") {
+        await backoff();
+        continue;
+      }
+      if (failureStreak > 0) logger.info("outbox relay: publishing again");
+      failureStreak = 0;
+      if (outcome === "idle") {
+        await pruneIfDue().catch((error: unknown) => logger.warn({ err: error }, "outbox relay: prune failed"));
+        await wakeup.sleep(pollIntervalMs);
+      }
+    }
+  }
+
+  const loop = (async () => {
+    while (!stopped) {
+      let conn: ReservedSql | undefined;
+      try {
+        conn = await becomeLeader();
+      } catch (error) {
+        logger.warn({ reason: (error as Error).message }, "outbox relay: database unavailable; retrying");
+      }
+      if (!conn) {
+        await wakeup.sleep(leaderRetryMs);
+        continue;
+      }
+      leader = true;
+      logger.info("outbox relay: this instance is now publishing the outbox");
+      try {
+        await relayWhileLeader(conn);
+      } finally {
+        leader = false;
+        await conn`select pg_advisory_unlock(hashtext(${lockName}))`.catch(() => {});
+        conn.release();
+      }
+      if (!stopped) await wakeup.sleep(leaderRetryMs);
+    }
+  })();
+
+  return {
+    isLeader: () => leader,
+    async stop() {
+      stopped = true;
+      wakeup.poke();
+      await loop;
+      const listener = await listening;
+      await listener?.unlisten().catch(() => {});
+    },
+  };
+}
+
+function relayMetrics(sql: Sql, registry: Registry | undefined) {
+  const registers = registry ? [registry] : [];
+  const published = new Counter({ name: "outbox_published_total", help: "Outbox rows published and acked by JetStream.", registers });
+  new Gauge({
+    name: "outbox_backlog",
+    help: "Outbox rows not yet published.",
+    registers,
+    async collect() {
+      const [row] = await sql<{ n: number }[]>`select count(*)::int as n from outbox where published_at is null`;
+      this.set(row?.n ?? 0);
+    },
+  });
+  new Gauge({
+    name: "outbox_oldest_unpublished_age_seconds",
+    help: "Age of the oldest unpublished outbox row (0 when none).",
+    registers,
+    async collect() {
+      const [row] = await sql<{ age: number | null }[]>`
+        select extract(epoch from now() - min(created_at))::float8 as age from outbox where published_at is null`;
+      this.set(row?.age ?? 0);
+    },
+  });
+  return { published };
+}
