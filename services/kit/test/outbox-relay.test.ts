@@ -1,0 +1,133 @@
+import { randomUUID } from "node:crypto";
+import { jetstream, jetstreamManager, StorageType } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import postgres, { type Sql } from "postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, natsUrl, testNamespace, type TestDatabase } from "@acme/testing";
+import { createLogger } from "../src/logging.js";
+import { startOutboxRelay, type OutboxRelay } from "../src/outbox/outbox-relay.js";
+
+// The outbox's shape as producers create it with their migrations (see outbox-table.ts).
+const OUTBOX_DDL = `
+  create table outbox (
+    id bigserial primary key, event_id uuid not null unique, subject text not null,
+    partition_key text not null, payload bytea not null, headers jsonb not null,
+    created_at timestamptz not null default now(), published_at timestamptz);
+  create or replace function outbox_notify() returns trigger language plpgsql as $$
+  begin perform pg_notify('outbox_inserted', ''); return null; end $$;
+  create trigger outbox_notify after insert on outbox for each statement execute function outbox_notify();`;
+
+describe("outbox relay", () => {
+  let db: TestDatabase;
+  let sql: Sql;
+  let nc: NatsConnection;
+  const ns = testNamespace();
+  const stream = ns.stream("RELAY");
+  const prefix = ns.subjectPrefix("relay");
+  const logger = createLogger("relay-test", "silent");
+
+  beforeAll(async () => {
+    db = await createTestDatabase("relay");
+    sql = postgres(db.url, { max: 10, onnotice: () => {} });
+    await sql.unsafe(OUTBOX_DDL);
+    nc = await connect({ servers: natsUrl() });
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: stream, subjects: [`${prefix}.>`], storage: StorageType.File, duplicate_window: 120_000_000_000 });
+  });
+  afterAll(async () => {
+    await nc.close();
+    await sql.end();
+    await db.drop();
+  });
+
+  const insert = (tx: Sql, key: string, n: number) =>
+    tx`insert into outbox (event_id, subject, partition_key, payload, headers)
+       values (${randomUUID()}, ${`${prefix}.test`}, ${key}, ${Buffer.from(`${key}:${n}`)}, ${sql.json({ "ce-subject": key })})`;
+
+  async function streamBodies(): Promise<string[]> {
+    const jsm = await jetstreamManager(nc);
+    const total = (await jsm.streams.info(stream)).state.messages;
+    const bodies: string[] = [];
+    for (let seq = 1; bodies.length < total; seq++) {
+      const m = await jsm.streams.getMessage(stream, { seq }).catch(() => null);
+      if (m) bodies.push(new TextDecoder().decode(m.data));
+    }
+    return bodies;
+  }
+
+  async function until(what: string, probe: () => Promise<boolean>): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (!(await probe())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
+  const unsent = async () => (await sql<{ n: number }[]>`select count(*)::int as n from outbox where published_at is null`)[0]!.n;
+
+  it("publishes a row whose transaction commits after later rows were already published", async () => {
+    const relay = startOutboxRelay({ sql, js: jetstream(nc), logger, pollIntervalMs: 50 });
+    try {
+      // Transaction A takes the lower id but commits last.
+      const slow = sql.begin(async (tx) => {
+        await insert(tx as unknown as Sql, "late", 1);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await insert(sql, "early", 1);
+      await until("the early row", async () => (await streamBodies()).includes("early:1"));
+      expect(await streamBodies()).not.toContain("late:1");
+      await slow;
+      await until("the late row", async () => (await streamBodies()).includes("late:1"));
+      const ids = await sql<{ id: string; partition_key: string }[]>`select id, partition_key from outbox order by id`;
+      expect(ids.map((r) => r.partition_key)).toEqual(["late", "early"]); // the late row really had the lower id
+      await until("all marked", async () => (await unsent()) === 0);
+    } finally {
+      await relay.stop();
+    }
+  });
+
+  it("republishing rows that were acked but never marked (a crash between ack and mark) adds nothing to the stream", async () => {
+    const before = (await streamBodies()).length;
+    for (let i = 0; i < 20; i++) await insert(sql, `k${i % 3}`, i);
+    let relay: OutboxRelay = startOutboxRelay({ sql, js: jetstream(nc), logger, pollIntervalMs: 50 });
+    await until("20 published", async () => (await unsent()) === 0);
+    await relay.stop();
+    // The state a kill -9 after the JetStream ack and before the UPDATE leaves behind:
+    await sql`update outbox set published_at = null`;
+    relay = startOutboxRelay({ sql, js: jetstream(nc), logger, pollIntervalMs: 50 });
+    await until("all re-marked", async () => (await unsent()) === 0);
+    await relay.stop();
+    expect((await streamBodies()).length).toBe(before + 20);
+  });
+
+  it("runs one relay at a time and keeps each key's order; a standby takes over when the leader stops", async () => {
+    const js = jetstream(nc);
+    const a = startOutboxRelay({ sql, js, logger, pollIntervalMs: 50, leaderRetryMs: 100, lockName: "relay-test-lock" });
+    await until("a leads", async () => a.isLeader());
+    const b = startOutboxRelay({ sql, js, logger, pollIntervalMs: 50, leaderRetryMs: 100, lockName: "relay-test-lock" });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(b.isLeader()).toBe(false);
+    await a.stop();
+    const takeoverStarted = Date.now();
+    await until("b leads", async () => b.isLeader());
+    expect(Date.now() - takeoverStarted).toBeLessThan(2_000);
+    for (let n = 1; n <= 50; n++) await insert(sql, `ordered${n % 5}`, n);
+    await until("drained", async () => (await unsent()) === 0);
+    await b.stop();
+    const seen = (await streamBodies()).filter((body) => body.startsWith("ordered"));
+    for (let key = 0; key < 5; key++) {
+      const ns = seen.filter((body) => body.startsWith(`ordered${key}:`)).map((body) => Number(body.split(":")[1]));
+      expect(ns).toEqual([...ns].sort((x, y) => x - y));
+      expect(ns.length).toBe(10);
+    }
+  });
+
+  it("prunes sent rows older than the retention and keeps the rest", async () => {
+    await sql`update outbox set published_at = now() - interval '2 hours' where partition_key like 'k%'`;
+    const relay = startOutboxRelay({ sql, js: jetstream(nc), logger, pollIntervalMs: 50, retentionMs: 3_600_000 });
+    await until("pruned", async () => (await sql`select 1 from outbox where partition_key like 'k%'`).length === 0);
+    await relay.stop();
+    expect((await sql`select 1 from outbox`).length).toBeGreaterThan(0);
+  });
+});
