@@ -66,6 +66,10 @@ export function startEventConsumer<D extends ConsumerDatabase>(options: EventCon
         await ensureDurableConsumer(jsm, settings);
         const consumer = await js.consumers.get(settings.stream, settings.durable);
         messages = await consumer.consume({ max_messages: Math.max(2 * settings.batchSize, 100) });
+        if (stop.stopped) {
+          await messages.close();
+          break;
+        }
         watchStatus(messages);
         consuming = true;
         attempt = 0;
@@ -222,7 +226,7 @@ export function startEventConsumer<D extends ConsumerDatabase>(options: EventCon
     isConsuming: () => consuming,
     async stop() {
       stop.trigger();
-      await messages?.close();
+      void messages?.close();
       await running;
       log.info("event consumer stopped");
     },
