@@ -66,7 +66,7 @@ export async function startAuthService(config: AuthConfig, logger: Logger = crea
     await declareStreamUntilDone(nc, config, logger, () => stopping);
     if (stopping) return;
     relay = startOutboxRelay({
-      sql: database.sql,
+      databaseUrl: config.DATABASE_URL,
       js: jetstream(nc),
       logger: logger.child({ component: "outbox-relay" }),
       batchSize: config.OUTBOX_BATCH_SIZE,

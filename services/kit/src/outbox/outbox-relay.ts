@@ -1,6 +1,6 @@
 import type { JetStreamClient } from "@nats-io/jetstream";
 import { headers as natsHeaders } from "@nats-io/transport-node";
-import type { ReservedSql, Sql } from "postgres";
+import postgres, { type Sql } from "postgres";
 import { Counter, Gauge, type Registry } from "prom-client";
 import type { Logger } from "../logging.js";
 import { OUTBOX_CHANNEL } from "./outbox-table.js";
@@ -8,7 +8,7 @@ import { Wakeup } from "./wakeup.js";
 
 export interface OutboxRelayOptions {
   /** The producer's own database (it holds the `outbox` table). */
-  sql: Sql;
+  databaseUrl: string;
   js: JetStreamClient;
   logger: Logger;
   /** Rows claimed and published at a time. */
@@ -46,9 +46,11 @@ const PRUNE_EVERY_MS = 60_000;
 /**
  * Publishes outbox rows to JetStream and marks them sent after the ack.
  *
- * Exactly one instance relays at a time (a Postgres advisory lock held on a
- * reserved connection); the others stand by and take over within about
- * `leaderRetryMs` when the relay's connection dies. One publisher is what
+ * Exactly one instance relays at a time (a session advisory lock on a
+ * connection of its own); the others stand by and take over within about
+ * `leaderRetryMs` when the relay's connection dies. The lock is re-asserted
+ * before every batch, so a relay whose connection was silently replaced
+ * steps down if another instance took over meanwhile. One publisher is what
  * keeps a user's events in order: several relays claiming rows with
  * SKIP LOCKED could publish one user's second event before its first.
  *
@@ -61,7 +63,13 @@ const PRUNE_EVERY_MS = 60_000;
  * JetStream drops it inside the duplicate window, consumers' inboxes after.
  */
 export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
-  const { sql, js, logger } = options;
+  const { js, logger } = options;
+  // Connections of its own: the service's pool stays free for RPCs, and the
+  // lock lives on a single plain connection (not one reserved from a pool:
+  // postgres.js 3.4.9 can crash the process when a reserved connection's
+  // server goes away).
+  const sql = postgres(options.databaseUrl, { max: 2, onnotice: () => {}, connection: { application_name: "outbox-relay" } });
+  const lockSql = postgres(options.databaseUrl, { max: 1, onnotice: () => {}, connection: { application_name: "outbox-relay-lock" } });
   const batchSize = options.batchSize ?? 500;
   const pollIntervalMs = options.pollIntervalMs ?? 1_000;
   const leaderRetryMs = options.leaderRetryMs ?? 1_000;
@@ -76,22 +84,14 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   let lastPrune = 0;
   let failureStreak = 0;
 
-  const listening = sql.listen(OUTBOX_CHANNEL, () => wakeup.poke()).catch((error: unknown) => {
-    logger.warn({ err: error }, "outbox relay: LISTEN failed; relying on polling");
-    return undefined;
+  sql.listen(OUTBOX_CHANNEL, () => wakeup.poke()).catch((error: unknown) => {
+    logger.warn({ reason: (error as Error).message }, "outbox relay: LISTEN failed; relying on polling");
   });
 
-  async function becomeLeader(): Promise<ReservedSql | undefined> {
-    const conn = await sql.reserve();
-    try {
-      const [row] = await conn<{ locked: boolean }[]>`select pg_try_advisory_lock(hashtext(${lockName})) as locked`;
-      if (row?.locked) return conn;
-    } catch (error) {
-      conn.release();
-      throw error;
-    }
-    conn.release();
-    return undefined;
+  /** True while this instance holds the relay lock (session locks are re-entrant). */
+  async function holdsLock(): Promise<boolean> {
+    const [row] = await lockSql<{ locked: boolean }[]>`select pg_try_advisory_lock(hashtext(${lockName})) as locked`;
+    return row?.locked === true;
   }
 
   async function publishBatch(rows: OutboxRow[]): Promise<{ sent: string[]; error?: unknown }> {
@@ -121,8 +121,8 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     return { sent, error: firstError };
   }
 
-  async function relayOnce(conn: ReservedSql): Promise<"more" | "idle" | "failed"> {
-    await conn`select 1`; // still holding the lock's connection?
+  async function relayOnce(): Promise<"more" | "idle" | "failed" | "lost"> {
+    if (!(await holdsLock())) return "lost";
     const rows = await sql<OutboxRow[]>`
       select id, event_id, subject, partition_key, payload, headers
       from outbox where published_at is null order by id limit ${batchSize}`;
@@ -155,14 +155,18 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     await wakeup.sleep(Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(failureStreak, 6)));
   }
 
-  async function relayWhileLeader(conn: ReservedSql): Promise<void> {
+  async function relayWhileLeader(): Promise<void> {
     while (!stopped) {
-      let outcome: "more" | "idle" | "failed";
+      let outcome: Awaited<ReturnType<typeof relayOnce>>;
       try {
-        outcome = await relayOnce(conn);
+        outcome = await relayOnce();
       } catch (error) {
         // The database is unreachable, or the lock's connection died: give leadership up.
         logger.warn({ reason: (error as Error).message }, "outbox relay: database error; stepping down");
+        return;
+      }
+      if (outcome === "lost") {
+        logger.warn("outbox relay: another instance holds the relay lock now; standing by");
         return;
       }
       if (outcome === "failed") {
@@ -180,27 +184,23 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
 
   const loop = (async () => {
     while (!stopped) {
-      let conn: ReservedSql | undefined;
+      let acquired = false;
       try {
-        conn = await becomeLeader();
+        acquired = await holdsLock();
       } catch (error) {
         logger.warn({ reason: (error as Error).message }, "outbox relay: database unavailable; retrying");
       }
-      if (!conn) {
-        await wakeup.sleep(leaderRetryMs);
-        continue;
-      }
-      leader = true;
-      logger.info("outbox relay: this instance is now publishing the outbox");
-      try {
-        await relayWhileLeader(conn);
-      } finally {
+      if (acquired) {
+        leader = true;
+        logger.info("outbox relay: this instance is now publishing the outbox");
+        await relayWhileLeader();
         leader = false;
-        await conn`select pg_advisory_unlock(hashtext(${lockName}))`.catch(() => {});
-        conn.release();
+        await lockSql`select pg_advisory_unlock_all()`.catch(() => {});
       }
       if (!stopped) await wakeup.sleep(leaderRetryMs);
     }
+    // The batch in flight has finished: nothing is left to wait for.
+    await Promise.all([lockSql.end({ timeout: 0 }), sql.end({ timeout: 0 })]);
   })();
 
   return {
@@ -209,8 +209,6 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       stopped = true;
       wakeup.poke();
       await loop;
-      const listener = await listening;
-      await listener?.unlisten().catch(() => {});
     },
   };
 }

@@ -23,6 +23,20 @@ export async function listen(handler: RequestListener, port: number, host = "127
   const http2 = createHttp2Server({}, handler as never);
   const sockets = new Set<Socket>();
   const sessions = new Set<Http2Session>();
+  // HTTP/1.1 requests in flight per socket: on shutdown, idle keep-alive
+  // sockets close at once and busy ones right after their response.
+  const inFlight = new Map<Socket, number>();
+  let closing = false;
+  http1.on("request", (req, res) => {
+    const socket = req.socket as Socket;
+    inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
+    if (closing) res.setHeader("connection", "close");
+    res.once("close", () => {
+      const left = (inFlight.get(socket) ?? 1) - 1;
+      inFlight.set(socket, left);
+      if (closing && left === 0) socket.destroySoon();
+    });
+  });
   http2.on("session", (session) => {
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
@@ -30,7 +44,10 @@ export async function listen(handler: RequestListener, port: number, host = "127
 
   const server = createNetServer((socket) => {
     sockets.add(socket);
-    socket.once("close", () => sockets.delete(socket));
+    socket.once("close", () => {
+      sockets.delete(socket);
+      inFlight.delete(socket);
+    });
     socket.on("error", () => socket.destroy());
     let head = Buffer.alloc(0);
     const onData = (chunk: Buffer) => {
@@ -60,18 +77,18 @@ export async function listen(handler: RequestListener, port: number, host = "127
   return {
     port: boundPort,
     async close(graceMs = 10_000) {
+      closing = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      http1.closeIdleConnections();
       for (const session of sessions) session.close(); // GOAWAY: finish open streams, accept no new ones
-      const drained = Promise.all([closed, new Promise<void>((resolve) => http1.close(() => resolve()))]);
+      for (const socket of sockets) {
+        // HTTP/1.1 sockets with no request in flight; h2 sockets close with their session.
+        if (inFlight.has(socket) && inFlight.get(socket) === 0) socket.destroySoon();
+      }
       const timer = setTimeout(() => {
         for (const socket of sockets) socket.destroy();
       }, graceMs);
       timer.unref();
-      // Idle keep-alive sockets of HTTP/1.1 close as soon as their request ends.
-      const sweep = setInterval(() => http1.closeIdleConnections(), 100);
-      await drained;
-      clearInterval(sweep);
+      await closed;
       clearTimeout(timer);
     },
   };
