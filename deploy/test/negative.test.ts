@@ -1,0 +1,90 @@
+import type { IPodSpec } from "kubernetes-models/v1/PodSpec";
+import { describe, expect, it } from "vitest";
+import { crossReferenceProblems, ownershipProblems, podSecurityProblems, serviceDeploymentProblems, type Check } from "./lib/checks.js";
+import { EXTERNAL_SECRETS } from "./lib/external.js";
+import { find, podSpecOf } from "./lib/model.js";
+import { natsPermissionProblems } from "./lib/nats-checks.js";
+import { networkProblems } from "./lib/netpol.js";
+import { render, type K8sObject, type Overlay } from "./lib/render.js";
+import { schemaProblems } from "./lib/schema.js";
+
+/**
+ * Each check is shown to fire: break one thing in a copy of the render, and
+ * the check must name it (while it passes on the real render, in
+ * invariants.test.ts).
+ */
+function broken(overlay: Overlay, mutate: (objects: K8sObject[]) => void): K8sObject[] {
+  const objects = render(overlay).objects;
+  mutate(objects);
+  return objects;
+}
+const spec = (objects: K8sObject[], kind: string, name: string) => podSpecOf(find(objects, kind, name)) as IPodSpec;
+const main = (objects: K8sObject[], name: string) => spec(objects, "Deployment", name).containers[0]!;
+const data = (objects: K8sObject[], name: string) => find(objects, "ConfigMap", name).data as Record<string, string>;
+const policy = (objects: K8sObject[], name: string) => find(objects, "NetworkPolicy", name).spec as Record<string, any>;
+const crossRefs = (overlay: Overlay): Check => (objects) => crossReferenceProblems(objects, EXTERNAL_SECRETS[overlay]);
+
+const cases: [string, Overlay, Check, (objects: K8sObject[]) => void, RegExp][] = [
+  // Schemas
+  ["a port that is not a number", "dev", schemaProblems, (o) => void (main(o, "auth").ports![0]!.containerPort = "8081" as never), /containerPort must be integer/],
+  ["an unknown kind", "dev", schemaProblems, (o) => void o.push({ apiVersion: "v1", kind: "Podd", metadata: { name: "x" } }), /no schema known for v1\/Podd/],
+  ["a CloudNativePG Cluster without storage", "prod", schemaProblems, (o) => void delete (find(o, "Cluster", "auth-db").spec as Record<string, unknown>).storage, /Cluster\/auth-db: spec.storage.size/],
+  ["a misspelt CloudNativePG field", "prod", schemaProblems, (o) => void ((find(o, "Cluster", "auth-db").spec as Record<string, unknown>).instance = 3), /unknown field spec.instance\b/],
+  // Cross-references
+  ["a Service selector that matches no pod", "dev", crossRefs("dev"), (o) => void ((find(o, "Service", "auth").spec as { selector: object }).selector = { "app.kubernetes.io/name": "authh" }), /Service\/auth: selector/],
+  ["a Service targetPort the pods do not declare", "dev", crossRefs("dev"), (o) => void ((find(o, "Service", "profile").spec as { ports: { targetPort: string }[] }).ports[0]!.targetPort = "http"), /Service\/profile: port grpc targets http/],
+  ["a ConfigMap that is not in the render", "dev", crossRefs("dev"), (o) => void (main(o, "billing").envFrom![0]!.configMapRef!.name = "billing-settings"), /ConfigMap billing-settings is neither/],
+  ["a prod Secret that is neither rendered nor declared external", "prod", crossRefs("prod"), (o) => void (main(o, "auth").env![1]!.valueFrom!.secretKeyRef!.name = "auth-nats-v2"), /Secret auth-nats-v2 is neither/],
+  ["a Secret key that does not exist", "dev", crossRefs("dev"), (o) => void (main(o, "auth").env![0]!.valueFrom!.secretKeyRef!.key = "url"), /has no key url/],
+  ["a probe on an undeclared port", "dev", crossRefs("dev"), (o) => void (main(o, "auth").livenessProbe!.httpGet!.port = "health"), /liveness probe of container auth uses port health/],
+  ["a URL to a host no Service serves", "dev", crossRefs("dev"), (o) => void (data(o, "profile-config").AUTH_JWKS_URL = "http://auth:9090/.well-known/jwks.json"), /points at auth:9090/],
+  ["a NetworkPolicy that selects nothing", "dev", crossRefs("dev"), (o) => void (policy(o, "billing-db").podSelector.matchLabels["app.kubernetes.io/name"] = "billing-database"), /NetworkPolicy\/billing-db: its selector matches no pod/],
+  // Pod security
+  ["a writable root filesystem", "dev", podSecurityProblems, (o) => void (main(o, "profile").securityContext!.readOnlyRootFilesystem = false), /profile container profile: root filesystem is writable/],
+  ["capabilities not dropped", "dev", podSecurityProblems, (o) => void (spec(o, "StatefulSet", "nats").containers[0]!.securityContext!.capabilities = {}), /nats container nats: does not drop ALL/],
+  ["running as root", "dev", podSecurityProblems, (o) => void (spec(o, "StatefulSet", "auth-db").securityContext = { runAsUser: 0 }), /auth-db container postgres: runAsNonRoot is not true/],
+  ["no memory limit", "dev", podSecurityProblems, (o) => void delete main(o, "billing").resources!.limits, /billing container billing: no memory limit/],
+  // Service deployments
+  ["a readiness probe on /healthz", "dev", serviceDeploymentProblems, (o) => void (main(o, "auth").readinessProbe!.httpGet!.path = "/healthz"), /auth: readiness probe is not GET \/readyz/],
+  ["no preStop sleep", "dev", serviceDeploymentProblems, (o) => void delete main(o, "profile").lifecycle, /profile: no preStop sleep/],
+  ["a 1Gi memory limit", "dev", serviceDeploymentProblems, (o) => void (main(o, "billing").resources!.limits!.memory = "1Gi"), /billing container billing: memory limit 1Gi/],
+  ["no migrate init container", "dev", serviceDeploymentProblems, (o) => void delete spec(o, "Deployment", "auth").initContainers, /auth: no migrate init container/],
+  // Ownership
+  ["profile given billing's database Secret", "dev", ownershipProblems, (o) => void (main(o, "profile").env![0]!.valueFrom!.secretKeyRef!.name = find(o, "Secret", "billing-db-app").metadata.name), /Deployment\/profile reads Secret billing-db-app.* which belongs to billing/],
+  ["billing given profile's NATS user Secret", "dev", ownershipProblems, (o) => void (main(o, "billing").env![1]!.valueFrom!.secretKeyRef!.name = find(o, "Secret", "profile-nats").metadata.name), /Deployment\/billing reads Secret profile-nats.* which belongs to profile/],
+  ["profile reading auth's ConfigMap", "dev", ownershipProblems, (o) => void main(o, "profile").envFrom!.push({ configMapRef: { name: find(o, "ConfigMap", "auth-config").metadata.name } }), /Deployment\/profile reads ConfigMap auth-config/],
+  ["auth's database host in profile's environment", "dev", ownershipProblems, (o) => void main(o, "profile").env!.push({ name: "REPORTS_DB", value: "postgresql://auth-db-rw:5432/auth" }), /Deployment\/profile names auth's database host auth-db-rw/],
+  ["billing connecting to NATS as auth", "dev", ownershipProblems, (o) => void (data(o, "billing-config").NATS_USER = "auth"), /Deployment\/billing connects to NATS as auth/],
+  ["the NATS server given a database Secret", "dev", ownershipProblems, (o) => void spec(o, "StatefulSet", "nats").containers[0]!.env!.push({ name: "X", valueFrom: { secretKeyRef: { name: "auth-db-app", key: "uri" } } }), /StatefulSet\/nats reads Secret auth-db-app/],
+  ["a dev database Secret pointing at another database", "dev", ownershipProblems, (o) => void ((find(o, "Secret", "profile-db-app").data as Record<string, string>).uri = Buffer.from("postgresql://profile:x@billing-db-rw:5432/billing").toString("base64")), /uri leads to profile@billing-db-rw\/billing/],
+  // Network
+  ["profile allowed to billing's database", "dev", networkProblems, (o) => void policy(o, "profile").egress.push({ to: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "billing-db" } } }], ports: [{ port: 5432 }] }), /Deployment\/profile's egress allows StatefulSet\/billing-db:5432/],
+  ["auth's database open to every pod", "prod", networkProblems, (o) => void (policy(o, "auth-db").ingress[0].from = [{ podSelector: {} }]), /Cluster\/auth-db accepts Deployment\/billing on 5432/],
+  ["billing's egress opened to everything", "dev", networkProblems, (o) => void policy(o, "billing").egress.push({}), /Deployment\/billing's egress allows external\/elsewhere:443/],
+  ["NATS open to any namespace", "prod", networkProblems, (o) => void policy(o, "nats").ingress.push({ from: [{ namespaceSelector: {} }], ports: [{ port: 4222 }] }), /StatefulSet\/nats accepts clients from external\/elsewhere/],
+  ["no default deny", "dev", networkProblems, (o) => void o.splice(o.indexOf(find(o, "NetworkPolicy", "default-deny")), 1), /no default-deny NetworkPolicy/],
+  ["a service cut off from its database", "dev", networkProblems, (o) => void (policy(o, "auth").egress[0].ports = [{ port: 5433 }]), /Deployment\/auth cannot reach StatefulSet\/auth-db:5432/],
+  ["NATS peers cut off from each other", "prod", networkProblems, (o) => void (policy(o, "nats").egress = []), /peers cannot open routes/],
+  // NATS permissions
+  ["profile allowed to publish auth.events.>", "dev", natsPermissionProblems, (o) => void patchNats(o, '"dlq.profile.>"', '"dlq.profile.>"\n"auth.events.>"'), /NATS user profile may publish auth.events.> \(covers auth.events.>\), which is auth's/],
+  ["billing allowed to publish everything", "prod", natsPermissionProblems, (o) => void patchNats(o, '"dlq.billing.>"', '">"'), /NATS user billing may publish > \(covers auth.events.>\)/],
+  ["profile acting on billing's durable consumer", "dev", natsPermissionProblems, (o) => void patchNats(o, '"$JS.ACK.AUTH_EVENTS.profile.>"', '"$JS.ACK.AUTH_EVENTS.*.>"'), /profile may publish \$JS.ACK.AUTH_EVENTS.\*.> \(covers \$JS.ACK.AUTH_EVENTS.billing.>\)/],
+  ["profile allowed to purge any stream", "dev", natsPermissionProblems, (o) => void patchNats(o, '"$JS.API.STREAM.PURGE.DLQ_PROFILE"', '"$JS.API.STREAM.PURGE.*"'), /profile may publish \$JS.API.STREAM.PURGE.\* \(covers \$JS.API.STREAM.\*.DLQ_BILLING\)/],
+  ["a consumer reading auth's replies", "dev", natsPermissionProblems, (o) => void patchNats(o, '["_INBOX_billing.>"]', '["_INBOX_billing.>", "_INBOX.>"]'), /billing may subscribe _INBOX.>/],
+  ["a password written into the config", "dev", natsPermissionProblems, (o) => void patchNats(o, "$PROFILE_NATS_PASSWORD", "hunter2"), /profile: password is written in the config/],
+  ["a NATS password from another service's Secret", "dev", natsPermissionProblems, (o) => void (spec(o, "StatefulSet", "nats").containers[0]!.env!.find((e) => e.name === "BILLING_NATS_PASSWORD")!.valueFrom!.secretKeyRef!.name = "auth-nats"), /billing: \$BILLING_NATS_PASSWORD comes from auth-nats/],
+];
+
+function patchNats(objects: K8sObject[], from: string, to: string) {
+  const d = data(objects, "nats-config");
+  if (!d["authorization.conf"]!.includes(from)) throw new Error(`authorization.conf has no ${from}`);
+  d["authorization.conf"] = d["authorization.conf"]!.replace(from, to);
+}
+
+describe("each check fires on a broken copy of the render", () => {
+  it.each(cases)("%s (%s)", (_name, overlay, check, mutate, expected) => {
+    expect(check(render(overlay).objects)).toEqual([]);
+    const problems = check(broken(overlay, mutate));
+    expect(problems.join("\n")).toMatch(expected);
+  });
+});
