@@ -9,7 +9,7 @@ import { ensureDeadLetterStream, ensureDurableConsumer, isStreamNotFound } from 
 import type { ConsumerSettings } from "./consumer-settings.js";
 import { createDatabaseGuard } from "./database-guard.js";
 import { publishDeadLetter, type DeadLetterReason } from "./dead-letter.js";
-import { createEventDecoder, type PendingEvent } from "./event-decoder.js";
+import { createEventDecoder, envelopeOf, type PendingEvent } from "./event-decoder.js";
 import { PermanentEventError, type EventRoute } from "./event-route.js";
 import { createStopSignal } from "./stop-signal.js";
 
@@ -128,7 +128,7 @@ export function startEventConsumer<D extends ConsumerDatabase>(options: EventCon
     const byId = new Map<string, PendingEvent<TransactionOf<D>>>();
     for (const msg of msgs) {
       metrics.setLag(msg.info.pending);
-      const decoded = decode(msg);
+      const decoded = decode(envelopeOf(msg));
       if (decoded.kind === "ignore") {
         log.debug({ type: decoded.type, subject: msg.subject }, "no handler for this event type; acked without effect");
         msg.ack();
@@ -139,8 +139,9 @@ export function startEventConsumer<D extends ConsumerDatabase>(options: EventCon
         const same = byId.get(decoded.event.meta.id);
         if (same) same.msgs.push(msg);
         else {
-          byId.set(decoded.event.meta.id, decoded.pending);
-          pending.push(decoded.pending);
+          const p = { event: decoded.event, msgs: [msg] };
+          byId.set(decoded.event.meta.id, p);
+          pending.push(p);
         }
       }
     }
@@ -193,7 +194,8 @@ export function startEventConsumer<D extends ConsumerDatabase>(options: EventCon
       const where = { subject: msg.subject, streamSequence: msg.info.streamSequence, eventId: msg.headers?.get("ce-id"), reason, error };
       try {
         await publishDeadLetter(js, deadLetterTarget, msg, reason, error);
-        msg.term(reason);
+        // No reason text: nats-server 2.9 only knows a bare "+TERM" and would ignore "+TERM <reason>".
+        msg.term();
         metrics.deadLettered(reason);
         metrics.count("dead_lettered");
         log.error(where, `event moved to dead-letter stream ${settings.deadLetterStream} (${reason}); consumption goes on`);

@@ -11,8 +11,27 @@ export interface PendingEvent<Tx> {
   msgs: JsMsg[];
 }
 
+/** What decoding needs of a message: a delivered JsMsg, or a dead letter being replayed. */
+export interface Envelope {
+  subject: string;
+  data: Uint8Array;
+  header(name: string): string | undefined;
+  streamSequence: number;
+  deliveryCount: number;
+}
+
+export function envelopeOf(msg: JsMsg): Envelope {
+  return {
+    subject: msg.subject,
+    data: msg.data,
+    header: (name) => msg.headers?.get(name) || undefined,
+    streamSequence: msg.info.streamSequence,
+    deliveryCount: msg.info.deliveryCount,
+  };
+}
+
 export type Decoded<Tx> =
-  | { kind: "event"; event: DecodedEvent<Tx>; pending: PendingEvent<Tx> }
+  | { kind: "event"; event: DecodedEvent<Tx> }
   /** A type this service has no handler for: not an error, the stream carries more than we need. */
   | { kind: "ignore"; type: string }
   | { kind: "dead"; reason: DeadLetterReason; error: string };
@@ -20,8 +39,8 @@ export type Decoded<Tx> =
 /** Routes by ce-type (the full protobuf message name) and decodes the body with the route's schema. */
 export function createEventDecoder<Tx>(routes: EventRoute<Tx>[]) {
   const byType = new Map(routes.map((route) => [route.schema.typeName, route]));
-  return (msg: JsMsg): Decoded<Tx> => {
-    const header = (name: string) => msg.headers?.get(name) || undefined;
+  return (msg: Envelope): Decoded<Tx> => {
+    const header = msg.header;
     const type = header(CE.type);
     if (!type) return { kind: "dead", reason: "missing-header", error: `no ${CE.type} header` };
     const route = byType.get(type);
@@ -51,11 +70,10 @@ export function createEventDecoder<Tx>(routes: EventRoute<Tx>[]) {
       id,
       type,
       subject: msg.subject,
-      streamSequence: msg.info.streamSequence,
-      deliveryCount: msg.info.deliveryCount,
+      streamSequence: msg.streamSequence,
+      deliveryCount: msg.deliveryCount,
       ...(time && !Number.isNaN(time.getTime()) ? { time } : {}),
     };
-    const decoded: DecodedEvent<Tx> = { route, event, meta, key };
-    return { kind: "event", event: decoded, pending: { event: decoded, msgs: [msg] } };
+    return { kind: "event", event: { route, event, meta, key } };
   };
 }

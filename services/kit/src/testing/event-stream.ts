@@ -17,7 +17,7 @@ export async function declareEventStream(jsm: JetStreamManager, name: string, su
     subjects: [`${subjectPrefix}.>`],
     storage: StorageType.File,
     retention: RetentionPolicy.Limits,
-    discard: DiscardPolicy.Old,
+    discard: DiscardPolicy.New,
     duplicate_window: nanos(2 * 60_000),
   });
 }

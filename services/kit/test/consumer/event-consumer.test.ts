@@ -146,8 +146,11 @@ describe("event consumer runner", () => {
     expect(second?.header.get(DLQ.reason)).toBe("invalid-event");
     expect(second?.header.get(DLQ.error)).toContain("email refused by the test");
     expect(second?.header.get("ce-id")).toBe(refused.id);
+    // Terminated, not redelivered: each was dead-lettered exactly once.
+    await waitUntil("nothing left pending", async () => (await jsm.consumers.info(settings.stream, settings.durable)).num_ack_pending === 0);
     const text = await registry.metrics();
-    expect(text).toMatch(/event_consumer_dead_letters_total\{consumer="[^"]+",reason="undecodable"\} 1/);
+    expect(text).toMatch(/event_consumer_dead_letters_total\{consumer="[^"]+",reason="undecodable"\} 1\n/);
+    expect(text).toMatch(/event_consumer_dead_letters_total\{consumer="[^"]+",reason="invalid-event"\} 1\n/);
   });
 
   it("redelivers a transient failure with backoff, and dead-letters it at its last delivery", async () => {
