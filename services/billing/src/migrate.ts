@@ -1,0 +1,8 @@
+import { runMigrations } from "@acme/kit/db/migrate";
+import { loadConfig } from "./config.js";
+import { MIGRATIONS_FOLDER } from "./service.js";
+
+// `npm run migrate -w @acme/billing`: what a Kubernetes Job runs before the pods.
+const config = loadConfig();
+await runMigrations(config.DATABASE_URL, MIGRATIONS_FOLDER, "billing");
+console.log("billing migrations applied");
