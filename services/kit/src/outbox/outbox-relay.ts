@@ -15,6 +15,11 @@ export interface OutboxRelayOptions {
   batchSize?: number;
   /** Fallback poll when no NOTIFY arrives (NOTIFY is only a hint). */
   pollIntervalMs?: number;
+  /**
+   * After a wake-up, wait this long for more commits before reading: under
+   * load one batch then carries many rows instead of one row per commit.
+   */
+  coalesceMs?: number;
   /** How long a standby waits between attempts to become the relay. */
   leaderRetryMs?: number;
   /** Sent rows are kept this long, to republish after a broker lost data. */
@@ -72,6 +77,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const lockSql = postgres(options.databaseUrl, { max: 1, onnotice: () => {}, connection: { application_name: "outbox-relay-lock" } });
   const batchSize = options.batchSize ?? 500;
   const pollIntervalMs = options.pollIntervalMs ?? 1_000;
+  const coalesceMs = options.coalesceMs ?? 5;
   const leaderRetryMs = options.leaderRetryMs ?? 1_000;
   const retentionMs = options.retentionMs ?? 7 * 24 * 3_600_000;
   const publishTimeoutMs = options.publishTimeoutMs ?? 5_000;
@@ -178,6 +184,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       if (outcome === "idle") {
         await pruneIfDue().catch((error: unknown) => logger.warn({ err: error }, "outbox relay: prune failed"));
         await wakeup.sleep(pollIntervalMs);
+        if (coalesceMs > 0) await new Promise((resolve) => setTimeout(resolve, coalesceMs));
       }
     }
   }

@@ -1,0 +1,133 @@
+/**
+ * Consumer apply rate against raw postgres.js doing the same work (target
+ * >= 50%). The same registrations are applied to an empty profile database
+ * two ways, in alternating rounds:
+ *
+ * - baseline: raw postgres.js, one transaction per event ("inbox row +
+ *   profile row": insert the event id, upsert the profile), 16 transactions
+ *   at a time (the best concurrency for it on 2 cores, see STACK.md), with
+ *   the events already in memory: no NATS, no decoding;
+ * - consumer: profile's real consumer (kit runner + profile handlers) on a
+ *   fresh durable consumer replaying the stream: pull, decode, validate,
+ *   per-user lock, inbox, load + decide + save, commit, ack.
+ *
+ * One event per transaction one at a time is also shown, for scale.
+ */
+import { randomUUID } from "node:crypto";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import postgres from "postgres";
+import { Registry } from "prom-client";
+import { startEventConsumer } from "@acme/kit/consumer/event-consumer";
+import { consumerSettings } from "@acme/kit/consumer/consumer-settings";
+import { openDatabase } from "@acme/kit/db/database";
+import { runMigrations } from "@acme/kit/db/migrate";
+import { createLogger } from "@acme/kit/logging";
+import { connectNats } from "@acme/kit/nats";
+import { declareEventStream } from "@acme/kit/testing/event-stream";
+import { UserRegisteredSchema } from "@acme/gen/acme/auth/events/v1/events_pb";
+import { publishEvent } from "@acme/kit/testing/event-stream";
+import { schema } from "../services/profile/src/db/schema.js";
+import { profileEventRoutes } from "../services/profile/src/events/subscription.js";
+import { MIGRATIONS_FOLDER } from "../services/profile/src/service.js";
+import { median, rate, report, startBenchInfra } from "./support/infra.js";
+
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 5_000);
+const ROUNDS = 3;
+const RAW_CONCURRENCY = 16;
+const STREAM = "AUTH_EVENTS";
+const PREFIX = "auth.events";
+
+const infra = await startBenchInfra();
+const nc = await connectNats({ url: infra.nats.url, name: "bench" });
+try {
+  const js = jetstream(nc);
+  await declareEventStream(await jetstreamManager(nc), STREAM, PREFIX);
+  const users = Array.from({ length: EVENTS }, (_, i) => ({ eventId: randomUUID(), userId: randomUUID(), email: `user${i}@example.com`, at: new Date() }));
+  for (let i = 0; i < users.length; i += 200) {
+    await Promise.all(
+      users.slice(i, i + 200).map((u) =>
+        publishEvent(js, { subject: `${PREFIX}.user_registered.v1`, schema: UserRegisteredSchema, message: { userId: u.userId, email: u.email, revision: 1n }, entity: u.userId, id: u.eventId }),
+      ),
+    );
+  }
+  console.log(`published ${EVENTS} registrations to ${STREAM}`);
+
+  const freshDatabase = async (name: string) => {
+    const url = await infra.createDatabase(name);
+    await runMigrations(url, MIGRATIONS_FOLDER, "profile");
+    return url;
+  };
+
+  async function rawRate(url: string, concurrency: number, count = EVENTS): Promise<number> {
+    const sql = postgres(url, { max: concurrency, onnotice: () => {} });
+    try {
+      return await rate(count, concurrency, (n) => {
+        const u = users[n]!;
+        return sql.begin(async (tx) => {
+          const [fresh] = await tx`insert into processed_events (event_id) values (${u.eventId}) on conflict do nothing returning event_id`;
+          if (!fresh) return;
+          await tx`insert into profiles (user_id, account_email, revision, created_at, updated_at)
+            values (${u.userId}, ${u.email}, 1, ${u.at}, now())
+            on conflict (user_id) do update set account_email = excluded.account_email, revision = excluded.revision, updated_at = now()
+            where profiles.revision < excluded.revision`;
+        });
+      });
+    } finally {
+      await sql.end();
+    }
+  }
+
+  async function consumerRate(url: string, round: number): Promise<number> {
+    const database = openDatabase(url, schema, { applicationName: "profile-bench" });
+    let applied = 0;
+    let done!: () => void;
+    const finished = new Promise<void>((resolve) => (done = resolve));
+    const started = performance.now();
+    const consumer = startEventConsumer({
+      nc,
+      db: database.db,
+      settings: consumerSettings(
+        {
+          CONSUMER_NAME: `profile_bench_${round}`,
+          CONSUMER_ACK_WAIT_MS: 30_000,
+          CONSUMER_MAX_DELIVER: 5,
+          CONSUMER_BACKOFF_MS: [1_000],
+          CONSUMER_BATCH_SIZE: 200,
+          CONSUMER_MAX_ACK_PENDING: 2_000,
+          DLQ_STREAM: "DLQ_PROFILE",
+          DLQ_SUBJECT_PREFIX: "dlq.profile",
+        },
+        { stream: STREAM, subjectPrefix: PREFIX },
+      ),
+      routes: profileEventRoutes(),
+      logger: createLogger("profile", "warn"),
+      registry: new Registry(),
+      onCommitted: (ids) => {
+        applied += ids.length;
+        if (applied >= EVENTS) done();
+      },
+    });
+    await finished;
+    const perSecond = EVENTS / ((performance.now() - started) / 1000);
+    await consumer.stop();
+    const [{ n }] = await database.sql<{ n: string }[]>`select count(*) as n from profiles` as unknown as [{ n: string }];
+    if (Number(n) !== EVENTS) throw new Error(`expected ${EVENTS} profiles, found ${n}`);
+    await database.close();
+    return perSecond;
+  }
+
+  const serial = await rawRate(await freshDatabase("raw_serial"), 1, Math.min(EVENTS, 1_000));
+  console.log(`raw postgres.js, one event per transaction, one at a time: ${serial.toFixed(0)} events/s`);
+  const raw: number[] = [];
+  const consumed: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    raw.push(await rawRate(await freshDatabase(`raw_${round}`), RAW_CONCURRENCY));
+    consumed.push(await consumerRate(await freshDatabase(`consumer_${round}`), round));
+    console.log(`round ${round + 1}/${ROUNDS}: raw postgres.js x${RAW_CONCURRENCY} ${raw[round]!.toFixed(0)} events/s, consumer ${consumed[round]!.toFixed(0)} events/s`);
+  }
+  report(`Consumer apply rate vs raw postgres.js (inbox + profile row, x${RAW_CONCURRENCY} concurrent)`, median(consumed), median(raw), "events/s", 0.5);
+  report("Consumer apply rate vs raw postgres.js one at a time", median(consumed), serial, "events/s");
+} finally {
+  await nc.drain();
+  await infra.stop();
+}
