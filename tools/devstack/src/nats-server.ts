@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdir, writeFile } from "node:fs/promises";
+import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { waitUntil } from "./ports.js";
 
@@ -70,7 +70,9 @@ export async function startNats(options: NatsOptions): Promise<NatsServer> {
   if (!natsServerAvailable()) throw new Error(NATS_INSTALL_HINT);
   await mkdir(options.dir, { recursive: true });
   const configFile = join(options.dir, "nats-server.conf");
-  await writeFile(configFile, natsConfig(options));
+  // It holds the users' passwords: owner-only.
+  await writeFile(configFile, natsConfig(options), { mode: 0o600 });
+  await chmod(configFile, 0o600);
   const log = options.log ?? (() => {});
 
   const child = spawn("nats-server", ["-c", configFile], { stdio: ["ignore", "pipe", "pipe"] });

@@ -1,0 +1,60 @@
+/**
+ * What each service may publish and subscribe to on NATS, for the launcher's
+ * nats-server (`npm start`). Kubernetes grants the same in
+ * deploy/base/nats/authorization.conf; a test keeps the two equal.
+ *
+ * Only auth may publish `auth.events.>` or manage AUTH_EVENTS. A consumer
+ * acts only on its own durable (nats.js names it in the subject) and its own
+ * dead-letter stream, and reads replies only on its own inbox prefix
+ * (`_INBOX_<service>`), so it cannot read another service's replies.
+ */
+export const SERVICES = ["auth", "profile", "billing"] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+export interface SubjectPermissions {
+  publish: string[];
+  subscribe: string[];
+}
+
+const AUTH_EVENTS = "AUTH_EVENTS";
+
+function consumerPermissions(durable: "profile" | "billing"): SubjectPermissions {
+  const dlq = `DLQ_${durable.toUpperCase()}`;
+  return {
+    publish: [
+      `$JS.API.CONSUMER.CREATE.${AUTH_EVENTS}.${durable}`,
+      `$JS.API.CONSUMER.CREATE.${AUTH_EVENTS}.${durable}.>`,
+      `$JS.API.CONSUMER.INFO.${AUTH_EVENTS}.${durable}`,
+      `$JS.API.CONSUMER.MSG.NEXT.${AUTH_EVENTS}.${durable}`,
+      `$JS.ACK.${AUTH_EVENTS}.${durable}.>`,
+      `dlq.${durable}.>`,
+      `$JS.API.STREAM.INFO.${dlq}`,
+      `$JS.API.STREAM.CREATE.${dlq}`,
+      // the service's `dlq` command: show, delete and purge its own dead letters
+      `$JS.API.STREAM.MSG.GET.${dlq}`,
+      `$JS.API.STREAM.MSG.DELETE.${dlq}`,
+      `$JS.API.STREAM.PURGE.${dlq}`,
+    ],
+    subscribe: [`_INBOX_${durable}.>`],
+  };
+}
+
+export const SERVICE_NATS_PERMISSIONS: Readonly<Record<ServiceName, SubjectPermissions>> = {
+  auth: {
+    publish: [
+      "auth.events.>",
+      "$JS.API.INFO",
+      `$JS.API.STREAM.CREATE.${AUTH_EVENTS}`,
+      `$JS.API.STREAM.UPDATE.${AUTH_EVENTS}`,
+      `$JS.API.STREAM.INFO.${AUTH_EVENTS}`,
+    ],
+    subscribe: ["_INBOX.>"],
+  },
+  profile: consumerPermissions("profile"),
+  billing: consumerPermissions("billing"),
+};
+
+/** The inbox prefix a service's NATS connection must use for its permissions to work. */
+export function inboxPrefixOf(service: ServiceName): string {
+  return service === "auth" ? "_INBOX" : `_INBOX_${service}`;
+}

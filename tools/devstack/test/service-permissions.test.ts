@@ -1,0 +1,61 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { parseNatsConf, subjectsOverlap, type NatsMap } from "../../../deploy/test/lib/nats-conf.js";
+import { natsConfig } from "../src/nats-server.js";
+import { SERVICE_NATS_PERMISSIONS, SERVICES } from "../src/service-permissions.js";
+
+/**
+ * `npm start` and Kubernetes must grant each service the same NATS subjects:
+ * one list in TypeScript (service-permissions.ts), one in
+ * deploy/base/nats/authorization.conf. This test fails when they drift.
+ */
+const AUTHORIZATION_CONF = fileURLToPath(new URL("../../../deploy/base/nats/authorization.conf", import.meta.url));
+
+function allowList(value: unknown): string[] {
+  const allow = (value as NatsMap | undefined)?.allow;
+  return (Array.isArray(allow) ? allow : allow === undefined ? [] : [allow]).map(String);
+}
+
+function deployedPermissions(): Record<string, { publish: string[]; subscribe: string[] }> {
+  const conf = parseNatsConf(readFileSync(AUTHORIZATION_CONF, "utf8"));
+  const users = ((conf.authorization as NatsMap).users ?? []) as NatsMap[];
+  return Object.fromEntries(
+    users.map((u) => {
+      const perms = (u.permissions ?? {}) as NatsMap;
+      return [String(u.user), { publish: allowList(perms.publish).sort(), subscribe: allowList(perms.subscribe).sort() }];
+    }),
+  );
+}
+
+describe("NATS permissions of the launcher and of deploy/ agree", () => {
+  it("grants every service the same publish and subscribe subjects", () => {
+    const ours = Object.fromEntries(
+      SERVICES.map((s) => [s, { publish: [...SERVICE_NATS_PERMISSIONS[s].publish].sort(), subscribe: [...SERVICE_NATS_PERMISSIONS[s].subscribe].sort() }]),
+    );
+    expect(ours).toEqual(deployedPermissions());
+  });
+
+  it("lets only auth publish auth.events.>", () => {
+    for (const s of SERVICES) {
+      const may = SERVICE_NATS_PERMISSIONS[s].publish.some((p) => subjectsOverlap(p, "auth.events.>"));
+      expect(may, s).toBe(s === "auth");
+    }
+  });
+
+  it("makes a config nats-server accepts (nats-server -t)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "acme-devstack-conf-"));
+    try {
+      const file = join(dir, "nats-server.conf");
+      const users = SERVICES.map((s) => ({ user: s, password: `${s}-secret`, ...SERVICE_NATS_PERMISSIONS[s] }));
+      writeFileSync(file, natsConfig({ dir, port: 4222, monitorPort: 8222, users }));
+      const run = spawnSync("nats-server", ["-c", file, "-t"], { encoding: "utf8" });
+      expect(`${run.stdout}${run.stderr}`).toContain("is valid");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

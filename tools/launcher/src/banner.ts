@@ -1,0 +1,39 @@
+import type { LauncherState } from "./state.js";
+import { processMemory } from "./memory.js";
+
+/** What runs where, the memory each service holds, and calls to paste. */
+export function banner(state: LauncherState, options: { seconds: number; dir: string; color: boolean }): string {
+  const bold = (text: string) => (options.color ? `\u001b[1m${text}\u001b[0m` : text);
+  const { auth, profile, billing } = state.services as Required<LauncherState["services"]>;
+  const lines = [
+    "",
+    bold(`The system is up (${options.seconds.toFixed(1)} s). Data: ${options.dir}`),
+    "",
+  ];
+  for (const [name, s] of Object.entries(state.services)) {
+    if (!s) continue;
+    const m = processMemory(s.pid);
+    const memory = m ? `resident ${m.rssMb} MB` : "";
+    lines.push(`  ${name.padEnd(8)} ${s.url.padEnd(24)} pid ${String(s.pid).padEnd(7)} ${memory}`);
+  }
+  if (state.postgres) lines.push(`  ${"postgres".padEnd(8)} ${`127.0.0.1:${state.postgres.port}`.padEnd(24)} pid ${String(state.postgres.pid).padEnd(7)} databases auth, profile, billing (one role each)`);
+  if (state.nats) lines.push(`  ${"nats".padEnd(8)} ${state.nats.url.padEnd(24)} pid ${String(state.nats.pid).padEnd(7)} JetStream; monitor ${state.nats.monitorUrl}`);
+  lines.push(
+    "",
+    "  Each service serves Connect, gRPC and gRPC-Web on its port, plus /healthz, /readyz and /metrics.",
+    "  Migrations were applied by each service at start. Credentials: " + `${options.dir}/credentials.json`,
+    "",
+    bold("Try it") + " (Connect JSON over plain HTTP; paste line by line):",
+    "",
+    `  curl -s -H 'Content-Type: application/json' -d '{"email":"ada@example.com","password":"correct horse battery"}' ${auth.url}/acme.auth.v1.AuthService/Register`,
+    `  LOGIN=$(curl -s -H 'Content-Type: application/json' -d '{"email":"ada@example.com","password":"correct horse battery"}' ${auth.url}/acme.auth.v1.AuthService/Login); echo "$LOGIN"`,
+    `  TOKEN=$(echo "$LOGIN" | sed -E 's/.*"accessToken":"([^"]+)".*/\\1/'); USER_ID=$(echo "$LOGIN" | sed -E 's/.*"userId":"([^"]+)".*/\\1/')`,
+    `  curl -s -H 'Content-Type: application/json' -H "Authorization: Bearer $TOKEN" -d "{\\"userId\\":\\"$USER_ID\\"}" ${profile.url}/acme.profile.v1.ProfileService/GetProfile`,
+    `  curl -s -H 'Content-Type: application/json' -H "Authorization: Bearer $TOKEN" -d "{\\"userId\\":\\"$USER_ID\\"}" ${billing.url}/acme.billing.v1.BillingService/GetBillingContact`,
+    "",
+    `  Or run the whole story: ${bold("npm run demo")}   (in another terminal)`,
+    `  Stop everything: ${bold("Ctrl-C")} here (or kill ${state.stopPid}).`,
+    "",
+  );
+  return lines.join("\n");
+}

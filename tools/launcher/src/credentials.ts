@@ -1,0 +1,37 @@
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { chmod, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { SERVICES, type ServiceName } from "@acme/devstack";
+
+/** Generated once per DEVSTACK_DIR and reused, so a second start opens the same data. */
+export interface Credentials {
+  /** Superuser of the embedded PostgreSQL. */
+  postgres: string;
+  services: Record<ServiceName, { database: string; nats: string }>;
+}
+
+export const credentialsFile = (dir: string) => join(dir, "credentials.json");
+
+// base64url: safe inside a SQL literal, a URL and the NATS config without escaping.
+const secret = () => randomBytes(24).toString("base64url");
+
+/** Reads the credentials file, filling in (and saving, mode 0600) what is missing. */
+export async function loadOrCreateCredentials(dir: string): Promise<Credentials> {
+  const file = credentialsFile(dir);
+  const saved = existsSync(file) ? (JSON.parse(await readFile(file, "utf8")) as Partial<Credentials>) : {};
+  const credentials: Credentials = {
+    postgres: saved.postgres ?? secret(),
+    services: Object.fromEntries(
+      SERVICES.map((s) => [s, { database: saved.services?.[s]?.database ?? secret(), nats: saved.services?.[s]?.nats ?? secret() }]),
+    ) as Credentials["services"],
+  };
+  await writeFile(file, JSON.stringify(credentials, null, 2) + "\n", { mode: 0o600 });
+  await chmod(file, 0o600);
+  return credentials;
+}
+
+/** A service's own URL on the embedded server: its role, its database. */
+export function serviceDatabaseUrl(service: ServiceName, password: string, port: number): string {
+  return `postgres://${service}:${encodeURIComponent(password)}@127.0.0.1:${port}/${service}`;
+}

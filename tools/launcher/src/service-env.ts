@@ -1,0 +1,29 @@
+import { serviceDatabaseUrl, type Credentials } from "./credentials.js";
+import type { LauncherSettings, ServiceSettings } from "./settings.js";
+
+/**
+ * A service's environment: the variables its own config.ts reads (PORT,
+ * DATABASE_URL, NATS_URL, NATS_USER, NATS_PASSWORD, AUTH_JWKS_URL, ...).
+ * This is the launcher's whole contract with a service.
+ */
+export function serviceEnvironment(
+  service: ServiceSettings,
+  context: { settings: LauncherSettings; credentials: Credentials; natsUrl: string; authUrl: string },
+): Record<string, string> {
+  const { settings, credentials } = context;
+  const own = credentials.services[service.name];
+  const embeddedNats = !settings.natsUrl;
+  const natsUser = embeddedNats ? service.name : service.natsUser;
+  const natsPassword = embeddedNats ? own.nats : service.natsPassword;
+  const env: Record<string, string> = {
+    PORT: String(service.port),
+    HOST: "127.0.0.1",
+    DATABASE_URL: service.databaseUrl ?? serviceDatabaseUrl(service.name, own.database, settings.postgresPort),
+    NATS_URL: context.natsUrl,
+    LOG_LEVEL: settings.logLevel,
+  };
+  if (natsUser) env.NATS_USER = natsUser;
+  if (natsPassword) env.NATS_PASSWORD = natsPassword;
+  if (service.name !== "auth") env.AUTH_JWKS_URL = `${context.authUrl}/.well-known/jwks.json`;
+  return env;
+}

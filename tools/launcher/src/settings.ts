@@ -1,0 +1,93 @@
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+import type { ServiceName } from "@acme/devstack";
+
+export const REPO_ROOT = fileURLToPath(new URL("../../..", import.meta.url));
+
+const port = z.coerce.number().int().min(1).max(65_535);
+const postgresUrl = z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL").optional();
+const optional = z.string().min(1).optional();
+
+const schema = z.object({
+  DEVSTACK_DIR: z.string().min(1).default(join(REPO_ROOT, ".devstack")),
+  POSTGRES_PORT: port.default(5433),
+  NATS_PORT: port.default(4222),
+  NATS_MONITOR_PORT: port.default(8222),
+  AUTH_PORT: port.default(8081),
+  PROFILE_PORT: port.default(8082),
+  BILLING_PORT: port.default(8083),
+  AUTH_DATABASE_URL: postgresUrl,
+  PROFILE_DATABASE_URL: postgresUrl,
+  BILLING_DATABASE_URL: postgresUrl,
+  NATS_URL: optional,
+  AUTH_NATS_USER: optional,
+  AUTH_NATS_PASSWORD: optional,
+  PROFILE_NATS_USER: optional,
+  PROFILE_NATS_PASSWORD: optional,
+  BILLING_NATS_USER: optional,
+  BILLING_NATS_PASSWORD: optional,
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** pretty: `[auth] 12:00:01 INFO ...`; json: the services' pino lines unchanged. */
+  LOG_FORMAT: z.enum(["pretty", "json"]).default("pretty"),
+  READY_TIMEOUT_MS: z.coerce.number().int().positive().default(90_000),
+});
+
+export interface ServiceSettings {
+  name: ServiceName;
+  port: number;
+  /** Set: use this database as is. Unset: a database and role on the embedded PostgreSQL. */
+  databaseUrl?: string;
+  natsUser?: string;
+  natsPassword?: string;
+}
+
+export interface LauncherSettings {
+  dir: string;
+  postgresPort: number;
+  natsPort: number;
+  natsMonitorPort: number;
+  /** Set: use that NATS server; unset: start nats-server. */
+  natsUrl?: string;
+  services: ServiceSettings[];
+  logLevel: string;
+  logFormat: "pretty" | "json";
+  readyTimeoutMs: number;
+}
+
+/** The environment, parsed once; a bad variable stops the launcher with its name. */
+export function loadSettings(env: NodeJS.ProcessEnv = process.env): LauncherSettings {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
+    throw new Error(`invalid configuration:\n${problems.join("\n")}`);
+  }
+  const e = result.data;
+  const service = (name: ServiceName, port: number, databaseUrl?: string, natsUser?: string, natsPassword?: string): ServiceSettings => ({
+    name,
+    port,
+    ...(databaseUrl ? { databaseUrl } : {}),
+    ...(natsUser ? { natsUser } : {}),
+    ...(natsPassword ? { natsPassword } : {}),
+  });
+  return {
+    dir: resolve(e.DEVSTACK_DIR),
+    postgresPort: e.POSTGRES_PORT,
+    natsPort: e.NATS_PORT,
+    natsMonitorPort: e.NATS_MONITOR_PORT,
+    ...(e.NATS_URL ? { natsUrl: e.NATS_URL } : {}),
+    services: [
+      service("auth", e.AUTH_PORT, e.AUTH_DATABASE_URL, e.AUTH_NATS_USER, e.AUTH_NATS_PASSWORD),
+      service("profile", e.PROFILE_PORT, e.PROFILE_DATABASE_URL, e.PROFILE_NATS_USER, e.PROFILE_NATS_PASSWORD),
+      service("billing", e.BILLING_PORT, e.BILLING_DATABASE_URL, e.BILLING_NATS_USER, e.BILLING_NATS_PASSWORD),
+    ],
+    logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
+    readyTimeoutMs: e.READY_TIMEOUT_MS,
+  };
+}
+
+/** The variable that sets a port, for "port taken" messages. */
+export function portVariable(what: ServiceName | "postgres" | "nats" | "nats-monitor"): string {
+  return { auth: "AUTH_PORT", profile: "PROFILE_PORT", billing: "BILLING_PORT", postgres: "POSTGRES_PORT", nats: "NATS_PORT", "nats-monitor": "NATS_MONITOR_PORT" }[what];
+}

@@ -1,0 +1,178 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { jetstream } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import postgres from "postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AuthService } from "@acme/gen/acme/auth/v1/auth_service_pb";
+import { ProfileService } from "@acme/gen/acme/profile/v1/profile_service_pb";
+import { freePort } from "@acme/devstack";
+import type { Credentials } from "../src/credentials.js";
+import { DEMO_PASSWORD, runDemo, type DemoResult } from "../src/demo-flow.js";
+import { REPO_ROOT } from "../src/settings.js";
+import { isAlive, readState, type LauncherState } from "../src/state.js";
+
+/**
+ * `npm start` as a user runs it: the launcher as its own process tree on
+ * free ports and a temporary DEVSTACK_DIR, the demo against it, the trust
+ * boundaries it sets up, then SIGTERM and a search for anything left behind.
+ */
+interface Launch {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+  state: LauncherState;
+}
+
+let dir: string;
+let env: Record<string, string>;
+const launches: Launch[] = [];
+
+async function launch(): Promise<Launch> {
+  const child = spawn(process.execPath, ["--import", "tsx", "tools/launcher/src/start.ts"], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const deadline = Date.now() + 45_000;
+  for (;;) {
+    const state = readState(dir);
+    if (state?.ready && state.pid !== launches.at(-1)?.state.pid) {
+      const launched = { child, output: () => output, exited, state };
+      launches.push(launched);
+      return launched;
+    }
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the launcher did not come up; its output:\n${output.slice(-4_000)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function pidsOf(state: LauncherState): Record<string, number> {
+  return {
+    launcher: state.pid,
+    "npm start": state.stopPid,
+    postgres: state.postgres!.pid,
+    "nats-server": state.nats!.pid,
+    ...Object.fromEntries(Object.entries(state.services).map(([name, s]) => [name, s!.pid])),
+  };
+}
+
+/** Processes whose command line names the test's data folder (postgres -D DIR, nats-server -c DIR/...). */
+function processesUsing(folder: string): string[] {
+  return readdirSync("/proc")
+    .filter((entry) => /^\d+$/.test(entry))
+    .flatMap((pid) => {
+      try {
+        const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+        return cmd.includes(folder) && isAlive(Number(pid)) ? [`${pid}: ${cmd}`] : [];
+      } catch {
+        return [];
+      }
+    });
+}
+
+async function stopAndExpectNothingLeft(launched: Launch, signal: "SIGTERM" | "SIGKILL" = "SIGTERM"): Promise<void> {
+  const pids = pidsOf(launched.state);
+  process.kill(launched.state.stopPid, signal);
+  const code = await launched.exited;
+  if (signal === "SIGTERM") expect(code, launched.output().slice(-3_000)).toBe(0);
+  // After a kill -9 of `npm start`, the launcher stops everything on its own: wait for it.
+  const deadline = Date.now() + 30_000;
+  while (Object.values(pids).some(isAlive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+  const alive = Object.entries(pids).filter(([, pid]) => isAlive(pid));
+  expect(alive, "processes still running after the launcher exited").toEqual([]);
+  expect(processesUsing(dir)).toEqual([]);
+  expect(existsSync(join(dir, "launcher.json"))).toBe(false);
+  if (signal === "SIGTERM") expect(launched.output()).toMatch(/\[launcher\].*stopped/);
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "acme-launcher-"));
+  // As root, PostgreSQL runs as user `postgres`, which must be able to enter the folder.
+  await chmod(dir, 0o755);
+  const ports = await Promise.all(Array.from({ length: 6 }, () => freePort()));
+  const [auth, profile, billing, pg, nats, monitor] = ports.map(String) as [string, string, string, string, string, string];
+  env = { DEVSTACK_DIR: dir, AUTH_PORT: auth, PROFILE_PORT: profile, BILLING_PORT: billing, POSTGRES_PORT: pg, NATS_PORT: nats, NATS_MONITOR_PORT: monitor, LOG_LEVEL: "info", NO_COLOR: "1" };
+  await launch();
+});
+
+afterAll(async () => {
+  // Only if a test failed half-way: take the whole group down, then the data.
+  for (const { child, state } of launches) {
+    if (child.exitCode === null) child.kill("SIGKILL");
+    if (isAlive(state.pid)) process.kill(-state.pid, "SIGKILL");
+  }
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe("npm start", () => {
+  let demo: DemoResult;
+
+  it("runs the demo: registration, profile and billing by event, email change, deletion", async () => {
+    const { services } = launches[0]!.state;
+    demo = await runDemo({ auth: services.auth!.url, profile: services.profile!.url, billing: services.billing!.url }, () => {});
+    expect(demo.profileDisplayName).toEqual({ registered: demo.ada.email, changed: demo.ada.newEmail });
+    expect(demo.billingEmail).toEqual({ registered: demo.ada.email, changed: demo.ada.newEmail });
+    expect(demo.strangerReadCode).toBe("permission_denied");
+    expect(demo.afterDelete).toEqual({ login: "unauthenticated", profile: "not_found", billing: "not_found" });
+  });
+
+  it("gives profile's database credentials its own database and no other", async () => {
+    const credentials = JSON.parse(await readFile(join(dir, "credentials.json"), "utf8")) as Credentials;
+    const port = launches[0]!.state.postgres!.port;
+    const as = (database: string) => postgres(`postgres://profile:${credentials.services.profile.database}@127.0.0.1:${port}/${database}`, { max: 1, onnotice: () => {} });
+    const own = as("profile");
+    const auths = as("auth");
+    try {
+      expect(await own`select current_user as who`).toEqual([{ who: "profile" }]);
+      await expect(auths`select 1`).rejects.toThrow(/permission denied for database "auth"/);
+    } finally {
+      await Promise.all([own.end(), auths.end()]);
+    }
+  });
+
+  it("does not let profile's NATS user publish auth's events", async () => {
+    const credentials = JSON.parse(await readFile(join(dir, "credentials.json"), "utf8")) as Credentials;
+    const nc = await connect({ servers: launches[0]!.state.nats!.url, user: "profile", pass: credentials.services.profile.nats, inboxPrefix: "_INBOX_profile", timeout: 3_000 });
+    try {
+      await expect(jetstream(nc, { timeout: 3_000 }).publish("auth.events.user_registered.v1", "forged")).rejects.toThrow(/Permissions Violation for Publish/);
+    } finally {
+      await nc.close();
+    }
+  });
+
+  it("refuses a second launcher on the same data while the first runs", () => {
+    const run = spawnSync(process.execPath, ["--import", "tsx", "tools/launcher/src/start.ts"], { cwd: REPO_ROOT, env: { ...process.env, ...env }, encoding: "utf8", timeout: 30_000 });
+    expect(run.status).toBe(1);
+    expect(run.stdout).toContain(`the system already runs on ${dir} (launcher pid ${launches[0]!.state.pid})`);
+    expect(readState(dir)?.pid, "the running launcher's record is kept").toBe(launches[0]!.state.pid);
+  });
+
+  it("stops everything on SIGTERM, leaving no process behind", async () => {
+    await stopAndExpectNothingLeft(launches[0]!);
+  });
+
+  it("reuses the data on a second start", async () => {
+    expect(demo, "the demo test ran first").toBeDefined();
+    const second = await launch();
+    const { services } = second.state;
+    const transport = (baseUrl: string) => createConnectTransport({ baseUrl, httpVersion: "1.1" });
+    const login = await createClient(AuthService, transport(services.auth!.url)).login({ email: demo.ada.newEmail, password: DEMO_PASSWORD });
+    expect(login.userId).toBe(demo.ada.userId);
+    const { profile } = await createClient(ProfileService, transport(services.profile!.url)).getProfile(
+      { userId: demo.ada.userId },
+      { headers: { authorization: `Bearer ${login.accessToken}` } },
+    );
+    expect(profile?.displayName).toBe(demo.ada.newEmail);
+    await stopAndExpectNothingLeft(second);
+  });
+
+  it("stops everything even when npm start itself is killed outright (kill -9)", async () => {
+    await stopAndExpectNothingLeft(await launch(), "SIGKILL");
+  });
+});
