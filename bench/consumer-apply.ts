@@ -11,6 +11,10 @@
  *   fresh durable consumer replaying the stream: pull, decode, validate,
  *   per-user lock, inbox, load + decide + save, commit, ack.
  *
+ * - strict baseline: raw postgres.js running the consumer's transaction
+ *   shape by hand: batches of the same size, the same number at a time,
+ *   one inbox insert per batch and one pipelined upsert per event.
+ *
  * One event per transaction one at a time is also shown, for scale.
  */
 import { randomUUID } from "node:crypto";
@@ -77,6 +81,37 @@ try {
     }
   }
 
+  async function rawBatchedRate(url: string): Promise<number> {
+    const batch = Number(process.env.BENCH_BATCH ?? 200);
+    const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 4);
+    const sql = postgres(url, { max: concurrency, onnotice: () => {} });
+    const batches = Math.ceil(EVENTS / batch);
+    try {
+      return (
+        (await rate(batches, concurrency, (b) =>
+          sql.begin(async (tx) => {
+            const slice = users.slice(b * batch, (b + 1) * batch);
+            const fresh = new Set(
+              (await tx`insert into processed_events (event_id) select unnest(${slice.map((u) => u.eventId)}::text[]) on conflict do nothing returning event_id`).map((r) => r.event_id as string),
+            );
+            await Promise.all(
+              slice
+                .filter((u) => fresh.has(u.eventId))
+                .map(
+                  (u) => tx`insert into profiles (user_id, account_email, revision, created_at, updated_at)
+                    values (${u.userId}, ${u.email}, 1, ${u.at}, now())
+                    on conflict (user_id) do update set account_email = excluded.account_email, revision = excluded.revision, updated_at = now()
+                    where profiles.revision < excluded.revision`,
+                ),
+            );
+          }),
+        )) * batch
+      );
+    } finally {
+      await sql.end();
+    }
+  }
+
   async function consumerRate(url: string, round: number): Promise<number> {
     const database = openDatabase(url, schema, { applicationName: "profile-bench" });
     let applied = 0;
@@ -92,7 +127,8 @@ try {
           CONSUMER_ACK_WAIT_MS: 30_000,
           CONSUMER_MAX_DELIVER: 5,
           CONSUMER_BACKOFF_MS: [1_000],
-          CONSUMER_BATCH_SIZE: 200,
+          CONSUMER_BATCH_SIZE: Number(process.env.BENCH_BATCH ?? 200),
+          CONSUMER_CONCURRENCY: Number(process.env.BENCH_CONCURRENCY ?? 4),
           CONSUMER_MAX_ACK_PENDING: 2_000,
           DLQ_STREAM: "DLQ_PROFILE",
           DLQ_SUBJECT_PREFIX: "dlq.profile",
@@ -119,14 +155,19 @@ try {
   const serial = await rawRate(await freshDatabase("raw_serial"), 1, Math.min(EVENTS, 1_000));
   console.log(`raw postgres.js, one event per transaction, one at a time: ${serial.toFixed(0)} events/s`);
   const raw: number[] = [];
+  const rawBatched: number[] = [];
   const consumed: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     raw.push(await rawRate(await freshDatabase(`raw_${round}`), RAW_CONCURRENCY));
+    rawBatched.push(await rawBatchedRate(await freshDatabase(`raw_batched_${round}`)));
     consumed.push(await consumerRate(await freshDatabase(`consumer_${round}`), round));
-    console.log(`round ${round + 1}/${ROUNDS}: raw postgres.js x${RAW_CONCURRENCY} ${raw[round]!.toFixed(0)} events/s, consumer ${consumed[round]!.toFixed(0)} events/s`);
+    console.log(
+      `round ${round + 1}/${ROUNDS}: raw per-event x${RAW_CONCURRENCY} ${raw[round]!.toFixed(0)}/s, raw batched ${rawBatched[round]!.toFixed(0)}/s, consumer ${consumed[round]!.toFixed(0)}/s`,
+    );
   }
-  report(`Consumer apply rate vs raw postgres.js (inbox + profile row, x${RAW_CONCURRENCY} concurrent)`, median(consumed), median(raw), "events/s", 0.5);
-  report("Consumer apply rate vs raw postgres.js one at a time", median(consumed), serial, "events/s");
+  report(`Consumer apply rate vs raw postgres.js, one event per transaction x${RAW_CONCURRENCY}`, median(consumed), median(raw), "events/s", 0.5);
+  report("Consumer apply rate vs raw postgres.js, same batched transaction by hand (strict)", median(consumed), median(rawBatched), "events/s", 0.5);
+  report("Consumer apply rate vs raw postgres.js, one event per transaction, one at a time", median(consumed), serial, "events/s");
 } finally {
   await nc.drain();
   await infra.stop();

@@ -1,6 +1,6 @@
 import { UserDeletedSchema, UserEmailChangedSchema, UserRegisteredSchema } from "@acme/gen/acme/auth/events/v1/events_pb";
 import { eventRoute, type EventRoute } from "@acme/kit/consumer/event-route";
-import { createContactRepository, type BillingDb } from "../db/contact-repository.js";
+import { contactRepositoryFor, type BillingDb } from "../db/contact-repository.js";
 import { onUserDeleted } from "./on-user-deleted.js";
 import { onUserEmailChanged } from "./on-user-email-changed.js";
 import { onUserRegistered } from "./on-user-registered.js";
@@ -12,8 +12,8 @@ import { onUserRegistered } from "./on-user-registered.js";
  */
 export function billingEventRoutes(): EventRoute<BillingDb>[] {
   return [
-    eventRoute(UserRegisteredSchema, { key: (e) => e.userId, handle: (e, tx: BillingDb) => onUserRegistered(e, createContactRepository(tx)).then(() => {}) }),
-    eventRoute(UserEmailChangedSchema, { key: (e) => e.userId, handle: (e, tx: BillingDb) => onUserEmailChanged(e, createContactRepository(tx)).then(() => {}) }),
-    eventRoute(UserDeletedSchema, { key: (e) => e.userId, handle: (e, tx: BillingDb) => onUserDeleted(e, createContactRepository(tx)).then(() => {}) }),
+    eventRoute(UserRegisteredSchema, { key: (e) => e.userId, handle: (e, tx: BillingDb) => onUserRegistered(e, contactRepositoryFor(tx)).then(() => {}) }),
+    eventRoute(UserEmailChangedSchema, { key: (e) => e.userId, handle: (e, tx: BillingDb) => onUserEmailChanged(e, contactRepositoryFor(tx)).then(() => {}) }),
+    eventRoute(UserDeletedSchema, { key: (e) => e.userId, handle: (e, tx: BillingDb) => onUserDeleted(e, contactRepositoryFor(tx)).then(() => {}) }),
   ];
 }

@@ -3,7 +3,7 @@ import { openDatabase, type Database } from "@acme/kit/db/database";
 import { runMigrations } from "@acme/kit/db/migrate";
 import { createTestDatabase, type TestDatabase } from "@acme/testing";
 import { createContactMemoryRepository } from "../../src/db/contact-memory-repository.js";
-import { createContactRepository } from "../../src/db/contact-repository.js";
+import { createBatchingContactRepository, createContactRepository } from "../../src/db/contact-repository.js";
 import { schema } from "../../src/db/schema.js";
 import type { BillingContactRecord } from "../../src/domain/billing-contact.js";
 import { MIGRATIONS_FOLDER } from "../../src/service.js";
@@ -31,6 +31,7 @@ const address = { line1: "1 Main Street", line2: "", city: "Berlin", postalCode:
 describe.each([
   ["in memory", (): Repository => createContactMemoryRepository()],
   ["PostgreSQL", (): Repository => createContactRepository(database.db)],
+  ["PostgreSQL, batching (the consumer's)", (): Repository => createBatchingContactRepository(database.db)],
 ])("billing contact repository (%s)", (_name, repository) => {
   it("loads what it saved, and absent for an unknown user", async () => {
     const repo = repository();
@@ -40,6 +41,16 @@ describe.each([
     await repo.save({ ...r, accountEmail: "b@example.com", revision: 2, address });
     expect(await repo.load(r.userId)).toEqual({ kind: "present", contact: { ...r, accountEmail: "b@example.com", revision: 2, address } });
     expect(await repo.load("nobody")).toEqual({ kind: "absent" });
+  });
+
+  it("answers calls made side by side each with its own row", async () => {
+    const repo = repository();
+    const records = [record(), { ...record(), address }, record()];
+    await Promise.all(records.map((r) => repo.save(r)));
+    expect(await Promise.all([...records.map((r) => repo.load(r.userId)), repo.load("nobody")])).toEqual([
+      ...records.map((r) => ({ kind: "present", contact: r })),
+      { kind: "absent" },
+    ]);
   });
 
   it("deletes into a tombstone that keeps the first deletion", async () => {

@@ -20,6 +20,8 @@ export interface ConsumerSettings {
   backoffMs: number[];
   /** Most events applied in one database transaction. */
   batchSize: number;
+  /** Batches applied at once, each in its own transaction (and connection). */
+  concurrency: number;
   /** Unacknowledged messages JetStream hands out at once, over all instances. */
   maxAckPending: number;
   /** The service's inbox table: one row per applied event id. */
@@ -45,6 +47,7 @@ export function consumerEnv(defaults: { durable: string; deadLetterStream: strin
       .default("1000,5000,15000,30000")
       .transform((list) => list.split(",").map(Number)),
     CONSUMER_BATCH_SIZE: positive.max(1_000).default(200),
+    CONSUMER_CONCURRENCY: positive.max(32).default(4),
     CONSUMER_MAX_ACK_PENDING: positive.default(2_000),
     DLQ_STREAM: name.default(defaults.deadLetterStream),
     DLQ_SUBJECT_PREFIX: subjectPrefix.default(defaults.deadLetterSubjectPrefix),
@@ -68,6 +71,7 @@ export function consumerSettings(env: ConsumerEnv, source: { stream: string; sub
     maxDeliver: env.CONSUMER_MAX_DELIVER,
     backoffMs: env.CONSUMER_BACKOFF_MS,
     batchSize: env.CONSUMER_BATCH_SIZE,
+    concurrency: env.CONSUMER_CONCURRENCY,
     maxAckPending: env.CONSUMER_MAX_ACK_PENDING,
     inboxTable,
   };

@@ -11,7 +11,7 @@ import { createDatabaseGuard } from "./database-guard.js";
 import { publishDeadLetter, type DeadLetterReason } from "./dead-letter.js";
 import { createEventDecoder, envelopeOf, type PendingEvent } from "./event-decoder.js";
 import { PermanentEventError, type EventRoute } from "./event-route.js";
-import { createStopSignal } from "./stop-signal.js";
+import { createStopSignal, createWakeUp } from "./stop-signal.js";
 
 export interface EventConsumerOptions<D extends ConsumerDatabase> {
   /** Connected with the service's own inbox prefix (see STACK.md). */
@@ -65,7 +65,8 @@ export function startEventConsumer<D extends ConsumerDatabase>(options: EventCon
         await ensureDeadLetterStream(jsm, settings);
         await ensureDurableConsumer(jsm, settings);
         const consumer = await js.consumers.get(settings.stream, settings.durable);
-        messages = await consumer.consume({ max_messages: Math.max(2 * settings.batchSize, 100) });
+        // Enough buffered to keep every concurrent batch fed.
+        messages = await consumer.consume({ max_messages: Math.max((settings.concurrency + 1) * settings.batchSize, 100) });
         if (stop.stopped) {
           await messages.close();
           break;
@@ -91,22 +92,62 @@ export function startEventConsumer<D extends ConsumerDatabase>(options: EventCon
     clearInterval(stats);
   }
 
-  /** Reads the iterator; a batch is what arrived while the previous one was applied. */
+  /**
+   * A pump reads the iterator into a local queue; the applier takes what has
+   * queued up whenever a batch slot is free. So a quiet stream gets batches
+   * of one (no added latency) and a busy one full batches. Up to
+   * `concurrency` batches are applied at once, each in its own transaction;
+   * the per-key locks and the handlers' revision checks keep one user's
+   * events right across them. The pump pauses when the queue is full, which
+   * stops the pulls too.
+   */
   async function drain(source: ConsumerMessages): Promise<void> {
-    let batch: JsMsg[] = [];
-    for await (const msg of source) {
+    const queue: JsMsg[] = [];
+    const highWater = settings.batchSize * settings.concurrency;
+    const queued = createWakeUp();
+    const drained = createWakeUp();
+    let pumping = true;
+    const pump = (async () => {
+      try {
+        for await (const msg of source) {
+          if (stop.stopped) {
+            msg.nak(); // hand it to another instance now rather than after ack wait
+            continue;
+          }
+          queue.push(msg);
+          queued.wake();
+          while (queue.length >= highWater && !stop.stopped) await drained.wait();
+        }
+      } finally {
+        pumping = false;
+        queued.wake();
+      }
+    })();
+
+    const inFlight = new Set<Promise<void>>();
+    while (pumping || queue.length > 0) {
       if (stop.stopped) {
-        msg.nak(); // hand it to another instance now rather than after ack wait
+        for (const msg of queue.splice(0)) msg.nak();
+        break;
+      }
+      if (queue.length === 0) {
+        await queued.wait();
         continue;
       }
-      batch.push(msg);
-      if (batch.length >= settings.batchSize || source.getPending() <= 0) {
-        const taken = batch;
-        batch = [];
-        await processBatch(taken);
+      if (inFlight.size >= settings.concurrency) {
+        await Promise.race(inFlight);
+        continue;
       }
+      const batch = queue.splice(0, settings.batchSize);
+      drained.wake();
+      const running: Promise<void> = processBatch(batch)
+        .catch((error: unknown) => log.error({ err: error }, "batch failed unexpectedly; its messages will be redelivered"))
+        .finally(() => inFlight.delete(running));
+      inFlight.add(running);
     }
-    for (const msg of batch) msg.nak();
+    await Promise.all(inFlight);
+    drained.wake();
+    await pump;
   }
 
   function watchStatus(source: ConsumerMessages): void {
@@ -149,7 +190,12 @@ export function startEventConsumer<D extends ConsumerDatabase>(options: EventCon
     metrics.observeBatch(msgs.length, (performance.now() - started) / 1_000);
   }
 
-  /** Applies in one transaction; on failure, sets the culprit aside and applies the rest. */
+  /**
+   * Applies in one transaction. When that fails, an event refused as
+   * permanent is set aside and the rest retried together; any other failure
+   * is pinned down by applying the events one transaction each, so a
+   * neighbour's fault never costs an event one of its deliveries.
+   */
   async function apply(pending: PendingEvent<TransactionOf<D>>[]): Promise<void> {
     while (pending.length > 0) {
       try {
@@ -162,18 +208,16 @@ export function startEventConsumer<D extends ConsumerDatabase>(options: EventCon
         const held = await database.holdWhileDown(pending.flatMap((p) => p.msgs));
         if (held === "recovered") continue;
         if (held === "handed-back") return;
+        const cause = error instanceof BatchFailure ? error.cause : error;
         const culprit = error instanceof BatchFailure ? pending.find((p) => p.event.meta.id === error.eventId) : undefined;
-        if (culprit) {
-          await fail(culprit, error instanceof BatchFailure ? error.cause : error);
+        if (pending.length === 1) return fail(pending[0]!, cause);
+        if (culprit && cause instanceof PermanentEventError) {
+          await fail(culprit, cause);
           pending = pending.filter((p) => p !== culprit);
-        } else if (pending.length === 1) {
-          await fail(pending[0]!, error);
-          return;
-        } else {
-          // The commit itself failed: find out event by event.
-          for (const p of pending) await apply([p]);
-          return;
+          continue;
         }
+        for (const p of pending) await apply([p]);
+        return;
       }
     }
   }

@@ -32,3 +32,25 @@ export function createStopSignal(): StopSignal {
     },
   };
 }
+
+/** A level-free wake-up: `wait()` resolves at the next `wake()` (or at once if one came since the last wait). */
+export function createWakeUp() {
+  let pending = false;
+  let waiter: (() => void) | undefined;
+  return {
+    wake() {
+      if (waiter) {
+        const w = waiter;
+        waiter = undefined;
+        w();
+      } else pending = true;
+    },
+    wait(): Promise<void> {
+      if (pending) {
+        pending = false;
+        return Promise.resolve();
+      }
+      return new Promise((resolve) => (waiter = resolve));
+    },
+  };
+}

@@ -55,6 +55,7 @@ describe("event consumer runner", () => {
           CONSUMER_MAX_DELIVER: 3,
           CONSUMER_BACKOFF_MS: [100, 200],
           CONSUMER_BATCH_SIZE: 50,
+          CONSUMER_CONCURRENCY: 2,
           CONSUMER_MAX_ACK_PENDING: 1_000,
           DLQ_STREAM: ns.stream("DLQ_TOY"),
           DLQ_SUBJECT_PREFIX: ns.subjectPrefix("dlq.toy"),

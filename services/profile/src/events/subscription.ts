@@ -1,6 +1,6 @@
 import { UserDeletedSchema, UserEmailChangedSchema, UserRegisteredSchema } from "@acme/gen/acme/auth/events/v1/events_pb";
 import { eventRoute, type EventRoute } from "@acme/kit/consumer/event-route";
-import { createProfileRepository, type ProfileDb } from "../db/profile-repository.js";
+import { profileRepositoryFor, type ProfileDb } from "../db/profile-repository.js";
 import { onUserDeleted } from "./on-user-deleted.js";
 import { onUserEmailChanged } from "./on-user-email-changed.js";
 import { onUserRegistered } from "./on-user-registered.js";
@@ -12,8 +12,8 @@ import { onUserRegistered } from "./on-user-registered.js";
  */
 export function profileEventRoutes(): EventRoute<ProfileDb>[] {
   return [
-    eventRoute(UserRegisteredSchema, { key: (e) => e.userId, handle: (e, tx: ProfileDb) => onUserRegistered(e, createProfileRepository(tx)).then(() => {}) }),
-    eventRoute(UserEmailChangedSchema, { key: (e) => e.userId, handle: (e, tx: ProfileDb) => onUserEmailChanged(e, createProfileRepository(tx)).then(() => {}) }),
-    eventRoute(UserDeletedSchema, { key: (e) => e.userId, handle: (e, tx: ProfileDb) => onUserDeleted(e, createProfileRepository(tx)).then(() => {}) }),
+    eventRoute(UserRegisteredSchema, { key: (e) => e.userId, handle: (e, tx: ProfileDb) => onUserRegistered(e, profileRepositoryFor(tx)).then(() => {}) }),
+    eventRoute(UserEmailChangedSchema, { key: (e) => e.userId, handle: (e, tx: ProfileDb) => onUserEmailChanged(e, profileRepositoryFor(tx)).then(() => {}) }),
+    eventRoute(UserDeletedSchema, { key: (e) => e.userId, handle: (e, tx: ProfileDb) => onUserDeleted(e, profileRepositoryFor(tx)).then(() => {}) }),
   ];
 }

@@ -3,7 +3,7 @@ import { openDatabase, type Database } from "@acme/kit/db/database";
 import { runMigrations } from "@acme/kit/db/migrate";
 import { createTestDatabase, type TestDatabase } from "@acme/testing";
 import { createProfileMemoryRepository } from "../../src/db/profile-memory-repository.js";
-import { createProfileRepository } from "../../src/db/profile-repository.js";
+import { createBatchingProfileRepository, createProfileRepository } from "../../src/db/profile-repository.js";
 import { schema } from "../../src/db/schema.js";
 import type { ProfileRecord } from "../../src/domain/profile.js";
 import { MIGRATIONS_FOLDER } from "../../src/service.js";
@@ -30,6 +30,7 @@ const record = (): ProfileRecord => ({ userId: `user-${++n}`, accountEmail: "a@e
 describe.each([
   ["in memory", (): Repository => createProfileMemoryRepository()],
   ["PostgreSQL", (): Repository => createProfileRepository(database.db)],
+  ["PostgreSQL, batching (the consumer's)", (): Repository => createBatchingProfileRepository(database.db)],
 ])("profile repository (%s)", (_name, repository) => {
   it("loads what it saved, and absent for an unknown user", async () => {
     const repo = repository();
@@ -39,6 +40,16 @@ describe.each([
     await repo.save({ ...r, accountEmail: "b@example.com", revision: 2 });
     expect(await repo.load(r.userId)).toMatchObject({ profile: { accountEmail: "b@example.com", revision: 2 } });
     expect(await repo.load("nobody")).toEqual({ kind: "absent" });
+  });
+
+  it("answers calls made side by side each with its own row", async () => {
+    const repo = repository();
+    const records = [record(), record(), record()];
+    await Promise.all(records.map((r) => repo.save(r)));
+    expect(await Promise.all([...records.map((r) => repo.load(r.userId)), repo.load("nobody")])).toEqual([
+      ...records.map((r) => ({ kind: "present", profile: r })),
+      { kind: "absent" },
+    ]);
   });
 
   it("deletes into a tombstone that keeps the first deletion", async () => {
