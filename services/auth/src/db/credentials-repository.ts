@@ -4,7 +4,7 @@ import { isUniqueViolation } from "@acme/kit/db/database";
 import type { OutboxEvent } from "@acme/kit/outbox/outbox-table";
 import type { Credential, CredentialStore } from "../app/ports.js";
 import { AuthError } from "../domain/errors.js";
-import { credentials, outbox, type schema } from "./schema.js";
+import { credentials, outbox, passwords, type schema } from "./schema.js";
 
 type Db = PostgresJsDatabase<typeof schema>;
 
@@ -14,19 +14,20 @@ const notFound = () => new AuthError("AUTH.ACCOUNT_NOT_FOUND", "the account no l
 export function createCredentialRepository(db: Db): CredentialStore {
   const columns = {
     userId: credentials.userId,
-    email: credentials.email,
-    passwordHash: credentials.passwordHash,
+    email: credentials.contactEmail,
+    passwordHash: passwords.hash,
     revision: credentials.revision,
   };
+  const withPassword = () => db.select(columns).from(credentials).innerJoin(passwords, eq(passwords.userId, credentials.userId));
 
   return {
     async findByEmail(email) {
-      const [row] = await db.select(columns).from(credentials).where(eq(sql`lower(${credentials.email})`, email.toLowerCase()));
+      const [row] = await withPassword().where(eq(sql`lower(${credentials.contactEmail})`, email.toLowerCase()));
       return row;
     },
 
     async findById(userId) {
-      const [row] = await db.select(columns).from(credentials).where(eq(credentials.userId, userId));
+      const [row] = await withPassword().where(eq(credentials.userId, userId));
       return row;
     },
 
@@ -37,14 +38,16 @@ export function createCredentialRepository(db: Db): CredentialStore {
         // is the hot path that argon2id already makes expensive.
         await db.execute(sql`
           with created as (
-            insert into ${credentials} (user_id, email, password_hash, revision)
-            values (${credential.userId}, ${credential.email}, ${credential.passwordHash}, 1)
-            returning user_id)
+            insert into ${credentials} (user_id, contact_email, revision)
+            values (${credential.userId}, ${credential.email}, 1)
+            returning user_id),
+          password as (
+            insert into ${passwords} (user_id, hash) select user_id, ${credential.passwordHash} from created)
           insert into ${outbox} (event_id, subject, partition_key, payload, headers)
           select ${event.eventId}, ${event.subject}, ${event.partitionKey}, ${Buffer.from(event.payload)}, ${JSON.stringify(event.headers)}::jsonb
           from created`);
       } catch (error) {
-        if (isUniqueViolation(error, "credentials_email_lower_idx")) throw emailTaken();
+        if (isUniqueViolation(error, "credentials_contact_email_lower_idx")) throw emailTaken();
         throw error;
       }
     },
@@ -54,11 +57,11 @@ export function createCredentialRepository(db: Db): CredentialStore {
         await db.transaction(async (tx) => {
           const current = await lockForUpdate(tx, userId);
           const revision = current.revision + 1;
-          await tx.update(credentials).set({ email, revision, updatedAt: new Date() }).where(eq(credentials.userId, userId));
+          await tx.update(credentials).set({ contactEmail: email, revision, updatedAt: new Date() }).where(eq(credentials.userId, userId));
           await tx.insert(outbox).values(event(revision));
         });
       } catch (error) {
-        if (isUniqueViolation(error, "credentials_email_lower_idx")) throw emailTaken();
+        if (isUniqueViolation(error, "credentials_contact_email_lower_idx")) throw emailTaken();
         throw error;
       }
     },
@@ -77,12 +80,8 @@ export function createCredentialRepository(db: Db): CredentialStore {
  * Row lock first: concurrent changes of one user queue here, so their
  * revisions and their outbox ids come out in the same order.
  */
-async function lockForUpdate(tx: Parameters<Parameters<Db["transaction"]>[0]>[0], userId: string): Promise<Credential> {
-  const [row] = await tx
-    .select({ userId: credentials.userId, email: credentials.email, passwordHash: credentials.passwordHash, revision: credentials.revision })
-    .from(credentials)
-    .where(eq(credentials.userId, userId))
-    .for("update");
+async function lockForUpdate(tx: Parameters<Parameters<Db["transaction"]>[0]>[0], userId: string): Promise<{ revision: number }> {
+  const [row] = await tx.select({ revision: credentials.revision }).from(credentials).where(eq(credentials.userId, userId)).for("update");
   if (!row) throw notFound();
   return row;
 }

@@ -4,22 +4,35 @@ import { outbox } from "@acme/kit/outbox/outbox-table";
 
 export { outbox };
 
-/** Auth's own table: no other service can reach it (separate database and role). */
+/**
+ * Auth's own tables: no other service can reach them (separate database and
+ * role). Migration 0002 is the design's experiment: it renamed `email` to
+ * `contact_email` and moved password hashes to their own table, and nothing
+ * outside services/auth changed (e2e/test/schema-change.test.ts checks it).
+ */
 export const credentials = pgTable(
   "credentials",
   {
     userId: uuid("user_id").primaryKey(),
     /** Normalised (trimmed, lower case); unique whatever the case. */
-    email: text("email").notNull(),
-    /** argon2id PHC string: algorithm, parameters, salt and hash. */
-    passwordHash: text("password_hash").notNull(),
+    contactEmail: text("contact_email").notNull(),
     /** Bumped by every event about this user; carried in the event for ordering. */
     revision: bigint("revision", { mode: "number" }).notNull().default(1),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (table) => [uniqueIndex("credentials_email_lower_idx").on(sql`lower(${table.email})`)],
+  (table) => [uniqueIndex("credentials_contact_email_lower_idx").on(sql`lower(${table.contactEmail})`)],
 );
+
+/** One password per account; deleting the account deletes it. */
+export const passwords = pgTable("passwords", {
+  userId: uuid("user_id")
+    .primaryKey()
+    .references(() => credentials.userId, { onDelete: "cascade" }),
+  /** argon2id PHC string: algorithm, parameters, salt and hash. */
+  hash: text("hash").notNull(),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+});
 
 /**
  * Ed25519 signing keys, shared by every auth instance through this database.
@@ -35,4 +48,4 @@ export const signingKeys = pgTable("signing_keys", {
   retiredAt: timestamp("retired_at", { withTimezone: true }),
 });
 
-export const schema = { credentials, signingKeys, outbox };
+export const schema = { credentials, passwords, signingKeys, outbox };

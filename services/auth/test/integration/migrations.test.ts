@@ -1,0 +1,44 @@
+import { cp, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import postgres from "postgres";
+import { afterAll, describe, expect, it } from "vitest";
+import { runMigrations } from "@acme/kit/db/migrate";
+import { createTestDatabase, type TestDatabase } from "@acme/testing";
+import { MIGRATIONS_FOLDER } from "../../src/service.js";
+
+/** A copy of the migrations folder holding only the first `count` migrations. */
+async function firstMigrations(count: number): Promise<string> {
+  const dir = join(await mkdtemp(join(tmpdir(), "auth-migrations-")), "drizzle");
+  await cp(MIGRATIONS_FOLDER, dir, { recursive: true });
+  const journalFile = join(dir, "meta", "_journal.json");
+  const journal = JSON.parse(await readFile(journalFile, "utf8")) as { entries: unknown[] };
+  journal.entries = journal.entries.slice(0, count);
+  await writeFile(journalFile, JSON.stringify(journal));
+  return dir;
+}
+
+describe("auth migrations", () => {
+  let db: TestDatabase | undefined;
+  afterAll(() => db?.drop());
+
+  it("0002 renames email to contact_email and moves password hashes, keeping existing accounts", async () => {
+    db = await createTestDatabase("auth_migrations");
+    await runMigrations(db.url, await firstMigrations(2), "auth");
+    const sql = postgres(db.url, { max: 1, onnotice: () => {} });
+    try {
+      await sql`insert into credentials (user_id, email, password_hash) values ('6d1f7a8e-2b9c-4a53-9d0e-3f1c2b4a5d6e', 'old@example.com', '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA')`;
+      await runMigrations(db.url, MIGRATIONS_FOLDER, "auth");
+      await runMigrations(db.url, MIGRATIONS_FOLDER, "auth"); // a second run changes nothing
+      const columns = await sql<{ column_name: string }[]>`
+        select column_name from information_schema.columns where table_name = 'credentials' order by column_name`;
+      expect(columns.map((c) => c.column_name)).toEqual(["contact_email", "created_at", "revision", "updated_at", "user_id"]);
+      const [row] = await sql`
+        select c.contact_email, p.hash from credentials c join passwords p using (user_id)
+        where c.user_id = '6d1f7a8e-2b9c-4a53-9d0e-3f1c2b4a5d6e'`;
+      expect(row).toEqual({ contact_email: "old@example.com", hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA" });
+    } finally {
+      await sql.end();
+    }
+  });
+});
