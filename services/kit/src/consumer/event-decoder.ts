@@ -55,7 +55,7 @@ export function createEventDecoder<Tx>(routes: EventRoute<Tx>[]) {
     try {
       event = fromBinary(route.schema, msg.data);
     } catch (error) {
-      return { kind: "dead", reason: "undecodable", error: `body is not a ${type}: ${(error as Error).message}` };
+      return { kind: "dead", reason: "undecodable", error: `body does not decode as ${type}: ${(error as Error).message}` };
     }
     let key: string;
     try {
