@@ -1,0 +1,116 @@
+/**
+ * End-to-end propagation: from auth's commit (the outbox row's created_at)
+ * to the moment profile and billing apply the event (their inbox row's
+ * processed_at), p50 and p99, at a steady half of the measured maximum
+ * Register rate; against raw JetStream publish-to-consume latency at the
+ * same message rate, measured in the same run.
+ */
+import { jetstream, jetstreamManager, StorageType } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import { createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import postgres from "postgres";
+import { AuthService } from "@acme/gen/acme/auth/v1/auth_service_pb";
+import { createLogger } from "@acme/kit/logging";
+import { loadConfig as authConfig } from "../services/auth/src/config.js";
+import { startAuthService } from "../services/auth/src/service.js";
+import { loadConfig as billingConfig } from "../services/billing/src/config.js";
+import { startBillingService } from "../services/billing/src/service.js";
+import { loadConfig as profileConfig } from "../services/profile/src/config.js";
+import { startProfileService } from "../services/profile/src/service.js";
+import { rate, startBenchInfra } from "./support/infra.js";
+
+const STEADY_SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const PASSWORD = "correct horse battery staple";
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+const fmt = (values: number[]) => `p50 ${percentile(values, 50).toFixed(1)} ms, p99 ${percentile(values, 99).toFixed(1)} ms (n=${values.length})`;
+
+/** Calls `task` `perSecond` times a second for `seconds`, not waiting for one to finish before the next. */
+async function steady(perSecond: number, seconds: number, task: (n: number) => Promise<unknown>): Promise<void> {
+  const pending: Promise<unknown>[] = [];
+  const started = performance.now();
+  for (let n = 0; n < perSecond * seconds; n++) {
+    const due = started + (n * 1000) / perSecond;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    pending.push(task(n));
+  }
+  await Promise.all(pending);
+}
+
+const infra = await startBenchInfra();
+try {
+  const authUrl = await infra.createDatabase("auth_e2e");
+  const profileUrl = await infra.createDatabase("profile_e2e");
+  const billingUrl = await infra.createDatabase("billing_e2e");
+  const shared = { NATS_URL: infra.nats.url, PORT: "0", LOG_LEVEL: "warn" };
+  const auth = await startAuthService(authConfig({ ...shared, DATABASE_URL: authUrl }), createLogger("auth", "warn"));
+  const jwks = { AUTH_JWKS_URL: `http://127.0.0.1:${auth.port}/.well-known/jwks.json` };
+  const profile = await startProfileService(profileConfig({ ...shared, ...jwks, DATABASE_URL: profileUrl }), createLogger("profile", "warn"));
+  const billing = await startBillingService(billingConfig({ ...shared, ...jwks, DATABASE_URL: billingUrl }), createLogger("billing", "warn"));
+  const client = createClient(AuthService, createConnectTransport({ baseUrl: `http://127.0.0.1:${auth.port}`, httpVersion: "1.1" }));
+
+  const max = await rate(100, 8, (n) => client.register({ email: `max${n}@example.com`, password: PASSWORD }));
+  const perSecond = Math.max(1, Math.floor(max / 2));
+  console.log(`maximum Register rate ${max.toFixed(0)}/s; steady load ${perSecond}/s for ${STEADY_SECONDS} s`);
+  const since = new Date();
+  await steady(perSecond, STEADY_SECONDS, (n) => client.register({ email: `steady${n}@example.com`, password: PASSWORD }));
+
+  const authSql = postgres(authUrl, { max: 1 });
+  const committed = new Map<string, number>();
+  for (const row of await authSql<{ event_id: string; created_at: Date }[]>`select event_id, created_at from outbox where created_at >= ${since.toISOString()}::timestamptz`) {
+    committed.set(row.event_id, row.created_at.getTime());
+  }
+  await authSql.end();
+  const latencies = async (url: string, label: string) => {
+    const sql = postgres(url, { max: 1 });
+    const deadline = Date.now() + 30_000;
+    let rows: { event_id: string; processed_at: Date }[] = [];
+    while (Date.now() < deadline) {
+      rows = (await sql<{ event_id: string; processed_at: Date }[]>`select event_id, processed_at from processed_events`).filter((r) => committed.has(r.event_id));
+      if (rows.length === committed.size) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await sql.end();
+    if (rows.length !== committed.size) throw new Error(`${label} applied ${rows.length} of ${committed.size} events`);
+    return rows.map((r) => r.processed_at.getTime() - committed.get(r.event_id)!);
+  };
+  const toProfile = await latencies(profileUrl, "profile");
+  const toBilling = await latencies(billingUrl, "billing");
+  await Promise.all([profile.stop(), billing.stop()]);
+  await auth.stop();
+
+  // Baseline: a message published and pulled by a durable consumer, nothing else.
+  const nc = await connect({ servers: infra.nats.url });
+  const jsm = await jetstreamManager(nc);
+  await jsm.streams.add({ name: "RAW_LATENCY", subjects: ["raw.latency"], storage: StorageType.File });
+  await jsm.consumers.add("RAW_LATENCY", { durable_name: "raw", ack_policy: "explicit" as never });
+  const js = jetstream(nc);
+  const raw: number[] = [];
+  const consumer = await js.consumers.get("RAW_LATENCY", "raw");
+  const total = perSecond * STEADY_SECONDS;
+  const messages = await consumer.consume();
+  const consumed = (async () => {
+    for await (const m of messages) {
+      raw.push(performance.timeOrigin + performance.now() - Number(new TextDecoder().decode(m.data)));
+      m.ack();
+      if (raw.length === total) break;
+    }
+  })();
+  await steady(perSecond, STEADY_SECONDS, () => js.publish("raw.latency", new TextEncoder().encode(String(performance.timeOrigin + performance.now()))));
+  await consumed;
+  await nc.close();
+
+  console.log(`auth commit -> profile applied: ${fmt(toProfile)}`);
+  console.log(`auth commit -> billing applied: ${fmt(toBilling)}`);
+  console.log(`raw JetStream publish -> consume:  ${fmt(raw)}`);
+  console.log(
+    `propagation vs raw JetStream (p50): profile ${(percentile(toProfile, 50) / percentile(raw, 50)).toFixed(1)}x, billing ${(percentile(toBilling, 50) / percentile(raw, 50)).toFixed(1)}x`,
+  );
+} finally {
+  await infra.stop();
+}
