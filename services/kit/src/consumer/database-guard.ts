@@ -13,6 +13,9 @@ export type HoldResult = "database-up" | "recovered" | "handed-back";
  * alive with `working()`, until the database answers again.
  */
 export function createDatabaseGuard(db: ConsumerDatabase, ackWaitMs: number, stop: StopSignal, log: Logger) {
+  const keepAliveMs = Math.max(250, Math.floor(ackWaitMs / 3));
+  let holding = 0;
+
   async function answers(): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -30,23 +33,35 @@ export function createDatabaseGuard(db: ConsumerDatabase, ackWaitMs: number, sto
     }
   }
 
+  async function hold(msgs: JsMsg[]): Promise<HoldResult> {
+    log.error(`database unavailable: holding ${msgs.length} events until it answers (not counted as failed deliveries)`);
+    let waitMs = 250;
+    while (!stop.stopped) {
+      for (const msg of msgs) msg.working();
+      await stop.sleep(Math.min(waitMs, keepAliveMs));
+      waitMs = Math.min(waitMs * 2, 5_000);
+      if (!stop.stopped && (await answers())) {
+        log.info("database answers again; retrying the held events");
+        return "recovered";
+      }
+    }
+    for (const msg of msgs) msg.nak();
+    return "handed-back";
+  }
+
   return {
+    /** How often held messages need a `working()` to keep their ack deadline. */
+    keepAliveMs,
+    /** True while some batch is held for the database. */
+    isDown: () => holding > 0,
     async holdWhileDown(msgs: JsMsg[]): Promise<HoldResult> {
       if (await answers()) return "database-up";
-      log.error(`database unavailable: holding ${msgs.length} events until it answers (not counted as failed deliveries)`);
-      const keepAliveMs = Math.max(250, Math.floor(ackWaitMs / 3));
-      let waitMs = 250;
-      while (!stop.stopped) {
-        for (const msg of msgs) msg.working();
-        await stop.sleep(Math.min(waitMs, keepAliveMs));
-        waitMs = Math.min(waitMs * 2, 5_000);
-        if (!stop.stopped && (await answers())) {
-          log.info("database answers again; retrying the held events");
-          return "recovered";
-        }
+      holding++;
+      try {
+        return await hold(msgs);
+      } finally {
+        holding--;
       }
-      for (const msg of msgs) msg.nak();
-      return "handed-back";
     },
   };
 }

@@ -124,6 +124,10 @@ export function startEventConsumer<D extends ConsumerDatabase>(options: EventCon
       }
     })();
 
+    // While a batch waits for the database, what queued up behind it must not time out either.
+    const keepAlive = setInterval(() => {
+      if (database.isDown()) for (const msg of queue) msg.working();
+    }, database.keepAliveMs);
     const inFlight = new Set<Promise<void>>();
     while (pumping || queue.length > 0) {
       if (stop.stopped) {
@@ -146,6 +150,7 @@ export function startEventConsumer<D extends ConsumerDatabase>(options: EventCon
       inFlight.add(running);
     }
     await Promise.all(inFlight);
+    clearInterval(keepAlive);
     drained.wake();
     await pump;
   }
