@@ -25,13 +25,15 @@ export function spawnService(options: {
   name: ServiceName;
   port: number;
   env: Record<string, string>;
+  /** e.g. --max-semi-space-size=2, before the tsx loader. */
+  nodeFlags?: string[];
   onLine: (line: string) => void;
 }): ServiceProcess {
   const env = { ...process.env, ...options.env };
   // The launcher's own IPC channel is not the service's.
   delete env.NODE_CHANNEL_FD;
   delete env.NODE_CHANNEL_SERIALIZATION_MODE;
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), "--import", "tsx", "src/main.ts"], {
     cwd: join(REPO_ROOT, "services", options.name),
     env,
     stdio: ["ignore", "pipe", "pipe"],

@@ -31,6 +31,8 @@ const schema = z.object({
   /** pretty: `[auth] 12:00:01 INFO ...`; json: the services' pino lines unchanged. */
   LOG_FORMAT: z.enum(["pretty", "json"]).default("pretty"),
   READY_TIMEOUT_MS: z.coerce.number().int().positive().default(90_000),
+  /** Node flags for each service process (see README: memory). */
+  SERVICE_NODE_FLAGS: z.string().default("--max-semi-space-size=2"),
 });
 
 export interface ServiceSettings {
@@ -53,6 +55,7 @@ export interface LauncherSettings {
   logLevel: string;
   logFormat: "pretty" | "json";
   readyTimeoutMs: number;
+  serviceNodeFlags: string[];
 }
 
 /** The environment, parsed once; a bad variable stops the launcher with its name. */
@@ -84,6 +87,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): LauncherSett
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
     readyTimeoutMs: e.READY_TIMEOUT_MS,
+    serviceNodeFlags: e.SERVICE_NODE_FLAGS.split(/\s+/).filter(Boolean),
   };
 }
 
