@@ -3,14 +3,14 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { AuthService } from "@acme/gen/acme/auth/v1/auth_service_pb";
 import { bearerToken } from "@acme/kit/auth/access-token";
 import type { Logger } from "@acme/kit/logging";
+import { traceparentKey } from "@acme/kit/server/rpc-observer";
 import { clientAddressKey } from "@acme/kit/server/service-server";
-import { traceparentFor } from "@acme/kit/tracing";
 import type { AuthUseCases } from "./app/use-cases.js";
 import { toConnectError } from "./rpc/errors.js";
 
 /** Routes: proto <-> use case, nothing else. */
 export function authRoutes(useCases: AuthUseCases, logger: Logger) {
-  const traceparent = (ctx: HandlerContext) => traceparentFor(ctx.requestHeader.get("traceparent"));
+  const traceparent = (ctx: HandlerContext) => ctx.values.get(traceparentKey) || undefined;
   const signedInUser = async (ctx: HandlerContext) => (await useCases.verifyToken(bearerToken(ctx.requestHeader))).userId;
   const guarded = <T>(work: () => Promise<T>): Promise<T> =>
     work().catch((error: unknown) => {

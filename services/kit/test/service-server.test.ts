@@ -71,6 +71,17 @@ describe("service server: Connect, gRPC and gRPC-Web on one port", () => {
     expect(await res.json()).toMatchObject({ code: "resource_exhausted" });
   });
 
+  it("continues the caller's trace and answers its traceparent, or starts one", async () => {
+    const call = (headers: Record<string, string>) =>
+      fetch(`${baseUrl}/grpc.health.v1.Health/Check`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: "{}" });
+    const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const continued = await call({ traceparent: `00-${traceId}-00f067aa0ba902b7-01` });
+    expect(continued.headers.get("traceparent")).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+    const started = await call({});
+    expect(started.headers.get("traceparent")).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    expect(started.headers.get("traceparent")).not.toContain(traceId);
+  });
+
   it("answers unknown paths with 404", async () => {
     expect((await fetch(`${baseUrl}/nope`)).status).toBe(404);
   });

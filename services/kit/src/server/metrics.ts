@@ -1,5 +1,3 @@
-import type { Interceptor } from "@connectrpc/connect";
-import { ConnectError } from "@connectrpc/connect";
 import { collectDefaultMetrics, Histogram, Registry } from "prom-client";
 
 /** One Prometheus registry per service process, served at /metrics. */
@@ -14,18 +12,7 @@ export function createMetrics(service: string) {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
-  const rpcInterceptor: Interceptor = (next) => async (request) => {
-    const stop = rpcDuration.startTimer({ procedure: request.method.name });
-    try {
-      const response = await next(request);
-      stop({ code: "ok" });
-      return response;
-    } catch (error) {
-      stop({ code: ConnectError.from(error).code.toString() });
-      throw error;
-    }
-  };
-  return { registry, rpcInterceptor };
+  return { registry, rpcDuration };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -5,6 +5,7 @@ import type { Logger } from "../logging.js";
 import { checkReadiness, healthRoutes, type ReadinessChecks } from "./health.js";
 import { listen, type Listener } from "./listen.js";
 import type { Metrics } from "./metrics.js";
+import { observeRpcs } from "./rpc-observer.js";
 
 /** A plain HTTP endpoint beside the RPCs (e.g. auth's JWKS). */
 export type HttpRoute = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
@@ -68,7 +69,7 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
       healthRoutes(options.rpcServiceNames, options.readiness, () => shuttingDown)(router);
     },
     readMaxBytes: options.readMaxBytes ?? DEFAULT_READ_MAX_BYTES,
-    interceptors: [options.metrics.rpcInterceptor, ...(options.interceptors ?? [])],
+    interceptors: [observeRpcs(options.metrics, options.logger), ...(options.interceptors ?? [])],
     contextValues: (req) => {
       const forwarded = options.trustProxy ? String(req.headers["x-forwarded-for"] ?? "").split(",")[0]?.trim() : "";
       return createContextValues().set(clientAddressKey, forwarded || req.socket.remoteAddress || "unknown");
