@@ -11,7 +11,8 @@ import { createDatabaseGuard } from "./database-guard.js";
 import { publishDeadLetter, type DeadLetterReason } from "./dead-letter.js";
 import { createEventDecoder, envelopeOf, type PendingEvent } from "./event-decoder.js";
 import { PermanentEventError, type EventRoute } from "./event-route.js";
-import { createStopSignal, createWakeUp } from "./stop-signal.js";
+import { pumpBatches } from "./batch-pump.js";
+import { createStopSignal } from "./stop-signal.js";
 
 export interface EventConsumerOptions<D extends ConsumerDatabase> {
   /** Connected with the service's own inbox prefix (see STACK.md). */
@@ -92,67 +93,17 @@ export function startEventConsumer<D extends ConsumerDatabase>(options: EventCon
     clearInterval(stats);
   }
 
-  /**
-   * A pump reads the iterator into a local queue; the applier takes what has
-   * queued up whenever a batch slot is free. So a quiet stream gets batches
-   * of one (no added latency) and a busy one full batches. Up to
-   * `concurrency` batches are applied at once, each in its own transaction;
-   * the per-key locks and the handlers' revision checks keep one user's
-   * events right across them. The pump pauses when the queue is full, which
-   * stops the pulls too.
-   */
-  async function drain(source: ConsumerMessages): Promise<void> {
-    const queue: JsMsg[] = [];
-    const highWater = settings.batchSize * settings.concurrency;
-    const queued = createWakeUp();
-    const drained = createWakeUp();
-    let pumping = true;
-    const pump = (async () => {
-      try {
-        for await (const msg of source) {
-          if (stop.stopped) {
-            msg.nak(); // hand it to another instance now rather than after ack wait
-            continue;
-          }
-          queue.push(msg);
-          queued.wake();
-          while (queue.length >= highWater && !stop.stopped) await drained.wait();
-        }
-      } finally {
-        pumping = false;
-        queued.wake();
-      }
-    })();
-
-    // While a batch waits for the database, what queued up behind it must not time out either.
-    const keepAlive = setInterval(() => {
-      if (database.isDown()) for (const msg of queue) msg.working();
-    }, database.keepAliveMs);
-    const inFlight = new Set<Promise<void>>();
-    while (pumping || queue.length > 0) {
-      if (stop.stopped) {
-        for (const msg of queue.splice(0)) msg.nak();
-        break;
-      }
-      if (queue.length === 0) {
-        await queued.wait();
-        continue;
-      }
-      if (inFlight.size >= settings.concurrency) {
-        await Promise.race(inFlight);
-        continue;
-      }
-      const batch = queue.splice(0, settings.batchSize);
-      drained.wake();
-      const running: Promise<void> = processBatch(batch)
-        .catch((error: unknown) => log.error({ err: error }, "batch failed unexpectedly; its messages will be redelivered"))
-        .finally(() => inFlight.delete(running));
-      inFlight.add(running);
-    }
-    await Promise.all(inFlight);
-    clearInterval(keepAlive);
-    drained.wake();
-    await pump;
+  function drain(source: ConsumerMessages): Promise<void> {
+    return pumpBatches(source, {
+      batchSize: settings.batchSize,
+      concurrency: settings.concurrency,
+      stop,
+      keepAliveMs: database.keepAliveMs,
+      // While a batch waits for the database, what queued up behind it must not time out either.
+      keepQueuedAlive: database.isDown,
+      process: (batch) =>
+        processBatch(batch).catch((error: unknown) => log.error({ err: error }, "batch failed unexpectedly; its messages will be redelivered")),
+    });
   }
 
   function watchStatus(source: ConsumerMessages): void {

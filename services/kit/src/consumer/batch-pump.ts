@@ -1,0 +1,75 @@
+import type { JsMsg } from "@nats-io/jetstream";
+import { createWakeUp, type StopSignal } from "./stop-signal.js";
+
+export interface BatchPumpOptions {
+  batchSize: number;
+  /** Batches processed at once. */
+  concurrency: number;
+  stop: StopSignal;
+  /** How often queued messages get a `working()` while keepQueuedAlive() says so. */
+  keepAliveMs: number;
+  keepQueuedAlive: () => boolean;
+  /** Must not throw; resolves when the batch is acked, naked or dead-lettered. */
+  process: (batch: JsMsg[]) => Promise<void>;
+}
+
+/**
+ * A pump reads the pull consumer's iterator into a local queue; the applier
+ * takes whatever has queued up as soon as a batch slot is free. A quiet
+ * stream thus gets batches of one (no added latency), a busy one full
+ * batches, and no batch ever waits for a message that is not coming. The
+ * pump pauses when the queue holds `concurrency` batches, which pauses the
+ * pulls too (nats.js pulls as its iterator is read). On stop, whatever was
+ * not started is naked so another instance gets it at once.
+ */
+export async function pumpBatches(source: AsyncIterable<JsMsg>, options: BatchPumpOptions): Promise<void> {
+  const { stop } = options;
+  const queue: JsMsg[] = [];
+  const highWater = options.batchSize * options.concurrency;
+  const queued = createWakeUp();
+  const drained = createWakeUp();
+  let pumping = true;
+  const pump = (async () => {
+    try {
+      for await (const msg of source) {
+        if (stop.stopped) {
+          msg.nak();
+          continue;
+        }
+        queue.push(msg);
+        queued.wake();
+        while (queue.length >= highWater && !stop.stopped) await drained.wait();
+      }
+    } finally {
+      pumping = false;
+      queued.wake();
+    }
+  })();
+
+  const keepAlive = setInterval(() => {
+    if (options.keepQueuedAlive()) for (const msg of queue) msg.working();
+  }, options.keepAliveMs);
+  const inFlight = new Set<Promise<void>>();
+  while (pumping || queue.length > 0) {
+    if (stop.stopped) {
+      for (const msg of queue.splice(0)) msg.nak();
+      break;
+    }
+    if (queue.length === 0) {
+      await queued.wait();
+      continue;
+    }
+    if (inFlight.size >= options.concurrency) {
+      await Promise.race(inFlight);
+      continue;
+    }
+    const batch = queue.splice(0, options.batchSize);
+    drained.wake();
+    const running: Promise<void> = options.process(batch).finally(() => inFlight.delete(running));
+    inFlight.add(running);
+  }
+  await Promise.all(inFlight);
+  clearInterval(keepAlive);
+  drained.wake();
+  await pump;
+}
