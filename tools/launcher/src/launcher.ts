@@ -9,6 +9,7 @@ import { createLineFormatter } from "./log-lines.js";
 import { memoryLine } from "./memory.js";
 import { assertPortsFree } from "./port-check.js";
 import { serviceEnvironment } from "./service-env.js";
+import { buildService } from "@acme/build";
 import { spawnService, type ServiceProcess } from "./service-process.js";
 import { loadSettings, portVariable, type LauncherSettings } from "./settings.js";
 import { removeState, writeState, type LauncherState } from "./state.js";
@@ -114,6 +115,7 @@ async function run(s: LauncherSettings): Promise<void> {
   stateWritten = true;
   if (stopping) return;
 
+  await Promise.all(s.services.map((svc) => buildService(svc.name)));
   const authUrl = `http://127.0.0.1:${s.services.find((svc) => svc.name === "auth")!.port}`;
   for (const svc of s.services) {
     const env = serviceEnvironment(svc, { settings: s, credentials, natsUrl: nats?.url ?? s.natsUrl!, authUrl });

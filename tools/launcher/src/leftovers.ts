@@ -22,7 +22,7 @@ export async function handlePreviousRun(dir: string, log: (line: string) => void
     throw new Error(`the system already runs on ${dir} (launcher pid ${previous.pid}). Stop it first (Ctrl-C in its terminal, or kill ${previous.pid}), or use another DEVSTACK_DIR and ports.`);
   }
   const candidates = [
-    ...Object.entries(previous.services).map(([name, s]) => ({ name, pid: s!.pid, looksLike: "src/main.ts" })),
+    ...Object.entries(previous.services).map(([name, s]) => ({ name, pid: s!.pid, looksLike: "dist/main.mjs" })),
     ...(previous.nats ? [{ name: "nats-server", pid: previous.nats.pid, looksLike: "nats-server" }] : []),
     ...(previous.postgres ? [{ name: "postgres", pid: previous.postgres.pid, looksLike: "postgres" }] : []),
   ];

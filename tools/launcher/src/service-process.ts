@@ -17,15 +17,16 @@ export interface ServiceProcess {
 }
 
 /**
- * Runs `node --import tsx src/main.ts` in the service's folder: the service's
- * own entry point, as a process (no npx: its PID is the service's PID, so a
- * signal reaches it). The launcher knows its environment variables, not its code.
+ * Runs the service's bundled entry point (`node dist/main.mjs`, built from
+ * src/main.ts by @acme/build) in the service's folder, as a process (no npx:
+ * its PID is the service's PID, so a signal reaches it). The launcher knows
+ * its environment variables, not its code.
  */
 export function spawnService(options: {
   name: ServiceName;
   port: number;
   env: Record<string, string>;
-  /** e.g. --max-semi-space-size=2, before the tsx loader. */
+  /** e.g. --max-semi-space-size=2. */
   nodeFlags?: string[];
   onLine: (line: string) => void;
 }): ServiceProcess {
@@ -33,7 +34,7 @@ export function spawnService(options: {
   // The launcher's own IPC channel is not the service's.
   delete env.NODE_CHANNEL_FD;
   delete env.NODE_CHANNEL_SERIALIZATION_MODE;
-  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), "--import", "tsx", "src/main.ts"], {
+  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), "--enable-source-maps", "dist/main.mjs"], {
     cwd: join(REPO_ROOT, "services", options.name),
     env,
     stdio: ["ignore", "pipe", "pipe"],
