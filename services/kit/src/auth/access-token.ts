@@ -60,6 +60,10 @@ export async function verifyAccessToken(token: string, keys: JWTVerifyGetKey, po
     });
     return { userId: payload.sub! };
   } catch (error) {
+    if (error instanceof errors.JWKSTimeout || error instanceof TypeError) {
+      // auth's JWKS could not be fetched: not the caller's fault, and worth retrying.
+      throw new ConnectError("cannot reach auth's public keys to check the access token; try again shortly", Code.Unavailable);
+    }
     throw new ConnectError(describeTokenError(error), Code.Unauthenticated);
   }
 }

@@ -11,6 +11,9 @@ export interface Database<TSchema extends Record<string, unknown>> {
  * One postgres.js pool per service process. Connections are opened lazily
  * and re-opened after a database restart, so the process survives Postgres
  * going away (its RPCs answer `unavailable` meanwhile).
+ *
+ * Beware: drizzle(sql) replaces postgres.js's date serializers on `sql`, so a
+ * raw query on `sql` must pass timestamps as ISO strings (`${d.toISOString()}::timestamptz`).
  */
 export function openDatabase<TSchema extends Record<string, unknown>>(
   url: string,
@@ -21,6 +24,8 @@ export function openDatabase<TSchema extends Record<string, unknown>>(
     max: options.max ?? 10,
     idle_timeout: 30,
     connect_timeout: 5,
+    // Retry quickly after an outage (postgres.js's own backoff grows to 20 s).
+    backoff: (attempt: number) => Math.min(0.1 * 2 ** attempt, 2),
     onnotice: () => {},
     connection: { application_name: options.applicationName ?? "acme" },
   });
