@@ -1,4 +1,6 @@
+import { Writable } from "node:stream";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, startSystem, type System } from "./support/system.js";
 
@@ -13,8 +15,15 @@ async function notFound(call: Promise<unknown>): Promise<boolean> {
 
 describe("end to end: auth's events reach profile and billing", () => {
   let system: System;
+  const profileLog: string[] = [];
   beforeAll(async () => {
-    system = await startSystem();
+    const sink = new Writable({
+      write(chunk, _encoding, callback) {
+        profileLog.push(String(chunk));
+        callback();
+      },
+    });
+    system = await startSystem({ profile: pino({ level: "debug", base: { service: "profile" } }, sink) });
   });
   afterAll(() => system.stop());
 
@@ -41,6 +50,18 @@ describe("end to end: auth's events reach profile and billing", () => {
     await system.auth.deleteAccount({ currentPassword: PASSWORD }, { headers });
     await eventually(() => notFound(system.profile.getProfile({ userId }, { headers })), (gone) => gone);
     await eventually(() => notFound(system.billing.getBillingContact({ userId }, { headers })), (gone) => gone);
+  });
+
+  it("one trace id follows a registration from auth's RPC to profile applying its event", async () => {
+    let traceparent = "";
+    await system.auth.register({ email: "traced@example.com", password: PASSWORD }, { onHeader: (h) => (traceparent = h.get("traceparent") ?? "") });
+    const traceId = traceparent.split("-")[1]!;
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+    const applied = await eventually(
+      async () => profileLog.find((line) => line.includes(traceId)),
+      (line) => line !== undefined,
+    );
+    expect(JSON.parse(applied!)).toMatchObject({ msg: "event applied", type: "acme.auth.events.v1.UserRegistered", traceId });
   });
 
   it("a user cannot read another user's profile or billing contact", async () => {

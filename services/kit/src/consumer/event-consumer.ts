@@ -3,6 +3,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
 import type { Registry } from "prom-client";
 import type { Logger } from "../logging.js";
+import { traceIdOf } from "../tracing.js";
 import { applyBatch, BatchFailure, type ConsumerDatabase, type TransactionOf } from "./apply-batch.js";
 import { createConsumerMetrics } from "./consumer-metrics.js";
 import { ensureDeadLetterStream, ensureDurableConsumer, isStreamNotFound } from "./consumer-resources.js";
@@ -159,6 +160,9 @@ export function startEventConsumer<D extends ConsumerDatabase>(options: EventCon
         await options.onCommitted?.([...outcomes.keys()]);
         for (const p of pending) for (const msg of p.msgs) msg.ack();
         for (const outcome of outcomes.values()) metrics.count(outcome);
+        if (log.isLevelEnabled("debug")) {
+          for (const { event } of pending) log.debug({ eventId: event.meta.id, type: event.meta.type, traceId: event.meta.traceId, outcome: outcomes.get(event.meta.id) }, "event applied");
+        }
         return;
       } catch (error) {
         const held = await database.holdWhileDown(pending.flatMap((p) => p.msgs));
@@ -184,14 +188,21 @@ export function startEventConsumer<D extends ConsumerDatabase>(options: EventCon
     if (error instanceof PermanentEventError) return deadLetter(p.msgs, "invalid-event", message);
     if (meta.deliveryCount >= settings.maxDeliver) return deadLetter(p.msgs, "max-deliveries", message);
     const delayMs = backoff(meta.deliveryCount);
-    log.warn({ err: error, eventId: meta.id, type: meta.type, deliveryCount: meta.deliveryCount, delayMs }, `event failed; redelivery ${meta.deliveryCount + 1} of ${settings.maxDeliver} in ${delayMs} ms`);
+    log.warn({ err: error, eventId: meta.id, type: meta.type, traceId: meta.traceId, deliveryCount: meta.deliveryCount, delayMs }, `event failed; redelivery ${meta.deliveryCount + 1} of ${settings.maxDeliver} in ${delayMs} ms`);
     for (const msg of p.msgs) msg.nak(delayMs);
     metrics.count("retried");
   }
 
   async function deadLetter(msgs: JsMsg[], reason: DeadLetterReason, error: string): Promise<void> {
     for (const msg of msgs) {
-      const where = { subject: msg.subject, streamSequence: msg.info.streamSequence, eventId: msg.headers?.get("ce-id"), reason, error };
+      const where = {
+        subject: msg.subject,
+        streamSequence: msg.info.streamSequence,
+        eventId: msg.headers?.get("ce-id"),
+        traceId: traceIdOf(msg.headers?.get("traceparent")),
+        reason,
+        error,
+      };
       try {
         await publishDeadLetter(js, deadLetterTarget, msg, reason, error);
         // No reason text: nats-server 2.9 only knows a bare "+TERM" and would ignore "+TERM <reason>".

@@ -1,6 +1,7 @@
 import { fromBinary, type Message } from "@bufbuild/protobuf";
 import type { JsMsg } from "@nats-io/jetstream";
 import { CE, PROTOBUF_CONTENT_TYPE } from "../cloudevents.js";
+import { traceIdOf } from "../tracing.js";
 import type { DecodedEvent } from "./apply-batch.js";
 import type { DeadLetterReason } from "./dead-letter.js";
 import type { EventMeta, EventRoute } from "./event-route.js";
@@ -64,6 +65,7 @@ export function createEventDecoder<Tx>(routes: EventRoute<Tx>[]) {
       return { kind: "dead", reason: "invalid-event", error: (error as Error).message };
     }
     if (!key) return { kind: "dead", reason: "invalid-event", error: `${type} names no entity (empty key)` };
+    const traceId = traceIdOf(header(CE.traceparent));
     const timeHeader = header(CE.time);
     const time = timeHeader ? new Date(timeHeader) : undefined;
     const meta: EventMeta = {
@@ -73,6 +75,7 @@ export function createEventDecoder<Tx>(routes: EventRoute<Tx>[]) {
       streamSequence: msg.streamSequence,
       deliveryCount: msg.deliveryCount,
       ...(time && !Number.isNaN(time.getTime()) ? { time } : {}),
+      ...(traceId ? { traceId } : {}),
     };
     return { kind: "event", event: { route, event, meta, key } };
   };

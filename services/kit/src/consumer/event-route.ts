@@ -12,6 +12,8 @@ export interface EventMeta {
   time?: Date;
   streamSequence: number;
   deliveryCount: number;
+  /** The trace id from the producer's traceparent: one trace from the RPC to this apply. */
+  traceId?: string;
 }
 
 /**
