@@ -20,7 +20,7 @@ describe.each(OVERLAYS)("overlay %s: invariants", (overlay) => {
     expect(podSecurityProblems(objects())).toEqual([]);
   });
 
-  it("each service: port, /healthz and /readyz probes, preStop drain, <= 256Mi, migrate init container", () => {
+  it("each service: port, /healthz and /readyz probes, preStop drain, <= 256Mi, migrate init container, runs the bundle (no tsx)", () => {
     expect(serviceDeploymentProblems(objects())).toEqual([]);
   });
 

@@ -49,6 +49,8 @@ const cases: [string, Overlay, Check, (objects: K8sObject[]) => void, RegExp][] 
   ["no preStop sleep", "dev", serviceDeploymentProblems, (o) => void delete main(o, "profile").lifecycle, /profile: no preStop sleep/],
   ["a 1Gi memory limit", "dev", serviceDeploymentProblems, (o) => void (main(o, "billing").resources!.limits!.memory = "1Gi"), /billing container billing: memory limit 1Gi/],
   ["no migrate init container", "dev", serviceDeploymentProblems, (o) => void delete spec(o, "Deployment", "auth").initContainers, /auth: no migrate init container/],
+  ["migrations run through tsx", "dev", serviceDeploymentProblems, (o) => void (spec(o, "Deployment", "profile").initContainers![0]!.command = ["node", "--import", "tsx", "src/migrate.ts"]), /profile container migrate: runs TypeScript/],
+  ["the server started from its sources", "prod", serviceDeploymentProblems, (o) => void (main(o, "billing").args = ["src/main.ts"]), /billing container billing: runs TypeScript/],
   // Ownership
   ["profile given billing's database Secret", "dev", ownershipProblems, (o) => void (main(o, "profile").env![0]!.valueFrom!.secretKeyRef!.name = find(o, "Secret", "billing-db-app").metadata.name), /Deployment\/profile reads Secret billing-db-app.* which belongs to billing/],
   ["billing given profile's NATS user Secret", "dev", ownershipProblems, (o) => void (main(o, "billing").env![1]!.valueFrom!.secretKeyRef!.name = find(o, "Secret", "profile-nats").metadata.name), /Deployment\/billing reads Secret profile-nats.* which belongs to profile/],

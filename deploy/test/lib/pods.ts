@@ -66,13 +66,16 @@ export function serviceDeploymentProblems(objects: K8sObject[]): string[] {
     if (!(sleep > 0)) problems.push(`${where}: no preStop sleep to let endpoints drain`);
     if (!((spec.terminationGracePeriodSeconds ?? 30) > sleep + 10)) problems.push(`${where}: terminationGracePeriodSeconds leaves no time to drain after the preStop sleep`);
     for (const x of containersOf(spec)) {
+      // The image holds the bundle (dist/*.mjs) on plain node: no tsx, no TypeScript sources.
+      const argv = [...(x.command ?? []), ...(x.args ?? []), ...(x.env ?? []).map((e) => e.value ?? "")];
+      if (argv.some((a) => /\btsx\b|\.ts$/.test(a))) problems.push(`${where} container ${x.name}: runs TypeScript (${argv.join(" ")}); the image has only dist/*.mjs`);
       const limit = mebibytes(x.resources?.limits?.memory);
       if (!(limit <= 256)) problems.push(`${where} container ${x.name}: memory limit ${x.resources?.limits?.memory} is not <= 256Mi`);
       const tmp = (x.volumeMounts ?? []).find((m) => m.mountPath === "/tmp");
       if (!tmp || !(spec.volumes ?? []).some((v) => v.name === tmp.name && v.emptyDir)) problems.push(`${where} container ${x.name}: no emptyDir at /tmp`);
     }
     const migrate = (spec.initContainers ?? []).find((x) => x.name === "migrate");
-    if (!migrate?.command?.includes("src/migrate.ts")) problems.push(`${where}: no migrate init container running src/migrate.ts`);
+    if (!migrate?.command?.includes("dist/migrate.mjs")) problems.push(`${where}: no migrate init container running dist/migrate.mjs`);
     if (spec.automountServiceAccountToken !== false) problems.push(`${where}: mounts a Kubernetes API token it does not need`);
     const service = objects.find((o) => o.kind === "Service" && o.metadata.name === svc);
     const port = (service?.spec as { ports?: { name?: string; port: number; appProtocol?: string }[] } | undefined)?.ports?.[0];
