@@ -1,5 +1,6 @@
 import { eq, sql } from "drizzle-orm";
 import type { PostgresJsDatabase } from "drizzle-orm/postgres-js";
+import type { Sql } from "postgres";
 import { isUniqueViolation } from "@acme/kit/db/database";
 import type { OutboxEvent } from "@acme/kit/outbox/outbox-table";
 import type { Credential, CredentialStore } from "../app/ports.js";
@@ -12,6 +13,8 @@ const emailTaken = () => new AuthError("AUTH.EMAIL_TAKEN", "an account with this
 const notFound = () => new AuthError("AUTH.ACCOUNT_NOT_FOUND", "the account no longer exists");
 
 export function createCredentialRepository(db: Db): CredentialStore {
+  // The postgres.js client under Drizzle, for the one hand-written statement.
+  const pg = (db as unknown as { $client: Sql }).$client;
   const columns = {
     userId: credentials.userId,
     email: credentials.contactEmail,
@@ -36,16 +39,18 @@ export function createCredentialRepository(db: Db): CredentialStore {
         // One statement, so one round trip instead of four (BEGIN, two
         // INSERTs, COMMIT): a data-modifying CTE is atomic, and registration
         // is the hot path that argon2id already makes expensive.
-        await db.execute(sql`
+        // Written for postgres.js directly: it prepares the statement once per
+        // connection, where a Drizzle raw query would be parsed every time.
+        await pg`
           with created as (
-            insert into ${credentials} (user_id, contact_email, revision)
+            insert into credentials (user_id, contact_email, revision)
             values (${credential.userId}, ${credential.email}, 1)
             returning user_id),
           password as (
-            insert into ${passwords} (user_id, hash) select user_id, ${credential.passwordHash} from created)
-          insert into ${outbox} (event_id, subject, partition_key, payload, headers)
-          select ${event.eventId}, ${event.subject}, ${event.partitionKey}, ${Buffer.from(event.payload)}, ${JSON.stringify(event.headers)}::jsonb
-          from created`);
+            insert into passwords (user_id, hash) select user_id, ${credential.passwordHash} from created)
+          insert into outbox (event_id, subject, partition_key, payload, headers)
+          select ${event.eventId}::uuid, ${event.subject}, ${event.partitionKey}, ${Buffer.from(event.payload)}, ${JSON.stringify(event.headers)}::jsonb
+          from created`;
       } catch (error) {
         if (isUniqueViolation(error, "credentials_contact_email_lower_idx")) throw emailTaken();
         throw error;

@@ -89,6 +89,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   let leader = false;
   let lastPrune = 0;
   let failureStreak = 0;
+  let lockCheckedAt = 0;
 
   sql.listen(OUTBOX_CHANNEL, () => wakeup.poke()).catch((error: unknown) => {
     logger.warn({ reason: (error as Error).message }, "outbox relay: LISTEN failed; relying on polling");
@@ -128,7 +129,12 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   }
 
   async function relayOnce(): Promise<"more" | "idle" | "failed" | "lost"> {
-    if (!(await holdsLock())) return "lost";
+    // Re-assert the lock once a second, not per batch: it only changes hands
+    // when this relay's lock connection was lost, which takes that long to matter.
+    if (Date.now() - lockCheckedAt > 1_000) {
+      if (!(await holdsLock())) return "lost";
+      lockCheckedAt = Date.now();
+    }
     const rows = await sql<OutboxRow[]>`
       select id, event_id, subject, partition_key, payload, headers
       from outbox where published_at is null order by id limit ${batchSize}`;
@@ -199,6 +205,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       }
       if (acquired) {
         leader = true;
+        lockCheckedAt = Date.now();
         logger.info("outbox relay: this instance is now publishing the outbox");
         await relayWhileLeader();
         leader = false;
