@@ -69,6 +69,7 @@ export interface VerificationResult {
 interface VerifierJson {
   result?: boolean;
   output?: string[];
+  errors?: Array<{ interaction?: string; mismatch?: { message?: string } }>;
   interactionResults?: Array<{
     consumer: string;
     description: string;
@@ -87,7 +88,12 @@ export function summariseVerifierJson(json: string): VerificationResult {
     pending: r.pending ?? false,
     mismatches: r.mismatch?.mismatches?.map((m) => `${m.path ?? ""}: ${m.mismatch ?? m.type}`) ?? (r.mismatch?.message ? [r.mismatch.message] : []),
   }));
-  return { ok: parsed.result === true, interactions, output: (parsed.output ?? []).join("\n") };
+  const result: VerificationResult = { ok: parsed.result === true, interactions, output: (parsed.output ?? []).join("\n") };
+  // No interaction ran: the pacts could not be loaded (an unreachable broker, a missing file).
+  if (interactions.length === 0 && parsed.errors?.length) {
+    result.error = parsed.errors.map((e) => [e.interaction, e.mismatch?.message].filter(Boolean).join(": ")).join("; ");
+  }
+  return result;
 }
 
 /** Runs Pact's verifier (the native core) over the source; never throws for a failed verification. */
