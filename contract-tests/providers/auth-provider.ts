@@ -46,6 +46,18 @@ function builtDirectly(event: AuthEvent): OutboxEvent {
 
 type StateHandlers = NonNullable<VerifierOptions["stateHandlers"]>;
 
+/**
+ * pact-js answers a throwing message provider with HTTP 500 and the error as
+ * JSON, which is `{}` for an Error: Pact would then report only a body
+ * mismatch. This error serialises to its message, so the verifier's diff shows
+ * why auth could not produce the message.
+ */
+class ProviderError extends Error {
+  toJSON() {
+    return { authProviderError: this.message };
+  }
+}
+
 export interface AuthProvider {
   stateHandlers: StateHandlers;
   messageProviders: MessageProviders;
@@ -118,11 +130,11 @@ export async function createAuthProvider(databaseUrl: string, options: AuthProvi
   const produce = (event: AuthEvent) => async (descriptor: MessageDescriptor) => {
     const states = (descriptor.providerStates ?? []).map((s) => s.name);
     if (states.length === 0) return pactMessageOf(builtDirectly(event));
-    if (!scenario || scenario.state !== states[0]) throw new Error(`auth has no provider state "${states[0]}"`);
-    if (scenario.error) throw new Error(`provider state "${scenario.state}" failed: ${(scenario.error as Error).message}`);
+    if (!scenario || scenario.state !== states[0]) throw new ProviderError(`auth has no provider state "${states[0]}"`);
+    if (scenario.error) throw new ProviderError(`provider state "${scenario.state}" failed: ${(scenario.error as Error).message}`);
     const published = scenario.event!;
     if (published.headers["ce-type"] !== event.schema.typeName) {
-      throw new Error(`"${scenario.state}" made auth publish ${published.headers["ce-type"]}, but "${event.description}" is a ${event.schema.typeName}`);
+      throw new ProviderError(`"${scenario.state}" made auth publish ${published.headers["ce-type"]}, but "${event.description}" is a ${event.schema.typeName}`);
     }
     return pactMessageOf(published);
   };

@@ -1,8 +1,11 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "@acme/testing";
 import { AUTH_EVENTS, CONSUMERS } from "../../src/auth-events.js";
-import { committedPactPath, readPact } from "../../src/pact-files.js";
+import { committedPactPath, readPact, type PactFile } from "../../src/pact-files.js";
 import { createAuthProvider, type AuthProvider } from "../auth-provider.js";
 import { verifyAuth, type VerificationResult } from "../verify-auth.js";
 
@@ -49,5 +52,44 @@ describe("auth satisfies the committed pacts of profile and billing", () => {
     } finally {
       await sql.end();
     }
+  });
+});
+
+describe("auth's provider states are strict", () => {
+  let db: TestDatabase;
+  let provider: AuthProvider;
+  const dir = mkdtempSync(join(tmpdir(), "pact-states-"));
+  /** billing's committed pact with its provider states edited. */
+  const billingPactWith = (edit: (pact: PactFile) => void) => {
+    const pact = readPact(committedPactPath("billing"));
+    edit(pact);
+    const file = join(dir, `billing-auth-${Math.random().toString(36).slice(2)}.json`);
+    writeFileSync(file, JSON.stringify(pact));
+    return file;
+  };
+  beforeAll(async () => {
+    db = await createTestDatabase("auth_pact_states");
+    provider = await createAuthProvider(db.url);
+  });
+  afterAll(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    await provider?.close();
+    await db?.drop();
+  });
+
+  it("a message without a provider state comes from auth's event-building functions alone", async () => {
+    const file = billingPactWith((pact) => pact.interactions.forEach((i) => delete i.providerStates));
+    const result = await verifyAuth({ kind: "files", files: [file] }, provider);
+    expect(result.ok, result.output).toBe(true);
+    expect(result.interactions).toHaveLength(3);
+  });
+
+  it("a provider state auth does not know fails the interaction, naming the state", async () => {
+    const file = billingPactWith((pact) => (pact.interactions[0]!.providerStates = [{ name: "a user has signed up" }]));
+    const result = await verifyAuth({ kind: "files", files: [file] }, provider);
+    expect(result.ok).toBe(false);
+    const failed = result.interactions.filter((i) => !i.ok);
+    expect(failed.map((i) => i.description)).toEqual([readPact(file).interactions[0]!.description]);
+    expect(result.output).toMatch(/authProviderError.*auth has no provider state \\"a user has signed up\\"/);
   });
 });
