@@ -1,3 +1,4 @@
+import "./pact-env.js";
 import { MatchersV3 } from "@pact-foundation/pact";
 
 /**
