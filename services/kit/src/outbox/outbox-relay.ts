@@ -28,6 +28,12 @@ export interface OutboxRelayOptions {
   /** One relay per database holds this advisory lock. */
   lockName?: string;
   registry?: Registry;
+  /**
+   * Test seam (off by default): runs after each JetStream ack, before the
+   * row is marked sent. tools/faults kills the process here to prove a
+   * republish after a crash changes nothing.
+   */
+  onPublished?: (eventId: string) => void;
 }
 
 export interface OutboxRelay {
@@ -117,6 +123,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
           for (const [key, value] of Object.entries(row.headers)) hdrs.set(key, value);
           try {
             await js.publish(row.subject, row.payload, { msgID: row.event_id, headers: hdrs, timeout: publishTimeoutMs });
+            options.onPublished?.(row.event_id);
             sent.push(row.id);
           } catch (error) {
             firstError ??= error;
@@ -128,6 +135,27 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     return { sent, error: firstError };
   }
 
+  /**
+   * The last full batch's UPDATE, left running while the next batch is read
+   * and published (the next SELECT skips its ids): the database round trips
+   * overlap the publishing instead of adding to it.
+   */
+  let marking: { ids: string[]; done: Promise<void> } | undefined;
+
+  async function finishMarking(): Promise<void> {
+    const current = marking;
+    marking = undefined;
+    await current?.done;
+  }
+
+  function markSent(ids: string[]): Promise<void> {
+    const done = sql`update outbox set published_at = now() where id in ${sql(ids)}`.then(() => {
+      metrics.published.inc(ids.length);
+    });
+    done.catch(() => {}); // awaited by finishMarking; this only keeps Node from calling it unhandled meanwhile
+    return done;
+  }
+
   async function relayOnce(): Promise<"more" | "idle" | "failed" | "lost"> {
     // Re-assert the lock once a second, not per batch: it only changes hands
     // when this relay's lock connection was lost, which takes that long to matter.
@@ -135,21 +163,26 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       if (!(await holdsLock())) return "lost";
       lockCheckedAt = Date.now();
     }
+    const beingMarked = marking?.ids ?? [];
     const rows = await sql<OutboxRow[]>`
       select id, event_id, subject, partition_key, payload, headers
-      from outbox where published_at is null order by id limit ${batchSize}`;
-    if (rows.length === 0) return "idle";
-    const { sent, error } = await publishBatch(rows);
+      from outbox where published_at is null
+      ${beingMarked.length > 0 ? sql`and id <> all(${beingMarked}::bigint[])` : sql``}
+      order by id limit ${batchSize}`;
+    const { sent, error } = rows.length > 0 ? await publishBatch(rows) : { sent: [] };
+    await finishMarking(); // one UPDATE at a time
+    const full = rows.length === batchSize && !error;
     if (sent.length > 0) {
-      await sql`update outbox set published_at = now() where id in ${sql(sent)}`;
-      metrics.published.inc(sent.length);
+      marking = { ids: sent, done: markSent(sent) };
+      if (!full) await finishMarking();
     }
     if (error) {
       const message = (error as Error).message;
       if (failureStreak === 0) logger.warn({ unsent: rows.length - sent.length, reason: message }, "outbox relay: publishing failed; rows stay in the outbox and are retried");
       return "failed";
     }
-    return rows.length === batchSize ? "more" : "idle";
+    if (rows.length === 0) return "idle";
+    return full ? "more" : "idle";
   }
 
   async function pruneIfDue(): Promise<void> {
@@ -175,6 +208,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       } catch (error) {
         // The database is unreachable, or the lock's connection died: give leadership up.
         logger.warn({ reason: (error as Error).message }, "outbox relay: database error; stepping down");
+        await finishMarking().catch(() => {}); // unmarked rows are republished, and dropped as duplicates
         return;
       }
       if (outcome === "lost") {
@@ -208,6 +242,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         lockCheckedAt = Date.now();
         logger.info("outbox relay: this instance is now publishing the outbox");
         await relayWhileLeader();
+        await finishMarking().catch(() => {}); // stopping or stepping down: the last UPDATE first
         leader = false;
         await lockSql`select pg_advisory_unlock_all()`.catch(() => {});
       }
