@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseEnv, portSchema, postgresUrlSchema } from "@acme/kit/env";
+import { faultCountSchema } from "@acme/kit/fault-injection";
 
 const schema = z.object({
   PORT: portSchema.default(8081),
@@ -12,6 +13,11 @@ const schema = z.object({
   AUTH_EVENTS_SUBJECT_PREFIX: z.string().default("auth.events"),
   /** Stream replicas: 1 on one server, 3 in a NATS cluster. */
   AUTH_EVENTS_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
+  /** JetStream drops a republished event id inside this window (Nats-Msg-Id); later ones reach consumers' inboxes. */
+  AUTH_EVENTS_DUPLICATE_WINDOW_MS: z.coerce.number().int().min(100).default(120_000),
+  /** Stream limits; -1 = none. When reached, publishing is refused (discard new) and events wait in the outbox. */
+  AUTH_EVENTS_MAX_MSGS: z.coerce.number().int().min(-1).default(-1),
+  AUTH_EVENTS_MAX_BYTES: z.coerce.number().int().min(-1).default(-1),
   JWT_ISSUER: z.string().default("acme-auth"),
   JWT_AUDIENCE: z.string().default("acme"),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
@@ -22,6 +28,8 @@ const schema = z.object({
   /** Trust X-Forwarded-For for the client address (only behind a proxy that sets it). */
   TRUST_PROXY: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** TEST ONLY (tools/faults): SIGKILL this process right after the Nth JetStream ack, before the rows are marked sent. */
+  FAULT_KILL_AFTER_PUBLISHED_ACKS: faultCountSchema,
 });
 
 export type AuthConfig = z.infer<typeof schema>;

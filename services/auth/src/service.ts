@@ -4,6 +4,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { AuthService } from "@acme/gen/acme/auth/v1/auth_service_pb";
 import { databaseReadiness, openDatabase, waitForDatabase } from "@acme/kit/db/database";
 import { runMigrations } from "@acme/kit/db/migrate";
+import { killOnNthCall } from "@acme/kit/fault-injection";
 import { createLogger, type Logger } from "@acme/kit/logging";
 import { connectNats } from "@acme/kit/nats";
 import { startOutboxRelay, type OutboxRelay } from "@acme/kit/outbox/outbox-relay";
@@ -72,6 +73,8 @@ export async function startAuthService(config: AuthConfig, logger: Logger = crea
       batchSize: config.OUTBOX_BATCH_SIZE,
       retentionMs: config.OUTBOX_RETENTION_HOURS * 3_600_000,
       registry: metrics.registry,
+      // Off unless a test sets FAULT_KILL_AFTER_PUBLISHED_ACKS (tools/faults).
+      onPublished: killOnNthCall(config.FAULT_KILL_AFTER_PUBLISHED_ACKS),
     });
   })().catch((error: unknown) => logger.error({ err: error }, "could not start publishing events"));
 
@@ -122,6 +125,9 @@ async function declareStreamUntilDone(nc: NatsConnection, config: AuthConfig, lo
         name: config.AUTH_EVENTS_STREAM,
         subjectPrefix: config.AUTH_EVENTS_SUBJECT_PREFIX,
         replicas: config.AUTH_EVENTS_REPLICAS,
+        duplicateWindowMs: config.AUTH_EVENTS_DUPLICATE_WINDOW_MS,
+        maxMsgs: config.AUTH_EVENTS_MAX_MSGS,
+        maxBytes: config.AUTH_EVENTS_MAX_BYTES,
       });
       logger.info({ stream: config.AUTH_EVENTS_STREAM }, "event stream declared");
       return;

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { consumerEnv, consumerSettings, streamNameSchema, subjectPrefixSchema } from "@acme/kit/consumer/consumer-settings";
 import { parseEnv, portSchema, postgresUrlSchema } from "@acme/kit/env";
+import { faultCountSchema } from "@acme/kit/fault-injection";
 
 const schema = z.object({
   PORT: portSchema.default(8083),
@@ -16,6 +17,10 @@ const schema = z.object({
   JWT_AUDIENCE: z.string().min(1).default("acme"),
   ...consumerEnv({ durable: "billing", deadLetterStream: "DLQ_BILLING", deadLetterSubjectPrefix: "dlq.billing" }),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** TEST ONLY (tools/faults): SIGKILL this process inside its Nth batch transaction, before COMMIT. */
+  FAULT_KILL_BEFORE_COMMIT_AT: faultCountSchema,
+  /** TEST ONLY (tools/faults): SIGKILL this process after its Nth batch COMMIT, before the ack. */
+  FAULT_KILL_AFTER_COMMIT_AT: faultCountSchema,
 });
 
 export type BillingConfig = z.infer<typeof schema>;

@@ -71,6 +71,13 @@ describe("service server: Connect, gRPC and gRPC-Web on one port", () => {
     expect(await res.json()).toMatchObject({ code: "resource_exhausted" });
   });
 
+  it("refuses a JSON body that is not valid UTF-8 with invalid_argument, rather than decoding it lossily", async () => {
+    const body = Buffer.concat([Buffer.from('{"service":"a'), Buffer.from([0xff, 0xfe]), Buffer.from('b"}')]);
+    const res = await fetch(`${baseUrl}/grpc.health.v1.Health/Check`, { method: "POST", headers: { "content-type": "application/json" }, body });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ code: "invalid_argument" });
+  });
+
   it("continues the caller's trace and answers its traceparent, or starts one", async () => {
     const call = (headers: Record<string, string>) =>
       fetch(`${baseUrl}/grpc.health.v1.Health/Check`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: "{}" });

@@ -6,6 +6,7 @@ import { requireAccessToken } from "@acme/kit/auth/caller";
 import { startEventConsumer, type EventConsumer } from "@acme/kit/consumer/event-consumer";
 import { databaseReadiness, openDatabase, waitForDatabase } from "@acme/kit/db/database";
 import { runMigrations } from "@acme/kit/db/migrate";
+import { killOnNthCall } from "@acme/kit/fault-injection";
 import type { Logger } from "@acme/kit/logging";
 import { connectNats } from "@acme/kit/nats";
 import { createMetrics } from "@acme/kit/server/metrics";
@@ -30,6 +31,8 @@ export interface RunningProfileService {
 export interface ProfileServiceHooks {
   /** Test seam, passed to the consumer: runs between COMMIT and ack. */
   onCommitted?: (eventIds: string[]) => void | Promise<void>;
+  /** Test seam, passed to the consumer: runs inside a batch's transaction, before COMMIT. */
+  beforeCommit?: (eventIds: string[]) => void | Promise<void>;
 }
 
 /**
@@ -42,6 +45,10 @@ export async function startProfileService(config: ProfileConfig, logger: Logger,
   const database = openDatabase(config.DATABASE_URL, schema, { applicationName: "profile" });
   const metrics = createMetrics("profile");
   const useCases = createUseCases({ profiles: createProfileRepository(database.db) });
+
+  // Off unless a test sets FAULT_* (tools/faults): kill -9 at the Nth batch.
+  const onCommitted = hooks.onCommitted ?? killOnNthCall(config.FAULT_KILL_AFTER_COMMIT_AT);
+  const beforeCommit = hooks.beforeCommit ?? killOnNthCall(config.FAULT_KILL_BEFORE_COMMIT_AT);
 
   let stopping = false;
   let nats: NatsConnection | undefined;
@@ -63,7 +70,8 @@ export async function startProfileService(config: ProfileConfig, logger: Logger,
       routes: profileEventRoutes(),
       logger,
       registry: metrics.registry,
-      ...(hooks.onCommitted ? { onCommitted: hooks.onCommitted } : {}),
+      ...(onCommitted ? { onCommitted } : {}),
+      ...(beforeCommit ? { beforeCommit } : {}),
     });
   })().catch((error: unknown) => logger.error({ err: error }, "could not start consuming events"));
 

@@ -6,6 +6,9 @@ export interface AuthEventsStreamOptions {
   replicas: number;
   /** Republishes inside this window are dropped by JetStream (Nats-Msg-Id). */
   duplicateWindowMs?: number;
+  /** Limits (-1 or unset: none); reaching one refuses publishes (discard new). */
+  maxMsgs?: number;
+  maxBytes?: number;
 }
 
 /**
@@ -24,6 +27,8 @@ export function authEventsStreamConfig(options: AuthEventsStreamOptions): Partia
     num_replicas: options.replicas,
     duplicate_window: (options.duplicateWindowMs ?? 120_000) * 1_000_000, // nanoseconds
     max_age: 0,
+    max_msgs: options.maxMsgs ?? -1,
+    max_bytes: options.maxBytes ?? -1,
   };
 }
 

@@ -38,6 +38,8 @@ export async function applyBatch<D extends ConsumerDatabase>(
   db: D,
   inboxTable: string,
   events: DecodedEvent<TransactionOf<D>>[],
+  /** Test seam: runs inside the transaction, after the handlers, before COMMIT. */
+  beforeCommit?: (eventIds: string[]) => void | Promise<void>,
 ): Promise<Map<string, ApplyOutcome>> {
   const outcomes = new Map<string, ApplyOutcome>();
   if (events.length === 0) return outcomes;
@@ -83,6 +85,7 @@ export async function applyBatch<D extends ConsumerDatabase>(
       }),
     );
     if (failure) throw failure;
+    await beforeCommit?.([...outcomes.keys()]);
   });
   return outcomes;
 }

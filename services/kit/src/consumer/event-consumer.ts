@@ -26,6 +26,8 @@ export interface EventConsumerOptions<D extends ConsumerDatabase> {
   registry: Registry;
   /** Runs after a batch commits and before it is acked (tests use it to crash there). */
   onCommitted?: (eventIds: string[]) => void | Promise<void>;
+  /** Runs inside a batch's transaction, before COMMIT (tests use it to crash there). */
+  beforeCommit?: (eventIds: string[]) => void | Promise<void>;
   /** How often consumer lag and the dead-letter count are read from JetStream. */
   statsIntervalMs?: number;
 }
@@ -156,7 +158,7 @@ export function startEventConsumer<D extends ConsumerDatabase>(options: EventCon
   async function apply(pending: PendingEvent<TransactionOf<D>>[]): Promise<void> {
     while (pending.length > 0) {
       try {
-        const outcomes = await applyBatch(db, settings.inboxTable, pending.map((p) => p.event));
+        const outcomes = await applyBatch(db, settings.inboxTable, pending.map((p) => p.event), options.beforeCommit);
         await options.onCommitted?.([...outcomes.keys()]);
         for (const p of pending) for (const msg of p.msgs) msg.ack();
         for (const outcome of outcomes.values()) metrics.count(outcome);

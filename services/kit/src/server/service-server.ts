@@ -37,6 +37,7 @@ export interface ServiceServer extends Listener {
 }
 
 const DEFAULT_READ_MAX_BYTES = 64 * 1024;
+type ConnectAdapterOptions = Parameters<typeof connectNodeAdapter>[0];
 
 /**
  * Connect, gRPC and gRPC-Web on one port, with /healthz (the process is
@@ -69,6 +70,11 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
       healthRoutes(options.rpcServiceNames, options.readiness, () => shuttingDown)(router);
     },
     readMaxBytes: options.readMaxBytes ?? DEFAULT_READ_MAX_BYTES,
+    // JSON must be UTF-8 (RFC 8259). The default decoder would turn invalid
+    // bytes into U+FFFD and store them (an account "ab\uFFFD@example.com");
+    // a fatal one makes the request invalid_argument instead. (Typed narrower
+    // than what connect's JSON serialization reads; a test proves it applies.)
+    jsonOptions: { textDecoder: new TextDecoder("utf-8", { fatal: true }) } as ConnectAdapterOptions["jsonOptions"],
     interceptors: [observeRpcs(options.metrics, options.logger), ...(options.interceptors ?? [])],
     contextValues: (req) => {
       const forwarded = options.trustProxy ? String(req.headers["x-forwarded-for"] ?? "").split(",")[0]?.trim() : "";
