@@ -46,7 +46,11 @@ export async function ensureDurableConsumer(jsm: JetStreamManager, settings: Con
     filter_subject: `${settings.subjectPrefix}.>`,
     ack_policy: AckPolicy.Explicit,
     ack_wait: nanos(settings.ackWaitMs),
-    max_deliver: settings.maxDeliver,
+    // Unlimited here; the runner enforces settings.maxDeliver itself. With
+    // JetStream's own limit, a message whose last allowed delivery died with
+    // the process (kill -9, OOM) would be dropped with only an advisory;
+    // this way it comes back once more and goes to the dead-letter stream.
+    max_deliver: -1,
     max_ack_pending: settings.maxAckPending,
     deliver_policy: DeliverPolicy.All,
     replay_policy: ReplayPolicy.Instant,

@@ -135,6 +135,10 @@ export function startEventConsumer<D extends ConsumerDatabase>(options: EventCon
         metrics.count("ignored");
       } else if (decoded.kind === "dead") {
         await deadLetter([msg], decoded.reason, decoded.error);
+      } else if (decoded.event.meta.deliveryCount > settings.maxDeliver) {
+        // Its last allowed delivery got no answer: the consumer died or stopped while handling it.
+        const deliveries = decoded.event.meta.deliveryCount - 1;
+        await deadLetter([msg], "max-deliveries", `no outcome after ${deliveries} deliveries (the consumer stopped while handling it)`);
       } else {
         const same = byId.get(decoded.event.meta.id);
         if (same) same.msgs.push(msg);

@@ -10,6 +10,7 @@ import { openDatabase, type Database } from "../../src/db/database.js";
 import { createLogger } from "../../src/logging.js";
 import { connectNats } from "../../src/nats.js";
 import { applyBatch } from "../../src/consumer/apply-batch.js";
+import { ensureDurableConsumer } from "../../src/consumer/consumer-resources.js";
 import { consumerSettings, type ConsumerSettings } from "../../src/consumer/consumer-settings.js";
 import { DLQ } from "../../src/consumer/dead-letter.js";
 import { startEventConsumer, type EventConsumer } from "../../src/consumer/event-consumer.js";
@@ -171,6 +172,25 @@ describe("event consumer runner", () => {
     expect(dead?.header.get(DLQ.deliveries)).toBe("3");
     expect(dead?.header.get("ce-id")).toBe(broken.id);
     expect((await rows())["u-broken"]).toBeUndefined();
+  });
+
+  it("dead-letters a message whose last allowed delivery died with the consumer, instead of losing it", async () => {
+    const settings = settingsFor(testNamespace(), { maxDeliver: 2, ackWaitMs: 1_000 });
+    await declareEventStream(jsm, settings.stream, settings.subjectPrefix);
+    await ensureDurableConsumer(jsm, settings);
+    const crashed = await publish(settings, "u-crash", "crash@example.com");
+    // Two deliveries that never got an answer: a consumer killed while handling each.
+    const durable = await js.consumers.get(settings.stream, settings.durable);
+    for (let delivery = 1; delivery <= 2; delivery++) {
+      const msg = await durable.next({ expires: 5_000 });
+      expect(msg?.info.deliveryCount).toBe(delivery);
+    }
+    start(settings);
+    await waitUntil("dead-lettered", async () => (await jsm.streams.info(settings.deadLetterStream).catch(() => undefined))?.state.messages === 1, 15_000);
+    const dead = await jsm.streams.getMessage(settings.deadLetterStream, { seq: 1 });
+    expect(dead?.header.get(DLQ.reason)).toBe("max-deliveries");
+    expect(dead?.header.get("ce-id")).toBe(crashed.id);
+    expect((await rows())["u-crash"]).toBeUndefined();
   });
 
   it("waits for a stream that does not exist yet, then consumes it from the start", async () => {
