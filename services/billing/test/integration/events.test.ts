@@ -62,7 +62,10 @@ describe("billing builds its contacts from auth's events", () => {
     await f.auth.registered(other, "kept@example.com");
     await f.auth.deleted(other, 2);
     await waitUntil("tombstones", async () => (await f.sql`select 1 from user_tombstones where user_id in (${userId}, ${other})`).length === 2);
-    await waitUntil("applied", async () => (await f.jsm.consumers.info(f.config.AUTH_EVENTS_STREAM, f.config.CONSUMER_NAME)).num_pending === 0);
+    await waitUntil("applied (delivered and acked, which is after COMMIT)", async () => {
+      const info = await f.jsm.consumers.info(f.config.AUTH_EVENTS_STREAM, f.config.CONSUMER_NAME);
+      return info.num_pending === 0 && info.num_ack_pending === 0;
+    });
     expect(await f.sql`select 1 from billing_contacts where user_id in (${userId}, ${other}) or account_email in ('late@example.com', 'kept@example.com')`).toEqual([]);
   });
 

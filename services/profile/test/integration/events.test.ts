@@ -66,7 +66,11 @@ describe("profile builds its table from auth's events", () => {
         if (step === "d4") await f.auth.deleted(userId, 4);
       }
     }
-    await waitUntil("all applied", async () => (await f.jsm.consumers.info(f.config.AUTH_EVENTS_STREAM, f.config.CONSUMER_NAME)).num_pending === 0);
+    // Delivered (num_pending 0) is not applied: wait for every ack too, which comes after COMMIT.
+    await waitUntil("all applied", async () => {
+      const info = await f.jsm.consumers.info(f.config.AUTH_EVENTS_STREAM, f.config.CONSUMER_NAME);
+      return info.num_pending === 0 && info.num_ack_pending === 0;
+    });
     for (const { userId, order } of users) {
       const deleted = order.includes("d4");
       await untilRow(userId, (r) => (deleted ? r === undefined : r?.account_email === "third@example.com"));

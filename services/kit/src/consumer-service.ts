@@ -1,0 +1,143 @@
+import type { DescService } from "@bufbuild/protobuf";
+import type { ConnectRouter } from "@connectrpc/connect";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { PostgresJsDatabase } from "drizzle-orm/postgres-js";
+import { remoteKeySet } from "./auth/access-token.js";
+import { requireAccessToken } from "./auth/caller.js";
+import type { ConsumerSettings } from "./consumer/consumer-settings.js";
+import { startEventConsumer, type EventConsumer } from "./consumer/event-consumer.js";
+import type { EventRoute } from "./consumer/event-route.js";
+import { databaseReadiness, openDatabase, waitForDatabase } from "./db/database.js";
+import { runMigrations } from "./db/migrate.js";
+import { killOnNthCall } from "./fault-injection.js";
+import type { Logger } from "./logging.js";
+import { connectNats } from "./nats.js";
+import { createMetrics } from "./server/metrics.js";
+import { startServiceServer } from "./server/service-server.js";
+
+/** The settings every event-consuming service parses from its environment. */
+export interface ConsumerServiceConfig {
+  PORT: number;
+  HOST: string;
+  DATABASE_URL: string;
+  NATS_URL: string;
+  NATS_USER?: string | undefined;
+  NATS_PASSWORD?: string | undefined;
+  AUTH_JWKS_URL: string;
+  JWT_ISSUER: string;
+  JWT_AUDIENCE: string;
+  /** Test-only (tools/faults): kill -9 before COMMIT / after COMMIT at the Nth batch. */
+  FAULT_KILL_BEFORE_COMMIT_AT?: number | undefined;
+  FAULT_KILL_AFTER_COMMIT_AT?: number | undefined;
+}
+
+export interface ConsumerServiceHooks {
+  /** Test seam, passed to the consumer: runs between COMMIT and ack. */
+  onCommitted?: (eventIds: string[]) => void | Promise<void>;
+  /** Test seam, passed to the consumer: runs inside a batch's transaction, before COMMIT. */
+  beforeCommit?: (eventIds: string[]) => void | Promise<void>;
+}
+
+export interface RunningConsumerService {
+  readonly port: number;
+  /** The event consumer, once NATS has been reached. */
+  consumer(): EventConsumer | undefined;
+  /** Graceful: stop taking RPCs and pulling events, finish what is in hand, close. */
+  stop(): Promise<void>;
+}
+
+export interface ConsumerServiceSpec<TSchema extends Record<string, unknown>> {
+  name: string;
+  config: ConsumerServiceConfig;
+  logger: Logger;
+  migrationsFolder: string;
+  schema: TSchema;
+  /** The RPC service; every call to it needs an access token from auth. */
+  rpcService: DescService;
+  routes: (db: PostgresJsDatabase<TSchema>) => (router: ConnectRouter) => void;
+  /** The service's handlers, each run inside the consumer's transaction. */
+  eventRoutes: EventRoute<never>[];
+  consumerSettings: ConsumerSettings;
+  hooks?: ConsumerServiceHooks;
+}
+
+/**
+ * The shape shared by services that build their tables from auth's events
+ * and answer queries about them (profile, billing): migrations, database,
+ * the RPC server with token checks, and, as soon as NATS answers (it may be
+ * down at start), the consumer. Each service brings its own schema, routes
+ * and event handlers.
+ */
+export async function startConsumerService<TSchema extends Record<string, unknown>>(
+  spec: ConsumerServiceSpec<TSchema>,
+): Promise<RunningConsumerService> {
+  const { name, config, logger } = spec;
+  await waitForDatabase(config.DATABASE_URL, (message) => logger.warn(message));
+  await runMigrations(config.DATABASE_URL, spec.migrationsFolder, name);
+  const database = openDatabase(config.DATABASE_URL, spec.schema, { applicationName: name });
+  const metrics = createMetrics(name);
+
+  // Off unless a test sets FAULT_* (tools/faults): kill -9 at the Nth batch.
+  const onCommitted = spec.hooks?.onCommitted ?? killOnNthCall(config.FAULT_KILL_AFTER_COMMIT_AT);
+  const beforeCommit = spec.hooks?.beforeCommit ?? killOnNthCall(config.FAULT_KILL_BEFORE_COMMIT_AT);
+
+  let stopping = false;
+  let nats: NatsConnection | undefined;
+  let consumer: EventConsumer | undefined;
+  void (async () => {
+    const nc = await connectNats({ url: config.NATS_URL, user: config.NATS_USER, password: config.NATS_PASSWORD, name, inboxPrefix: `_INBOX_${name}` });
+    nats = nc;
+    if (stopping) return;
+    consumer = startEventConsumer({
+      nc,
+      db: database.db,
+      settings: spec.consumerSettings,
+      routes: spec.eventRoutes as never,
+      logger,
+      registry: metrics.registry,
+      ...(onCommitted ? { onCommitted } : {}),
+      ...(beforeCommit ? { beforeCommit } : {}),
+    });
+  })().catch((error: unknown) => logger.error({ err: error }, "could not start consuming events"));
+
+  const server = await startServiceServer({
+    service: name,
+    rpcServiceNames: [spec.rpcService.typeName],
+    routes: spec.routes(database.db),
+    interceptors: [
+      requireAccessToken({
+        keys: remoteKeySet(config.AUTH_JWKS_URL),
+        policy: { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE },
+        services: [spec.rpcService],
+      }),
+    ],
+    port: config.PORT,
+    host: config.HOST,
+    metrics,
+    logger,
+    readiness: {
+      database: databaseReadiness(database.sql),
+      nats: async () => {
+        if (!nats) throw new Error("not connected yet");
+        await nats.flush();
+      },
+    },
+  });
+
+  let stopped: Promise<void> | undefined;
+  return {
+    port: server.port,
+    consumer: () => consumer,
+    stop() {
+      stopped ??= (async () => {
+        stopping = true;
+        await server.shutdown();
+        await consumer?.stop();
+        if (nats) await nats.drain().catch(() => nats?.close());
+        await database.close();
+        logger.info(`${name} stopped`);
+      })();
+      return stopped;
+    },
+  };
+}
