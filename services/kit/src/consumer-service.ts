@@ -6,6 +6,7 @@ import { remoteKeySet } from "./auth/access-token.js";
 import { requireAccessToken } from "./auth/caller.js";
 import type { ConsumerSettings } from "./consumer/consumer-settings.js";
 import { startEventConsumer, type EventConsumer } from "./consumer/event-consumer.js";
+import { pruneInbox } from "./consumer/inbox-pruning.js";
 import type { EventRoute } from "./consumer/event-route.js";
 import { databaseReadiness, openDatabase, waitForDatabase } from "./db/database.js";
 import { runMigrations } from "./db/migrate.js";
@@ -29,6 +30,8 @@ export interface ConsumerServiceConfig {
   /** Test-only (tools/faults): kill -9 before COMMIT / after COMMIT at the Nth batch. */
   FAULT_KILL_BEFORE_COMMIT_AT?: number | undefined;
   FAULT_KILL_AFTER_COMMIT_AT?: number | undefined;
+  /** How long applied event ids stay in the inbox (default 30 days). */
+  INBOX_RETENTION_DAYS?: number | undefined;
 }
 
 export interface ConsumerServiceHooks {
@@ -124,6 +127,15 @@ export async function startConsumerService<TSchema extends Record<string, unknow
     },
   });
 
+  const retentionMs = (config.INBOX_RETENTION_DAYS ?? 30) * 86_400_000;
+  const pruning = setInterval(() => {
+    pruneInbox(database.sql, spec.consumerSettings.inboxTable, retentionMs).then(
+      (deleted) => deleted > 0 && logger.info({ deleted }, "pruned applied event ids past the inbox retention"),
+      (error: unknown) => logger.warn({ reason: (error as Error).message }, "inbox pruning failed; next try in an hour"),
+    );
+  }, 3_600_000);
+  pruning.unref();
+
   let stopped: Promise<void> | undefined;
   return {
     port: server.port,
@@ -131,6 +143,7 @@ export async function startConsumerService<TSchema extends Record<string, unknow
     stop() {
       stopped ??= (async () => {
         stopping = true;
+        clearInterval(pruning);
         await server.shutdown();
         await consumer?.stop();
         if (nats) await nats.drain().catch(() => nats?.close());

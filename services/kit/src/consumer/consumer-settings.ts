@@ -49,6 +49,8 @@ export function consumerEnv(defaults: { durable: string; deadLetterStream: strin
     CONSUMER_BATCH_SIZE: positive.max(1_000).default(200),
     CONSUMER_CONCURRENCY: positive.max(32).default(4),
     CONSUMER_MAX_ACK_PENDING: positive.default(2_000),
+    /** Applied event ids older than this leave the inbox (revisions keep old replays harmless). */
+    INBOX_RETENTION_DAYS: positive.default(30),
     DLQ_STREAM: name.default(defaults.deadLetterStream),
     DLQ_SUBJECT_PREFIX: subjectPrefix.default(defaults.deadLetterSubjectPrefix),
   };
