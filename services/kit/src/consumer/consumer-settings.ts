@@ -62,7 +62,7 @@ export type ConsumerEnv = { [K in keyof ReturnType<typeof consumerEnv>]: z.infer
 export const subjectPrefixSchema = subjectPrefix;
 export const streamNameSchema = name;
 
-export function consumerSettings(env: ConsumerEnv, source: { stream: string; subjectPrefix: string }, inboxTable = "processed_events"): ConsumerSettings {
+export function consumerSettings(env: Omit<ConsumerEnv, "INBOX_RETENTION_DAYS">, source: { stream: string; subjectPrefix: string }, inboxTable = "processed_events"): ConsumerSettings {
   return {
     stream: source.stream,
     subjectPrefix: source.subjectPrefix,
