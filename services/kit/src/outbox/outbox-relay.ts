@@ -79,8 +79,10 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   // lock lives on a single plain connection (not one reserved from a pool:
   // postgres.js 3.4.9 can crash the process when a reserved connection's
   // server goes away).
-  const sql = postgres(options.databaseUrl, { max: 2, onnotice: () => {}, connection: { application_name: "outbox-relay" } });
-  const lockSql = postgres(options.databaseUrl, { max: 1, onnotice: () => {}, connection: { application_name: "outbox-relay-lock" } });
+  // Reconnect within 2 s after an outage (postgres.js's own backoff grows to 20 s).
+  const reconnect = { onnotice: () => {}, backoff: (attempt: number) => Math.min(0.1 * 2 ** attempt, 2) };
+  const sql = postgres(options.databaseUrl, { ...reconnect, max: 2, connection: { application_name: "outbox-relay" } });
+  const lockSql = postgres(options.databaseUrl, { ...reconnect, max: 1, connection: { application_name: "outbox-relay-lock" } });
   const batchSize = options.batchSize ?? 500;
   const pollIntervalMs = options.pollIntervalMs ?? 1_000;
   const coalesceMs = options.coalesceMs ?? 5;
