@@ -12,7 +12,7 @@ import { declareEventStream } from "@acme/kit/testing/event-stream";
 import { loadConfig, profileConsumerSettings } from "../../src/config.js";
 import { schema } from "../../src/db/schema.js";
 import { profileEventRoutes } from "../../src/events/subscription.js";
-import { authStandIn } from "../support/auth-stand-in.js";
+import { authStandIn } from "@acme/kit/testing/auth-stand-in";
 import { profileFixture, type ProfileFixture } from "../support/profile-fixture.js";
 
 /**

@@ -12,7 +12,7 @@ import { startTokenIssuerStub, type TokenIssuerStub } from "@acme/kit/testing/to
 import { createTestDatabase, natsUrl, testNamespace, type TestDatabase } from "@acme/testing";
 import { loadConfig, type ProfileConfig } from "../../src/config.js";
 import { startProfileService, type RunningProfileService } from "../../src/service.js";
-import { authStandIn, type AuthStandIn } from "./auth-stand-in.js";
+import { authStandIn, type AuthStandIn } from "@acme/kit/testing/auth-stand-in";
 
 export interface ProfileFixture {
   /** The environment a profile process of this fixture runs with. */

@@ -1,9 +1,9 @@
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { JetStreamClient } from "@nats-io/jetstream";
 import { UserDeletedSchema, UserEmailChangedSchema, UserRegisteredSchema } from "@acme/gen/acme/auth/events/v1/events_pb";
-import { publishEvent, type PublishedEvent } from "@acme/kit/testing/event-stream";
+import { publishEvent, type PublishedEvent } from "./event-stream.js";
 
-/** Publishes auth's events as auth's outbox relay would (the real auth is not needed here). */
+/** Test support for consumers of auth's events: publishes them as auth's outbox relay would, so a consumer's tests need no auth. */
 export function authStandIn(js: JetStreamClient, subjectPrefix: string) {
   return {
     registered: (userId: string, email: string, extra: { id?: string; natsMsgId?: string; at?: Date } = {}): Promise<PublishedEvent> =>
