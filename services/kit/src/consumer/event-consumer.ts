@@ -247,6 +247,8 @@ export function startEventConsumer<D extends ConsumerDatabase>(options: EventCon
       stop.trigger();
       void messages?.close();
       await running;
+      // Acks are fire-and-forget: make sure the last batch's reached the server.
+      await nc.flush().catch(() => {});
       log.info("event consumer stopped");
     },
   };
