@@ -39,7 +39,7 @@ export interface AuthService {
 export async function startAuthService(config: AuthConfig, logger: Logger = createLogger("auth", config.LOG_LEVEL)): Promise<AuthService> {
   await waitForDatabase(config.DATABASE_URL, (message) => logger.warn(message));
   await runMigrations(config.DATABASE_URL, MIGRATIONS_FOLDER, "auth");
-  const database = openDatabase(config.DATABASE_URL, schema, { applicationName: "auth" });
+  const database = openDatabase(config.DATABASE_URL, schema, { applicationName: "auth", arrayParameters: false });
   const metrics = createMetrics("auth");
   const tokens = new TokenIssuer({
     store: createSigningKeyRepository(database.db),

@@ -18,9 +18,21 @@ export interface Database<TSchema extends Record<string, unknown>> {
 export function openDatabase<TSchema extends Record<string, unknown>>(
   url: string,
   schema: TSchema,
-  options: { max?: number; applicationName?: string } = {},
+  options: {
+    max?: number;
+    applicationName?: string;
+    /**
+     * Whether queries pass JS arrays as parameters (postgres.js then fetches
+     * array types on each new connection). A service without array
+     * parameters turns it off: postgres.js 3.4.9 leaves that fetch's failure
+     * unhandled, which kills the process when the database goes away during
+     * a reconnect (porsager/postgres#1192).
+     */
+    arrayParameters?: boolean;
+  } = {},
 ): Database<TSchema> {
   const sql = postgres(url, {
+    fetch_types: options.arrayParameters ?? true,
     max: options.max ?? 10,
     idle_timeout: 30,
     connect_timeout: 5,

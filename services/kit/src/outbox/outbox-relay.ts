@@ -80,7 +80,10 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   // postgres.js 3.4.9 can crash the process when a reserved connection's
   // server goes away).
   // Reconnect within 2 s after an outage (postgres.js's own backoff grows to 20 s).
-  const reconnect = { onnotice: () => {}, backoff: (attempt: number) => Math.min(0.1 * 2 ** attempt, 2) };
+  // No array parameters here, so no fetch of array types either: postgres.js
+  // 3.4.9 leaves that fetch's failure unhandled, which kills the process when
+  // the database goes away during a reconnect (porsager/postgres#1192).
+  const reconnect = { onnotice: () => {}, fetch_types: false, backoff: (attempt: number) => Math.min(0.1 * 2 ** attempt, 2) };
   const sql = postgres(options.databaseUrl, { ...reconnect, max: 2, connection: { application_name: "outbox-relay" } });
   const lockSql = postgres(options.databaseUrl, { ...reconnect, max: 1, connection: { application_name: "outbox-relay-lock" } });
   const batchSize = options.batchSize ?? 500;
@@ -169,7 +172,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     const rows = await sql<OutboxRow[]>`
       select id, event_id, subject, partition_key, payload, headers
       from outbox where published_at is null
-      ${beingMarked.length > 0 ? sql`and id <> all(${beingMarked}::bigint[])` : sql``}
+      ${beingMarked.length > 0 ? sql`and id not in ${sql(beingMarked)}` : sql``}
       order by id limit ${batchSize}`;
     const { sent, error } = rows.length > 0 ? await publishBatch(rows) : { sent: [] };
     await finishMarking(); // one UPDATE at a time
