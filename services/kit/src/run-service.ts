@@ -12,6 +12,7 @@ export interface Stoppable {
  */
 export async function runService(name: string, start: (logger: Logger) => Promise<Stoppable>, graceMs = 20_000): Promise<void> {
   const logger = createLogger(name);
+  survivePostgresTypeFetchFailures(logger);
   let service: Stoppable;
   try {
     service = await start(logger);
@@ -32,4 +33,23 @@ export async function runService(name: string, start: (logger: Logger) => Promis
       );
     });
   }
+}
+
+/**
+ * postgres.js 3.4.9 fetches array types on each new connection and drops
+ * that query's promise, so when the database goes away at that moment the
+ * failure is an unhandled rejection, which ends a Node process
+ * (porsager/postgres#1192). Nothing is lost by surviving exactly that one:
+ * the connection is retried like any other. Every other unhandled rejection
+ * is rethrown and still ends the process, as Node would.
+ */
+function survivePostgresTypeFetchFailures(logger: Logger): void {
+  process.on("unhandledRejection", (reason) => {
+    const query = (reason as { query?: unknown } | null)?.query;
+    if (typeof query === "string" && query.includes("pg_catalog.pg_type") && query.includes("typcategory = 'A'")) {
+      logger.warn({ reason: (reason as Error).message }, "postgres.js could not fetch array types on a new connection (database unavailable); it reconnects");
+      return;
+    }
+    throw reason;
+  });
 }
