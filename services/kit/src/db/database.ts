@@ -7,6 +7,9 @@ export interface Database<TSchema extends Record<string, unknown>> {
   close(): Promise<void>;
 }
 
+/** Seconds before reconnect attempt n: quick after an outage (postgres.js's own grows to 20 s). */
+export const reconnectBackoff = (attempt: number): number => Math.min(0.1 * 2 ** attempt, 2);
+
 /**
  * One postgres.js pool per service process. Connections are opened lazily
  * and re-opened after a database restart, so the process survives Postgres
@@ -36,8 +39,7 @@ export function openDatabase<TSchema extends Record<string, unknown>>(
     max: options.max ?? 10,
     idle_timeout: 30,
     connect_timeout: 5,
-    // Retry quickly after an outage (postgres.js's own backoff grows to 20 s).
-    backoff: (attempt: number) => Math.min(0.1 * 2 ** attempt, 2),
+    backoff: reconnectBackoff,
     onnotice: () => {},
     connection: { application_name: options.applicationName ?? "acme" },
   });

@@ -2,6 +2,7 @@ import type { JetStreamClient } from "@nats-io/jetstream";
 import { headers as natsHeaders } from "@nats-io/transport-node";
 import postgres, { type Sql } from "postgres";
 import { Counter, Gauge, type Registry } from "prom-client";
+import { reconnectBackoff } from "../db/database.js";
 import type { Logger } from "../logging.js";
 import { OUTBOX_CHANNEL } from "./outbox-table.js";
 import { Wakeup } from "./wakeup.js";
@@ -79,11 +80,10 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   // lock lives on a single plain connection (not one reserved from a pool:
   // postgres.js 3.4.9 can crash the process when a reserved connection's
   // server goes away).
-  // Reconnect within 2 s after an outage (postgres.js's own backoff grows to 20 s).
   // No array parameters here, so no fetch of array types either: postgres.js
   // 3.4.9 leaves that fetch's failure unhandled, which kills the process when
   // the database goes away during a reconnect (porsager/postgres#1192).
-  const reconnect = { onnotice: () => {}, fetch_types: false, backoff: (attempt: number) => Math.min(0.1 * 2 ** attempt, 2) };
+  const reconnect = { onnotice: () => {}, fetch_types: false, backoff: reconnectBackoff };
   const sql = postgres(options.databaseUrl, { ...reconnect, max: 2, connection: { application_name: "outbox-relay" } });
   const lockSql = postgres(options.databaseUrl, { ...reconnect, max: 1, connection: { application_name: "outbox-relay-lock" } });
   const batchSize = options.batchSize ?? 500;
