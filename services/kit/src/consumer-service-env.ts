@@ -1,0 +1,39 @@
+import { z } from "zod";
+import { consumerEnv, consumerSettings, streamNameSchema, subjectPrefixSchema, type ConsumerSettings } from "./consumer/consumer-settings.js";
+import { portSchema, postgresUrlSchema } from "./env.js";
+import { faultCountSchema } from "./fault-injection.js";
+
+/**
+ * The environment of a service built by startConsumerService (profile,
+ * billing), with that service's defaults: its port, its database, its
+ * durable consumer and dead-letter stream. A service spreads it into its
+ * own zod object, so one parse names every bad variable.
+ */
+export function consumerServiceEnv(service: string, defaultPort: number) {
+  return {
+    PORT: portSchema.default(defaultPort),
+    HOST: z.string().default("127.0.0.1"),
+    DATABASE_URL: postgresUrlSchema.default(`postgres://${service}:${service}@127.0.0.1:5432/${service}`),
+    NATS_URL: z.string().default("nats://127.0.0.1:4222"),
+    NATS_USER: z.string().optional(),
+    NATS_PASSWORD: z.string().optional(),
+    AUTH_EVENTS_STREAM: streamNameSchema.default("AUTH_EVENTS"),
+    AUTH_EVENTS_SUBJECT_PREFIX: subjectPrefixSchema.default("auth.events"),
+    AUTH_JWKS_URL: z.url({ protocol: /^https?$/ }).default("http://127.0.0.1:8081/.well-known/jwks.json"),
+    JWT_ISSUER: z.string().min(1).default("acme-auth"),
+    JWT_AUDIENCE: z.string().min(1).default("acme"),
+    ...consumerEnv({ durable: service, deadLetterStream: `DLQ_${service.toUpperCase()}`, deadLetterSubjectPrefix: `dlq.${service}` }),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    /** TEST ONLY (tools/faults): SIGKILL this process inside its Nth batch transaction, before COMMIT. */
+    FAULT_KILL_BEFORE_COMMIT_AT: faultCountSchema,
+    /** TEST ONLY (tools/faults): SIGKILL this process after its Nth batch COMMIT, before the ack. */
+    FAULT_KILL_AFTER_COMMIT_AT: faultCountSchema,
+  };
+}
+
+/** The consumer runner's settings from that environment: auth's stream and subjects. */
+export function consumerServiceSettings(
+  config: Parameters<typeof consumerSettings>[0] & { AUTH_EVENTS_STREAM: string; AUTH_EVENTS_SUBJECT_PREFIX: string },
+): ConsumerSettings {
+  return consumerSettings(config, { stream: config.AUTH_EVENTS_STREAM, subjectPrefix: config.AUTH_EVENTS_SUBJECT_PREFIX });
+}
