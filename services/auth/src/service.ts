@@ -6,7 +6,7 @@ import { databaseReadiness, openDatabase, waitForDatabase } from "@acme/kit/db/d
 import { runMigrations } from "@acme/kit/db/migrate";
 import { killOnNthCall } from "@acme/kit/fault-injection";
 import { createLogger, type Logger } from "@acme/kit/logging";
-import { connectNats } from "@acme/kit/nats";
+import { connectNats, natsReadiness } from "@acme/kit/nats";
 import { startOutboxRelay, type OutboxRelay } from "@acme/kit/outbox/outbox-relay";
 import { createMetrics } from "@acme/kit/server/metrics";
 import { startServiceServer } from "@acme/kit/server/service-server";
@@ -89,10 +89,7 @@ export async function startAuthService(config: AuthConfig, logger: Logger = crea
     logger,
     readiness: {
       database: databaseReadiness(database.sql),
-      nats: async () => {
-        if (!nats) throw new Error("not connected yet");
-        await nats.flush();
-      },
+      nats: natsReadiness(() => nats),
     },
     httpRoutes: {
       "/.well-known/jwks.json": async (_req, res) => {

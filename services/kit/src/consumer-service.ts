@@ -12,7 +12,7 @@ import { databaseReadiness, openDatabase, waitForDatabase } from "./db/database.
 import { runMigrations } from "./db/migrate.js";
 import { killOnNthCall } from "./fault-injection.js";
 import type { Logger } from "./logging.js";
-import { connectNats } from "./nats.js";
+import { connectNats, natsReadiness } from "./nats.js";
 import { createMetrics } from "./server/metrics.js";
 import { startServiceServer } from "./server/service-server.js";
 
@@ -120,10 +120,7 @@ export async function startConsumerService<TSchema extends Record<string, unknow
     logger,
     readiness: {
       database: databaseReadiness(database.sql),
-      nats: async () => {
-        if (!nats) throw new Error("not connected yet");
-        await nats.flush();
-      },
+      nats: natsReadiness(() => nats),
     },
   });
 

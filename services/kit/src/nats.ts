@@ -25,3 +25,12 @@ export async function connectNats(settings: NatsSettings): Promise<NatsConnectio
     waitOnFirstConnect: true,
   });
 }
+
+/** Readiness check: connected (the connection may still be coming up) and the server answers. */
+export function natsReadiness(current: () => NatsConnection | undefined): () => Promise<void> {
+  return async () => {
+    const nc = current();
+    if (!nc) throw new Error("not connected yet");
+    await nc.flush();
+  };
+}
