@@ -23,7 +23,7 @@ import { FaultSystem, STREAM } from "../src/system.js";
  * Hostile input against the running system (processes, each service with
  * its own PostgreSQL and NATS user, as in `npm start`): every attempt gets
  * its refusal and changes nothing in any database. Cases already covered
- * elsewhere are not repeated here (README "Faults and hostile input" lists them).
+ * elsewhere are not repeated here (docs/faults.md lists them).
  */
 const PASSWORD = "correct horse battery staple";
 const codeOf = (error: unknown) => ConnectError.from(error).code;
