@@ -11,7 +11,8 @@ import { createLogger } from "@acme/kit/logging";
 import { loadConfig } from "../services/auth/src/config.js";
 import { ARGON2ID_PARAMS } from "../services/auth/src/security/password-hasher.js";
 import { startAuthService } from "../services/auth/src/service.js";
-import { median, rate, report, rssMb, startBenchInfra } from "./support/infra.js";
+import { recordFigure } from "./report/results.js";
+import { median, rate, rssMb, startBenchInfra } from "./support/infra.js";
 
 const ROUNDS = 3;
 const PER_ROUND = Number(process.env.BENCH_REGISTRATIONS ?? 200);
@@ -36,7 +37,7 @@ try {
     console.log(`round ${round + 1}/${ROUNDS}: raw argon2id ${raw[round]!.toFixed(0)}/s, Register ${registers[round]!.toFixed(0)}/s`);
   }
   console.log(`auth RSS under load (bench process): ${rssMb()} MB`);
-  report("Register throughput vs raw argon2id", median(registers), median(raw), "ops/s", 0.85);
+  recordFigure("P1", median(registers), median(raw));
   await auth.stop();
 } finally {
   await infra.stop();
