@@ -24,7 +24,8 @@ import { createLogger } from "@acme/kit/logging";
 import { startTokenIssuerStub } from "@acme/kit/testing/token-issuer-stub";
 import { loadConfig } from "../services/profile/src/config.js";
 import { MIGRATIONS_FOLDER, startProfileService } from "../services/profile/src/service.js";
-import { median, report, startBenchInfra } from "./support/infra.js";
+import { recordFigure } from "./report/results.js";
+import { median, startBenchInfra } from "./support/infra.js";
 
 const USERS = 1_000;
 const ROUNDS = 5;
@@ -124,7 +125,7 @@ try {
     }
     console.log(`round ${round + 1}/${ROUNDS}: bare connect-node + postgres.js ${bareRates[round]!.toFixed(0)} rps, GetProfile ${profileRates[round]!.toFixed(0)} rps`);
   }
-  report(`GetProfile throughput vs bare connect-node handler (x${CONCURRENCY} keep-alive, Connect JSON)`, median(profileRates), median(bareRates), "rps", 0.5);
+  recordFigure("P6", median(profileRates), median(bareRates));
   await profile.stop();
   await new Promise((resolve) => bare.close(resolve));
   await sql.end();

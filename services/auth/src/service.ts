@@ -18,7 +18,7 @@ import { schema } from "./db/schema.js";
 import { createSigningKeyRepository } from "./db/signing-keys-repository.js";
 import { declareAuthEventsStream } from "./events/auth-events-stream.js";
 import { LoginThrottle } from "./security/login-throttle.js";
-import { createArgon2Hasher } from "./security/password-hasher.js";
+import { createArgon2Hasher, type PasswordHasher } from "./security/password-hasher.js";
 import { TokenIssuer } from "./security/token-issuer.js";
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../drizzle", import.meta.url));
@@ -36,7 +36,12 @@ export interface AuthService {
  * soon as NATS answers (it may be down at start), the stream and the relay.
  * Registrations succeed without NATS; their events wait in the outbox.
  */
-export async function startAuthService(config: AuthConfig, logger: Logger = createLogger("auth", config.LOG_LEVEL)): Promise<AuthService> {
+export interface AuthServiceOverrides {
+  /** Replaces argon2id; only the pipeline benchmark uses it (bench/pipeline.ts), to measure everything but the hash. */
+  hasher?: PasswordHasher;
+}
+
+export async function startAuthService(config: AuthConfig, logger: Logger = createLogger("auth", config.LOG_LEVEL), overrides: AuthServiceOverrides = {}): Promise<AuthService> {
   await waitForDatabase(config.DATABASE_URL, (message) => logger.warn(message));
   await runMigrations(config.DATABASE_URL, MIGRATIONS_FOLDER, "auth");
   const database = openDatabase(config.DATABASE_URL, schema, { applicationName: "auth", arrayParameters: false });
@@ -51,7 +56,7 @@ export async function startAuthService(config: AuthConfig, logger: Logger = crea
   await tokens.refresh();
   const useCases = createUseCases({
     store: createCredentialRepository(database.db),
-    hasher: createArgon2Hasher(),
+    hasher: overrides.hasher ?? createArgon2Hasher(),
     tokens,
     throttle: new LoginThrottle(),
     subjectPrefix: config.AUTH_EVENTS_SUBJECT_PREFIX,
