@@ -67,7 +67,7 @@ describe("auth: register, login and the events they publish", () => {
   it.each([
     ["not-an-email", PASSWORD, /email must look like/],
     ["", PASSWORD, /email is required/],
-    ["a@b.c\u0000om", PASSWORD, /email must look like/],
+    ["a@b.c\u0000om", PASSWORD, /email must not contain control characters/],
     ["x".repeat(250) + "@example.com", PASSWORD, /longer than 254/],
     ["short@example.com", "1234567", /at least 8 characters/],
     ["long@example.com", "p".repeat(129), /at most 128 characters/],
@@ -104,7 +104,7 @@ describe("auth: register, login and the events they publish", () => {
     expect(jwks.keys.map((k) => k.kid)).toContain(header.kid);
     expect(jwks.keys.every((k) => k.d === undefined)).toBe(true); // never the private part
     const { remoteKeySet, verifyAccessToken } = await import("@acme/kit/auth/access-token");
-    const claims = await verifyAccessToken(accessToken, remoteKeySet(`${auth.baseUrl}/.well-known/jwks.json`), { issuer: "acme-auth", audience: "acme" });
+    const claims = await verifyAccessToken(accessToken, remoteKeySet(`${auth.baseUrl}/.well-known/jwks.json`), { issuer: "acme-auth", audience: "acme", maxAgeSeconds: 900 });
     expect(claims.userId).toBe(userId);
   });
 
@@ -118,7 +118,8 @@ describe("auth: register, login and the events they publish", () => {
 
   it("rate-limits failed logins per account with resource_exhausted", async () => {
     await auth.client.register({ email: "barbara@example.com", password: PASSWORD });
-    for (let i = 0; i < 5; i++) {
+    // Two typos are free; the third failure makes the account wait (1 s, doubling with each further one).
+    for (let i = 0; i < 3; i++) {
       await expect(auth.client.login({ email: "barbara@example.com", password: `wrong ${i}` })).rejects.toMatchObject({ code: Code.Unauthenticated });
     }
     const limited = await rpcError(auth.client.login({ email: "barbara@example.com", password: PASSWORD }));

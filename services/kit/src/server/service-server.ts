@@ -2,8 +2,9 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { createContextKey, createContextValues, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "../logging.js";
+import { clientAddress } from "./client-address.js";
 import { checkReadiness, healthRoutes, type ReadinessChecks } from "./health.js";
-import { listen, type Listener } from "./listen.js";
+import { listen, type Listener, type ServerLimits } from "./listen.js";
 import type { Metrics } from "./metrics.js";
 import { observeRpcs } from "./rpc-observer.js";
 
@@ -24,8 +25,10 @@ export interface ServiceServerOptions {
   interceptors?: Interceptor[];
   /** Largest request body accepted, in bytes. */
   readMaxBytes?: number;
-  /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
-  trustProxy?: boolean;
+  /** Reverse proxies in front that append to X-Forwarded-For (TRUST_PROXY_HOPS); 0: use the socket's peer. */
+  trustProxyHops?: number;
+  /** Timeouts and connection cap (kit/src/env.ts serverLimitsEnv); listen()'s defaults otherwise. */
+  limits?: Partial<ServerLimits>;
 }
 
 /** The caller's network address, for handlers that rate-limit per client. */
@@ -76,10 +79,7 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
     // than what connect's JSON serialization reads; a test proves it applies.)
     jsonOptions: { textDecoder: new TextDecoder("utf-8", { fatal: true }) } as ConnectAdapterOptions["jsonOptions"],
     interceptors: [observeRpcs(options.metrics, options.logger), ...(options.interceptors ?? [])],
-    contextValues: (req) => {
-      const forwarded = options.trustProxy ? String(req.headers["x-forwarded-for"] ?? "").split(",")[0]?.trim() : "";
-      return createContextValues().set(clientAddressKey, forwarded || req.socket.remoteAddress || "unknown");
-    },
+    contextValues: (req) => createContextValues().set(clientAddressKey, clientAddress(req, options.trustProxyHops ?? 0)),
     fallback: (req, res) => {
       const path = (req.url ?? "/").split("?")[0] ?? "/";
       const route = req.method === "GET" ? httpRoutes[path] : undefined;
@@ -91,7 +91,7 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
     },
   });
 
-  const listener = await listen(handler as never, options.port, options.host);
+  const listener = await listen(handler as never, options.port, options.host, options.limits);
   options.logger.info({ port: listener.port }, `${options.service} listening (Connect, gRPC, gRPC-Web)`);
   return {
     port: listener.port,
