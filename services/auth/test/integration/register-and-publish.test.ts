@@ -1,4 +1,5 @@
-import { spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,15 +14,16 @@ import { readStream, waitForStreamCount } from "../support/stream-reader.js";
 
 const PASSWORD = "correct horse battery staple";
 
-/** Decodes bytes with buf and the .proto files alone: no generated code involved. */
-function decodeWithProtoOnly(type: string, bytes: Uint8Array): unknown {
+/**
+ * Decodes bytes with buf and the .proto files alone: no generated code involved.
+ * Asynchronously: auth runs in this process, and a blocked event loop would
+ * let its keep-alive sockets expire under the client's feet.
+ */
+async function decodeWithProtoOnly(type: string, bytes: Uint8Array): Promise<unknown> {
   const file = join(mkdtempSync(join(tmpdir(), "event-")), "event.binpb");
   writeFileSync(file, bytes);
-  const result = spawnSync("npx", ["buf", "convert", "proto", "--type", type, "--from", file, "--to", "-#format=json"], {
-    encoding: "utf8",
-  });
-  if (result.status !== 0) throw new Error(result.stderr);
-  return JSON.parse(result.stdout);
+  const { stdout } = await promisify(execFile)("npx", ["buf", "convert", "proto", "--type", type, "--from", file, "--to", "-#format=json"], { encoding: "utf8" });
+  return JSON.parse(stdout);
 }
 
 describe("auth: register, login and the events they publish", () => {
@@ -51,7 +53,7 @@ describe("auth: register, login and the events they publish", () => {
     expect(event!.headers["traceparent"]).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
     const decoded = fromBinary(UserRegisteredSchema, event!.data);
     expect(decoded).toMatchObject({ userId, email: "ada@example.com", revision: 1n });
-    expect(decodeWithProtoOnly("acme.auth.events.v1.UserRegistered", event!.data)).toMatchObject({
+    expect(await decodeWithProtoOnly("acme.auth.events.v1.UserRegistered", event!.data)).toMatchObject({
       userId,
       email: "ada@example.com",
       revision: "1",
