@@ -6,7 +6,7 @@
  * account and its own client address (X-Forwarded-For behind one trusted
  * proxy hop), so the throttle never answers early for either side.
  */
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { AuthService } from "@acme/gen/acme/auth/v1/auth_service_pb";
@@ -23,7 +23,7 @@ const infra = await startBenchInfra();
 try {
   const url = await infra.createDatabase("auth_login_timing");
   const auth = await startAuthService(
-    loadConfig({ DATABASE_URL: url, NATS_URL: infra.nats.url, PORT: "0", LOG_LEVEL: "error", TRUST_PROXY: "true", TRUST_PROXY_HOPS: "1" }),
+    loadConfig({ DATABASE_URL: url, NATS_URL: infra.nats.url, PORT: "0", ADMIN_PORT: "0", LOG_LEVEL: "error", TRUST_PROXY_HOPS: "1", AUTH_KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64") }),
     createLogger("auth", "error"),
   );
   const client = createClient(AuthService, createConnectTransport({ baseUrl: `http://127.0.0.1:${auth.port}`, httpVersion: "1.1" }));

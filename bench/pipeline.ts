@@ -7,7 +7,7 @@
  * inbox + row) written by hand with postgres.js at the same concurrency.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
@@ -37,7 +37,13 @@ try {
     const child = spawn(process.execPath, ["--import", "tsx", script(path)], { env: { ...common, ADMIN_PORT: String(await freePort()), ...env }, stdio: ["ignore", "inherit", "inherit"] });
     children.push(child);
   };
-  await start("./support/auth-with-stub-hasher.ts", { DATABASE_URL: urls.auth, PORT: String(authPort) });
+  await start("./support/auth-with-stub-hasher.ts", {
+    DATABASE_URL: urls.auth,
+    PORT: String(authPort),
+    AUTH_KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+    // Every registration here comes from 127.0.0.1: lift the per-client limit.
+    REGISTER_CLIENT_ATTEMPTS: "1000000",
+  });
   const jwks = `http://127.0.0.1:${authPort}/.well-known/jwks.json`;
   await start("../services/profile/src/main.ts", { DATABASE_URL: urls.profile, PORT: String(await freePort()), AUTH_JWKS_URL: jwks });
   await start("../services/billing/src/main.ts", { DATABASE_URL: urls.billing, PORT: String(await freePort()), AUTH_JWKS_URL: jwks });

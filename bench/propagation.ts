@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 /**
  * End-to-end propagation: from auth's commit (the outbox row's created_at)
  * to the moment profile and billing apply the event (their inbox row's
@@ -49,7 +50,7 @@ try {
   const profileUrl = await infra.createDatabase("profile_e2e");
   const billingUrl = await infra.createDatabase("billing_e2e");
   const shared = { NATS_URL: infra.nats.url, PORT: "0", ADMIN_PORT: "0", LOG_LEVEL: "warn" };
-  const auth = await startAuthService(authConfig({ ...shared, DATABASE_URL: authUrl }), createLogger("auth", "warn"));
+  const auth = await startAuthService(authConfig({ ...shared, DATABASE_URL: authUrl, AUTH_KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64"), REGISTER_CLIENT_ATTEMPTS: "1000000" }), createLogger("auth", "warn"));
   const jwks = { AUTH_JWKS_URL: `http://127.0.0.1:${auth.port}/.well-known/jwks.json` };
   const profile = await startProfileService(profileConfig({ ...shared, ...jwks, DATABASE_URL: profileUrl }), createLogger("profile", "warn"));
   const billing = await startBillingService(billingConfig({ ...shared, ...jwks, DATABASE_URL: billingUrl }), createLogger("billing", "warn"));
