@@ -312,6 +312,7 @@ describe("hostile input against the running system", () => {
         "not valid before an hour from now (auth's real key)": await signed({ kid: key!.kid }, authKey, { nbf: now + 3_600 }),
         "wrong audience (auth's real key)": await signed({ kid: key!.kid }, authKey, { aud: "billing-admin" }),
         "wrong issuer (auth's real key)": await signed({ kid: key!.kid }, authKey, { iss: "evil-auth" }),
+        "issued two days ago, expiring next year (auth's real key; past the verifiers' maximum age)": await signed({ kid: key!.kid }, authKey, { iat: now - 2 * 86_400, exp: now + 365 * 86_400 }),
         "no expiry (auth's real key)": await new SignJWT({ ...claims, iat: now }).setProtectedHeader({ alg: "EdDSA", kid: key!.kid }).sign(authKey),
         "unknown kid": await signed({ kid: "not-published" }, attacker.privateKey),
         "auth's kid, attacker's key": await signed({ kid: key!.kid }, attacker.privateKey),
