@@ -37,8 +37,8 @@ describe.each(SERVICES)("services/%s/Dockerfile", (svc) => {
   const buildStage = () => all().find((s) => bundled(s));
   const depsStage = () => all().find((s) => npmCi(s)?.flags.includes("--omit=dev"));
 
-  it("is multi-stage, every stage on node:20-slim (ARG NODE_IMAGE, pinned by digest in CI)", () => {
-    expect(dockerfile(svc)).toMatch(/^ARG NODE_IMAGE=node:20-slim$/m);
+  it("is multi-stage, every stage on node:24-slim (ARG NODE_IMAGE, pinned by digest in CI)", () => {
+    expect(dockerfile(svc)).toMatch(/^ARG NODE_IMAGE=node:24-slim$/m);
     expect(all().length).toBeGreaterThanOrEqual(3);
     for (const s of all()) expect(s.base).toBe("${NODE_IMAGE}");
     expect(final().name).toBeUndefined();
