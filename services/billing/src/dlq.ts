@@ -1,6 +1,6 @@
 import { runDeadLetterCommand } from "@acme/kit/consumer/dead-letter-command";
 import { openDatabase } from "@acme/kit/db/database";
-import { connectNats } from "@acme/kit/nats";
+import { connectNats, natsTlsFromEnv } from "@acme/kit/nats";
 import { loadConfig, billingConsumerSettings } from "./config.js";
 import { schema } from "./db/schema.js";
 import { billingEventRoutes } from "./events/subscription.js";
@@ -12,7 +12,7 @@ const timeout = setTimeout(() => {
   console.error(`NATS at ${config.NATS_URL} did not answer within 10 s`);
   process.exit(1);
 }, 10_000);
-const nc = await connectNats({ url: config.NATS_URL, user: config.NATS_USER, password: config.NATS_PASSWORD, name: "billing-dlq", inboxPrefix: "_INBOX_billing" });
+const nc = await connectNats({ url: config.NATS_URL, user: config.NATS_USER, password: config.NATS_PASSWORD, name: "billing-dlq", inboxPrefix: "_INBOX_billing", tls: natsTlsFromEnv(config) });
 clearTimeout(timeout);
 try {
   process.exitCode = await runDeadLetterCommand(process.argv.slice(2), {

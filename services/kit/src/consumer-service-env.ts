@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { consumerEnv, consumerSettings, streamNameSchema, subjectPrefixSchema, type ConsumerSettings } from "./consumer/consumer-settings.js";
-import { portSchema, postgresUrlSchema } from "./env.js";
+import { databaseTlsEnv, natsTlsEnv, portSchema, postgresUrlSchema } from "./env.js";
 import { faultCountSchema } from "./fault-injection.js";
 
 /**
@@ -17,6 +17,8 @@ export function consumerServiceEnv(service: string, defaultPort: number) {
     NATS_URL: z.string().default("nats://127.0.0.1:4222"),
     NATS_USER: z.string().optional(),
     NATS_PASSWORD: z.string().optional(),
+    ...natsTlsEnv,
+    ...databaseTlsEnv,
     AUTH_EVENTS_STREAM: streamNameSchema.default("AUTH_EVENTS"),
     AUTH_EVENTS_SUBJECT_PREFIX: subjectPrefixSchema.default("auth.events"),
     AUTH_JWKS_URL: z.url({ protocol: /^https?$/ }).default("http://127.0.0.1:8081/.well-known/jwks.json"),

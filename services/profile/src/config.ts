@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { consumerServiceEnv, consumerServiceSettings } from "@acme/kit/consumer-service-env";
-import { parseEnv } from "@acme/kit/env";
+import { parseEnv, withDatabaseTls } from "@acme/kit/env";
 
 // The variables every event-consuming service reads (kit), with profile's defaults.
 const schema = z.object(consumerServiceEnv("profile", 8082));
@@ -8,7 +8,7 @@ const schema = z.object(consumerServiceEnv("profile", 8082));
 export type ProfileConfig = z.infer<typeof schema>;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ProfileConfig {
-  return parseEnv(schema, env);
+  return withDatabaseTls(parseEnv(schema, env));
 }
 
 export function profileConsumerSettings(config: ProfileConfig) {
