@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { parseEnv, portSchema, postgresUrlSchema, serverLimitsEnv } from "@acme/kit/env";
+import { databaseTlsEnv, natsTlsEnv, parseEnv, portSchema, postgresUrlSchema, serverLimitsEnv, withDatabaseTls } from "@acme/kit/env";
 import { trustProxyHopsSchema } from "@acme/kit/server/client-address";
 import { faultCountSchema } from "@acme/kit/fault-injection";
 import { telemetryEnv } from "@acme/kit/observability/telemetry-env";
@@ -21,6 +21,8 @@ const schema = z.object({
   NATS_URL: z.string().default("nats://127.0.0.1:4222"),
   NATS_USER: z.string().optional(),
   NATS_PASSWORD: z.string().optional(),
+  ...natsTlsEnv,
+  ...databaseTlsEnv,
   AUTH_EVENTS_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/).default("AUTH_EVENTS"),
   AUTH_EVENTS_SUBJECT_PREFIX: z.string().default("auth.events"),
   /** Stream replicas: 1 on one server, 3 in a NATS cluster. */
@@ -58,5 +60,5 @@ const schema = z.object({
 export type AuthConfig = z.infer<typeof schema>;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
-  return parseEnv(schema, env);
+  return withDatabaseTls(parseEnv(schema, env));
 }

@@ -6,7 +6,7 @@ import { databaseReadiness, openDatabase, waitForDatabase } from "@acme/kit/db/d
 import { runMigrations } from "@acme/kit/db/migrate";
 import { killOnNthCall } from "@acme/kit/fault-injection";
 import { createLogger, type Logger } from "@acme/kit/logging";
-import { connectNats, natsReadiness } from "@acme/kit/nats";
+import { checkNatsTls, connectNats, natsReadiness, natsTlsFromEnv } from "@acme/kit/nats";
 import { startTelemetry } from "@acme/kit/observability/telemetry";
 import { startOutboxRelay, type OutboxRelay } from "@acme/kit/outbox/outbox-relay";
 import { serverLimits } from "@acme/kit/env";
@@ -52,6 +52,9 @@ export interface AuthServiceOverrides {
 export async function startAuthService(config: AuthConfig, logger: Logger = createLogger("auth", config.LOG_LEVEL), overrides: AuthServiceOverrides = {}): Promise<AuthService> {
   const telemetry = startTelemetry({ service: "auth", env: config, logger });
   const { tracer } = telemetry;
+  const natsSettings = { url: config.NATS_URL, user: config.NATS_USER, password: config.NATS_PASSWORD, name: "auth", tls: natsTlsFromEnv(config) };
+  // TLS settings that cannot work stop the start here, named; a NATS that is down does not.
+  await checkNatsTls(natsSettings);
   await waitForDatabase(config.DATABASE_URL, (message) => logger.warn(message));
   await runMigrations(config.DATABASE_URL, MIGRATIONS_FOLDER, "auth");
   const database = openDatabase(config.DATABASE_URL, schema, { applicationName: "auth", arrayParameters: false });
@@ -94,7 +97,7 @@ export async function startAuthService(config: AuthConfig, logger: Logger = crea
   let nats: NatsConnection | undefined;
   let relay: OutboxRelay | undefined;
   void (async () => {
-    const nc = await connectNats({ url: config.NATS_URL, user: config.NATS_USER, password: config.NATS_PASSWORD, name: "auth" });
+    const nc = await connectNats(natsSettings);
     nats = nc;
     if (stopping) return;
     await declareStreamUntilDone(nc, config, logger, () => stopping);

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { consumerEnv, consumerSettings, streamNameSchema, subjectPrefixSchema, type ConsumerSettings } from "./consumer/consumer-settings.js";
 import { DEFAULT_ACCESS_TOKEN_MAX_AGE_SECONDS } from "./auth/access-token.js";
-import { portSchema, postgresUrlSchema, serverLimitsEnv } from "./env.js";
+import { databaseTlsEnv, natsTlsEnv, portSchema, postgresUrlSchema, serverLimitsEnv } from "./env.js";
 import { trustProxyHopsSchema } from "./server/client-address.js";
 import { faultCountSchema } from "./fault-injection.js";
 import { telemetryEnv } from "./observability/telemetry-env.js";
@@ -24,6 +24,8 @@ export function consumerServiceEnv(service: string, defaultPort: number) {
     NATS_URL: z.string().default("nats://127.0.0.1:4222"),
     NATS_USER: z.string().optional(),
     NATS_PASSWORD: z.string().optional(),
+    ...natsTlsEnv,
+    ...databaseTlsEnv,
     AUTH_EVENTS_STREAM: streamNameSchema.default("AUTH_EVENTS"),
     AUTH_EVENTS_SUBJECT_PREFIX: subjectPrefixSchema.default("auth.events"),
     AUTH_JWKS_URL: z.url({ protocol: /^https?$/ }).default("http://127.0.0.1:8081/.well-known/jwks.json"),

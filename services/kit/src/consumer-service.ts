@@ -13,7 +13,7 @@ import { databaseReadiness, openDatabase, waitForDatabase } from "./db/database.
 import { runMigrations } from "./db/migrate.js";
 import { killOnNthCall } from "./fault-injection.js";
 import type { Logger } from "./logging.js";
-import { connectNats, natsReadiness } from "./nats.js";
+import { checkNatsTls, connectNats, natsReadiness, natsTlsFromEnv } from "./nats.js";
 import { consumerAdminRoutes } from "./consumer/consumer-admin.js";
 import { startTelemetry } from "./observability/telemetry.js";
 import type { TelemetryEnv } from "./observability/telemetry-env.js";
@@ -32,6 +32,9 @@ export interface ConsumerServiceConfig extends TelemetryEnv, Partial<ServerLimit
   NATS_URL: string;
   NATS_USER?: string | undefined;
   NATS_PASSWORD?: string | undefined;
+  NATS_TLS_CA?: string | undefined;
+  NATS_TLS_CERT?: string | undefined;
+  NATS_TLS_KEY?: string | undefined;
   AUTH_JWKS_URL: string;
   JWT_ISSUER: string;
   JWT_AUDIENCE: string;
@@ -89,6 +92,9 @@ export async function startConsumerService<TSchema extends Record<string, unknow
   const { name, config, logger } = spec;
   const telemetry = startTelemetry({ service: name, env: config, logger });
   const { tracer } = telemetry;
+  const natsSettings = { url: config.NATS_URL, user: config.NATS_USER, password: config.NATS_PASSWORD, name, inboxPrefix: `_INBOX_${name}`, tls: natsTlsFromEnv(config) };
+  // TLS settings that cannot work stop the start here, named; a NATS that is down does not.
+  await checkNatsTls(natsSettings);
   await waitForDatabase(config.DATABASE_URL, (message) => logger.warn(message));
   await runMigrations(config.DATABASE_URL, spec.migrationsFolder, name);
   const database = openDatabase(config.DATABASE_URL, spec.schema, { applicationName: name });
@@ -103,7 +109,7 @@ export async function startConsumerService<TSchema extends Record<string, unknow
   let nats: NatsConnection | undefined;
   let consumer: EventConsumer | undefined;
   void (async () => {
-    const nc = await connectNats({ url: config.NATS_URL, user: config.NATS_USER, password: config.NATS_PASSWORD, name, inboxPrefix: `_INBOX_${name}` });
+    const nc = await connectNats(natsSettings);
     nats = nc;
     if (stopping) return;
     consumer = startEventConsumer({

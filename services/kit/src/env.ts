@@ -1,3 +1,5 @@
+import { createPrivateKey, X509Certificate } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { z } from "zod";
 
 /**
@@ -46,4 +48,70 @@ export function serverLimits(config: Partial<ServerLimitsConfig>) {
     maxConnections: config.MAX_CONNECTIONS,
   };
   return Object.fromEntries(Object.entries(limits).filter(([, value]) => value !== undefined)) as Partial<Record<keyof typeof limits, number>>;
+}
+
+/**
+ * A path to a PEM file that must be usable before the service starts: a
+ * certificate (or CA bundle) that parses, or a private key that parses. A
+ * missing or unreadable file stops the start with the variable's name.
+ */
+export function pemFileSchema(kind: "certificate" | "private key") {
+  return z.string().min(1).superRefine((path, ctx) => {
+    let pem: string;
+    try {
+      pem = readFileSync(path, "utf8");
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` });
+      return;
+    }
+    try {
+      if (kind === "certificate") new X509Certificate(pem);
+      else createPrivateKey(pem);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: `${path} holds no PEM ${kind}: ${(error as Error).message}` });
+    }
+  });
+}
+
+/**
+ * TLS to NATS: the CA that signed the server's certificate (the server is
+ * verified, host name included), and a client certificate and key when the
+ * server requires one. Unset: plain TCP.
+ */
+export const natsTlsEnv = {
+  NATS_TLS_CA: pemFileSchema("certificate").optional(),
+  NATS_TLS_CERT: pemFileSchema("certificate").optional(),
+  NATS_TLS_KEY: pemFileSchema("private key").optional(),
+};
+
+/**
+ * TLS to PostgreSQL: the CA that signed the server's certificate. Set, the
+ * connection is libpq's sslmode=verify-full with this sslrootcert (see
+ * withDatabaseTls). Unset: DATABASE_URL decides (libpq's sslmode and
+ * sslrootcert in its query work too).
+ */
+export const databaseTlsEnv = {
+  DATABASE_SSL_ROOT_CERT: pemFileSchema("certificate").optional(),
+};
+
+/**
+ * Folds DATABASE_SSL_ROOT_CERT into DATABASE_URL (`sslmode=verify-full&sslrootcert=...`),
+ * so every connection the service opens from the URL (pool, migrations,
+ * outbox relay) verifies the server. A URL that asks for a weaker sslmode
+ * is refused rather than silently upgraded or downgraded.
+ */
+export function withDatabaseTls<T extends { DATABASE_URL: string; DATABASE_SSL_ROOT_CERT?: string | undefined }>(config: T): T {
+  const rootCert = config.DATABASE_SSL_ROOT_CERT;
+  if (!rootCert) return config;
+  const query = new URL(config.DATABASE_URL).searchParams;
+  const mode = query.get("sslmode");
+  if (mode !== null && mode !== "verify-full") {
+    throw new Error(`invalid configuration:\n  DATABASE_SSL_ROOT_CERT: needs sslmode=verify-full, but DATABASE_URL asks for sslmode=${mode}`);
+  }
+  if (query.has("sslrootcert")) {
+    throw new Error("invalid configuration:\n  DATABASE_SSL_ROOT_CERT: DATABASE_URL has its own sslrootcert; set one of the two");
+  }
+  const separator = config.DATABASE_URL.includes("?") ? "&" : "?";
+  const tls = `${mode === null ? "sslmode=verify-full&" : ""}sslrootcert=${encodeURIComponent(rootCert)}`;
+  return { ...config, DATABASE_URL: `${config.DATABASE_URL}${separator}${tls}` };
 }

@@ -18,6 +18,8 @@ export interface NatsOptions {
   monitorPort: number;
   /** Without users the server accepts anyone on loopback (tests); with users, only them. */
   users?: NatsUser[];
+  /** Client TLS (tests of TLS settings): the server's certificate and key, and with `caFile` client certificates are required. */
+  tls?: { certFile: string; keyFile: string; caFile?: string };
   log?: (line: string) => void;
 }
 
@@ -51,6 +53,12 @@ export function natsConfig(options: NatsOptions): string {
     // never on a process crash; the auth outbox keeps sent rows to republish.
     `}`,
   ];
+  if (options.tls) {
+    const { certFile, keyFile, caFile } = options.tls;
+    lines.push("tls {", `  cert_file: ${JSON.stringify(certFile)}`, `  key_file: ${JSON.stringify(keyFile)}`);
+    if (caFile) lines.push(`  ca_file: ${JSON.stringify(caFile)}`, "  verify: true");
+    lines.push("}");
+  }
   if (options.users?.length) {
     lines.push("authorization {", "  users: [");
     for (const u of options.users) {
