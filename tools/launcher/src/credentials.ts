@@ -9,6 +9,8 @@ export interface Credentials {
   /** Superuser of the embedded PostgreSQL. */
   postgres: string;
   services: Record<ServiceName, { database: string; nats: string }>;
+  /** The console's read-only NATS user. */
+  console: { nats: string };
 }
 
 export const credentialsFile = (dir: string) => join(dir, "credentials.json");
@@ -25,6 +27,7 @@ export async function loadOrCreateCredentials(dir: string): Promise<Credentials>
     services: Object.fromEntries(
       SERVICES.map((s) => [s, { database: saved.services?.[s]?.database ?? secret(), nats: saved.services?.[s]?.nats ?? secret() }]),
     ) as Credentials["services"],
+    console: { nats: saved.console?.nats ?? secret() },
   };
   await writeFile(file, JSON.stringify(credentials, null, 2) + "\n", { mode: 0o600 });
   await chmod(file, 0o600);

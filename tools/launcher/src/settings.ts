@@ -17,6 +17,9 @@ const schema = z.object({
   AUTH_PORT: port.default(8081),
   PROFILE_PORT: port.default(8082),
   BILLING_PORT: port.default(8083),
+  CONSOLE_PORT: port.default(8080),
+  /** Set by the user: the services export there instead of to the console. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: optional,
   AUTH_DATABASE_URL: postgresUrl,
   PROFILE_DATABASE_URL: postgresUrl,
   BILLING_DATABASE_URL: postgresUrl,
@@ -52,6 +55,9 @@ export interface LauncherSettings {
   /** Set: use that NATS server; unset: start nats-server. */
   natsUrl?: string;
   services: ServiceSettings[];
+  /** The console (tools/console): its port, and where the services send their spans. */
+  consolePort: number;
+  otlpEndpoint?: string;
   logLevel: string;
   logFormat: "pretty" | "json";
   readyTimeoutMs: number;
@@ -84,6 +90,8 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): LauncherSett
       service("profile", e.PROFILE_PORT, e.PROFILE_DATABASE_URL, e.PROFILE_NATS_USER, e.PROFILE_NATS_PASSWORD),
       service("billing", e.BILLING_PORT, e.BILLING_DATABASE_URL, e.BILLING_NATS_USER, e.BILLING_NATS_PASSWORD),
     ],
+    consolePort: e.CONSOLE_PORT,
+    ...(e.OTEL_EXPORTER_OTLP_ENDPOINT ? { otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT } : {}),
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
     readyTimeoutMs: e.READY_TIMEOUT_MS,
@@ -92,6 +100,6 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): LauncherSett
 }
 
 /** The variable that sets a port, for "port taken" messages. */
-export function portVariable(what: ServiceName | "postgres" | "nats" | "nats-monitor"): string {
-  return { auth: "AUTH_PORT", profile: "PROFILE_PORT", billing: "BILLING_PORT", postgres: "POSTGRES_PORT", nats: "NATS_PORT", "nats-monitor": "NATS_MONITOR_PORT" }[what];
+export function portVariable(what: ServiceName | "postgres" | "nats" | "nats-monitor" | "console"): string {
+  return { console: "CONSOLE_PORT", auth: "AUTH_PORT", profile: "PROFILE_PORT", billing: "BILLING_PORT", postgres: "POSTGRES_PORT", nats: "NATS_PORT", "nats-monitor": "NATS_MONITOR_PORT" }[what];
 }
