@@ -6,6 +6,16 @@ import { defineConfig } from "vite";
 export default defineConfig({
   root: fileURLToPath(new URL(".", import.meta.url)),
   base: "/",
-  build: { outDir: "dist", emptyOutDir: true, chunkSizeWarningLimit: 2_000 },
+  build: {
+    outDir: "dist",
+    emptyOutDir: true,
+    chunkSizeWarningLimit: 2_000,
+    rolldownOptions: {
+      // TanStack Query's "use client" markers mean nothing in a client-only bundle.
+      onwarn(warning, warn) {
+        if (warning.code !== "MODULE_LEVEL_DIRECTIVE") warn(warning);
+      },
+    },
+  },
   oxc: { jsx: { runtime: "automatic" } },
 });
