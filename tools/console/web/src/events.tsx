@@ -56,7 +56,7 @@ export function ConsumerBadges({ event }: { event: Event }) {
   );
 }
 
-const userIdOf = (e: Event) => e.subject.split(".").at(-1) ?? "";
+const userIdOf = (e: Event) => e.headers.find((h) => h.name === "ce-subject")?.value ?? "";
 
 function matches(e: Event, q: string): boolean {
   if (!q) return true;
