@@ -43,7 +43,7 @@ export function consoleSettings(env: NodeJS.ProcessEnv = process.env): ConsoleSe
   return {
     port: number("CONSOLE_PORT", 8080),
     dir: env.DEVSTACK_DIR || join(REPO_ROOT, ".devstack"),
-    spanLimit: Math.max(100, number("CONSOLE_SPAN_LIMIT", 20_000)),
+    spanLimit: Math.max(100, number("CONSOLE_SPAN_LIMIT", 10_000)),
     webDir: env.CONSOLE_WEB_DIR || join(REPO_ROOT, "tools/console/web/dist"),
   };
 }

@@ -38,6 +38,20 @@ function summary(traceId: string, spans: StoredSpan[]): TraceSummary {
 
 export function consoleRoutes(deps: { system: () => SystemTarget; tail: EventTail; ring: SpanRing; descriptorSet: () => Uint8Array }) {
   const { tail, ring } = deps;
+  // Summaries are computed from the whole ring: once per change, not once per poll.
+  let summaries: { version: number; list: { summary: TraceSummary; services: Set<string> }[] } | undefined;
+  const allSummaries = () => {
+    if (summaries?.version !== ring.version) {
+      summaries = {
+        version: ring.version,
+        list: ring.traceIds().map((id) => {
+          const spans = ring.trace(id);
+          return { summary: summary(id, spans), services: new Set(spans.map((s) => s.service)) };
+        }),
+      };
+    }
+    return summaries.list;
+  };
   return (router: ConnectRouter) =>
     router.service(ConsoleService, {
       async *watchEvents(request, context) {
@@ -57,12 +71,10 @@ export function consoleRoutes(deps: { system: () => SystemTarget; tail: EventTai
       getTopology: () => topology(deps.system(), tail, ring),
       listTraces(request) {
         const search = request.search.trim().toLowerCase();
-        const traces = ring
-          .traceIds()
-          .map((id) => ({ id, spans: ring.trace(id) }))
-          .filter(({ spans }) => spans.length && (!request.service || spans.some((s) => s.service === request.service)))
-          .filter(({ id, spans }) => !search || id.includes(search) || spans.some((s) => s.name.toLowerCase().includes(search) || s.attributes.some(([, v]) => v.toLowerCase().includes(search))))
-          .map(({ id, spans }) => summary(id, spans))
+        const traces = allSummaries()
+          .filter((t) => !request.service || t.services.has(request.service))
+          .filter((t) => !search || t.summary.traceId.includes(search) || ring.trace(t.summary.traceId).some((s) => s.name.toLowerCase().includes(search) || s.attributes.some(([, v]) => v.toLowerCase().includes(search))))
+          .map((t) => t.summary)
           .sort((a, b) => Number((b.startedAt?.seconds ?? 0n) - (a.startedAt?.seconds ?? 0n)) || (b.startedAt?.nanos ?? 0) - (a.startedAt?.nanos ?? 0));
         return { traces: traces.slice(0, request.limit || 100) };
       },

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { buildConsole } from "@acme/console/build";
+import { buildConsole, CONSOLE_NODE_FLAGS } from "@acme/console/build";
 import { REPO_ROOT } from "./settings.js";
 
 export interface ConsoleProcess {
@@ -21,7 +21,7 @@ export async function startConsoleProcess(options: { port: number; dir: string; 
   const env: NodeJS.ProcessEnv = { ...process.env, CONSOLE_PORT: String(options.port), DEVSTACK_DIR: options.dir };
   delete env.NODE_CHANNEL_FD;
   delete env.NODE_CHANNEL_SERIALIZATION_MODE;
-  const child = spawn(process.execPath, ["--max-semi-space-size=2", "--enable-source-maps", "dist/main.mjs"], { cwd: join(REPO_ROOT, "tools/console"), env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...CONSOLE_NODE_FLAGS, "--enable-source-maps", "dist/main.mjs"], { cwd: join(REPO_ROOT, "tools/console"), env, stdio: ["ignore", "pipe", "pipe"] });
   const exited = new Promise<number | string>((resolve) => child.once("exit", (code, signal) => resolve(code ?? signal ?? "unknown")));
   for (const stream of [child.stdout, child.stderr]) createInterface({ input: stream, crlfDelay: Infinity }).on("line", options.onLine);
   let ended: number | string | undefined;
