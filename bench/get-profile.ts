@@ -69,7 +69,7 @@ try {
   const barePort = (bare.address() as { port: number }).port;
 
   const profile = await startProfileService(
-    loadConfig({ DATABASE_URL: url, NATS_URL: infra.nats.url, PORT: "0", AUTH_JWKS_URL: tokens.jwksUrl, LOG_LEVEL: "error" }),
+    loadConfig({ DATABASE_URL: url, NATS_URL: infra.nats.url, PORT: "0", ADMIN_PORT: "0", AUTH_JWKS_URL: tokens.jwksUrl, LOG_LEVEL: "error" }),
     createLogger("profile", "error"),
   );
 

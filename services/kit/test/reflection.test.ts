@@ -7,6 +7,7 @@ import { Health } from "@acme/gen/grpc/health/v1/health_pb";
 import * as v1 from "@acme/gen/grpc/reflection/v1/reflection_pb";
 import * as v1alpha from "@acme/gen/grpc/reflection/v1alpha/reflection_pb";
 import { createLogger } from "../src/logging.js";
+import { trace } from "../src/observability/spans.js";
 import { createMetrics } from "../src/server/metrics.js";
 import { startServiceServer, type ServiceServer } from "../src/server/service-server.js";
 
@@ -29,6 +30,8 @@ describe("gRPC server reflection on a service's port", () => {
       readiness: {},
       metrics: createMetrics("kit-reflection-test"),
       logger: createLogger("kit-test", "silent"),
+      tracer: trace.getTracer("kit-test"),
+      admin: { port: 0, routes: () => {} },
     });
     baseUrl = `http://127.0.0.1:${server.port}`;
   });
@@ -72,5 +75,54 @@ describe("gRPC server reflection on a service's port", () => {
       return;
     }
     throw new Error("no response");
+  });
+});
+
+describe("CORS on a service's public port", () => {
+  const CONSOLE = "http://127.0.0.1:8080";
+  let server: ServiceServer;
+  let baseUrl: string;
+
+  beforeAll(async () => {
+    process.env.CORS_ALLOWED_ORIGINS = CONSOLE;
+    try {
+      server = await startServiceServer({
+        service: "kit-test",
+        rpcServiceNames: [],
+        routes: () => {},
+        port: 0,
+        readiness: {},
+        metrics: createMetrics("kit-cors-test"),
+        logger: createLogger("kit-test", "silent"),
+        tracer: trace.getTracer("kit-test"),
+        admin: { port: 0, routes: () => {} },
+      });
+    } finally {
+      delete process.env.CORS_ALLOWED_ORIGINS;
+    }
+    baseUrl = `http://127.0.0.1:${server.port}`;
+  });
+  afterAll(() => server.shutdown(1_000));
+
+  const preflight = (origin: string) =>
+    fetch(`${baseUrl}/grpc.health.v1.Health/Check`, {
+      method: "OPTIONS",
+      headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type,authorization" },
+    });
+
+  it("answers the console's origin, with connect's methods and headers", async () => {
+    const res = await preflight(CONSOLE);
+    expect(res.status).toBe(204);
+    expect(res.headers.get("access-control-allow-origin")).toBe(CONSOLE);
+    expect(res.headers.get("access-control-allow-headers")).toMatch(/connect-protocol-version/i);
+    expect(res.headers.get("access-control-allow-headers")).toMatch(/authorization/);
+    const call = await fetch(`${baseUrl}/grpc.health.v1.Health/Check`, { method: "POST", headers: { origin: CONSOLE, "content-type": "application/json" }, body: "{}" });
+    expect(call.status).toBe(200);
+    expect(call.headers.get("access-control-allow-origin")).toBe(CONSOLE);
+  });
+
+  it("gives any other origin no CORS headers, so its browser refuses", async () => {
+    const res = await preflight("http://evil.example");
+    expect(res.headers.get("access-control-allow-origin")).toBeNull();
   });
 });

@@ -71,7 +71,7 @@ export function resolveSystem(dir: string, env: NodeJS.ProcessEnv = process.env)
     const upper = name.toUpperCase();
     const launched = state?.services?.[name] as { url?: string; adminUrl?: string; pid?: number } | undefined;
     const own = credentials?.services?.[name] as Record<string, string> | undefined;
-    const adminToken = env[`${upper}_ADMIN_TOKEN`] || own?.adminToken || own?.admin;
+    const adminToken = env[`${upper}_ADMIN_TOKEN`] || env.ADMIN_TOKEN || (credentials?.adminToken as string | undefined) || own?.adminToken;
     return {
       name,
       url: env[`${upper}_URL`] || launched?.url || `http://127.0.0.1:${DEFAULT_PORTS[name].port}`,

@@ -11,6 +11,8 @@ export interface Credentials {
   services: Record<ServiceName, { database: string; nats: string }>;
   /** The console's read-only NATS user. */
   console: { nats: string };
+  /** Bearer token of every service's admin RPCs (ADMIN_TOKEN); added to older files on the next start. */
+  adminToken: string;
 }
 
 export const credentialsFile = (dir: string) => join(dir, "credentials.json");
@@ -28,6 +30,7 @@ export async function loadOrCreateCredentials(dir: string): Promise<Credentials>
       SERVICES.map((s) => [s, { database: saved.services?.[s]?.database ?? secret(), nats: saved.services?.[s]?.nats ?? secret() }]),
     ) as Credentials["services"],
     console: { nats: saved.console?.nats ?? secret() },
+    adminToken: saved.adminToken ?? secret(),
   };
   await writeFile(file, JSON.stringify(credentials, null, 2) + "\n", { mode: 0o600 });
   await chmod(file, 0o600);
