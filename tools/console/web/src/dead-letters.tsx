@@ -48,7 +48,7 @@ function ConsumerLetters({ consumer }: { consumer: string }) {
           {message}
         </span>
       </div>
-      <table>
+      <table aria-label={`${consumer}'s dead letters`}>
         <thead>
           <tr>
             <th>

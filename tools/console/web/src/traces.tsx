@@ -4,6 +4,8 @@ import { ConsoleService, type Span } from "@acme/gen/acme/console/v1/console_pb"
 import { colorOf, formatTime } from "./api.js";
 
 const attr = (s: Span, key: string) => s.attributes.find((a) => a.key === key)?.value;
+/** Who did the work: the outbox relay runs inside auth but is its own stage of the pipeline. */
+const stage = (s: Span) => (attr(s, "messaging.operation.type") === "send" ? "relay" : s.service);
 
 /** Spans in tree order (parents before children), each with its depth. */
 function ordered(spans: Span[]): { span: Span; depth: number }[] {
@@ -30,7 +32,7 @@ export function Waterfall({ spans }: { spans: Span[] }) {
   const t0 = spans.reduce((m, s) => (s.startUnixNano < m ? s.startUnixNano : m), spans[0]!.startUnixNano);
   const t1 = spans.reduce((m, s) => (s.endUnixNano > m ? s.endUnixNano : m), 0n);
   const total = Number(t1 - t0) || 1;
-  const services = [...new Set(spans.map((s) => s.service))];
+  const services = [...new Set(spans.map(stage))];
   const chosen = spans.find((s) => s.spanId === picked);
   return (
     <>
@@ -45,14 +47,14 @@ export function Waterfall({ spans }: { spans: Span[] }) {
       </p>
       <div className="waterfall" role="list" aria-label="spans">
         {ordered(spans).map(({ span, depth }) => (
-          <button key={span.spanId} className="row" role="listitem" aria-pressed={picked === span.spanId} onClick={() => setPicked(span.spanId)} data-service={span.service} data-span-name={span.name}>
+          <button key={span.spanId} className="row" role="listitem" aria-pressed={picked === span.spanId} onClick={() => setPicked(span.spanId)} data-service={stage(span)} data-span-name={span.name}>
             <span style={{ paddingLeft: depth * 12 }} className="mono">
-              <b style={{ color: colorOf(span.service) }}>{span.service}</b> {span.name} {span.statusCode ? <span className="badge error">error</span> : null}
+              <b style={{ color: colorOf(stage(span)) }}>{stage(span)}</b> {span.name} {span.statusCode ? <span className="badge error">error</span> : null}
             </span>
             <span className="track">
               <span
                 className="bar"
-                style={{ left: `${(Number(span.startUnixNano - t0) / total) * 100}%`, width: `${(Number(span.endUnixNano - span.startUnixNano) / total) * 100}%`, background: colorOf(span.service) }}
+                style={{ left: `${(Number(span.startUnixNano - t0) / total) * 100}%`, width: `${(Number(span.endUnixNano - span.startUnixNano) / total) * 100}%`, background: colorOf(stage(span)) }}
               />
             </span>
             <span className="mono">{(Number(span.endUnixNano - span.startUnixNano) / 1e6).toFixed(2)} ms</span>
