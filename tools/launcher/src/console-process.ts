@@ -27,11 +27,14 @@ export async function startConsoleProcess(options: { port: number; dir: string; 
   let ended: number | string | undefined;
   void exited.then((code) => (ended = code));
   const url = `http://127.0.0.1:${options.port}`;
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 60_000;
   for (;;) {
     if (ended !== undefined) throw new Error(`the console exited (${ended}) before it answered; its log is above`);
     if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) break;
-    if (Date.now() > deadline) throw new Error(`the console did not answer on ${url} within 30 s`);
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`the console did not answer on ${url} within 60 s`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return {
