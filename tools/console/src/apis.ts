@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { create, toBinary, type DescFile } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
@@ -16,9 +17,16 @@ import { REPO_ROOT, type ServiceName, type SystemTarget } from "./config.js";
  * repository), the generated descriptors, without comments.
  */
 export function loadDescriptorSet(): Uint8Array {
+  // `npm run build` (and npm start) write it beside the server bundle: no buf run at request time.
+  const built = join(REPO_ROOT, "tools/console/dist/descriptors.binpb");
+  if (existsSync(built)) return new Uint8Array(readFileSync(built));
+  return buildDescriptorSet();
+}
+
+export function buildDescriptorSet(): Uint8Array {
   const buf = join(REPO_ROOT, "node_modules/.bin/buf");
-  const built = spawnSync(buf, ["build", "-o", "-#format=binpb"], { cwd: REPO_ROOT, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, BUF_CACHE_DIR: join(REPO_ROOT, ".buf-cache") } });
-  if (built.status === 0 && built.stdout.length) return new Uint8Array(built.stdout);
+  const run = spawnSync(buf, ["build", "-o", "-#format=binpb"], { cwd: REPO_ROOT, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, BUF_CACHE_DIR: join(REPO_ROOT, ".buf-cache") } });
+  if (run.status === 0 && run.stdout.length) return new Uint8Array(run.stdout);
   const files = new Map<string, DescFile>();
   const visit = (f: DescFile) => {
     if (files.has(f.proto.name)) return;

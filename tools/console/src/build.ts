@@ -1,7 +1,8 @@
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build as esbuild } from "esbuild";
+import { buildDescriptorSet } from "./apis.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
@@ -23,11 +24,23 @@ function newest(dir: string): number {
 
 /**
  * The console's server bundled into dist/main.mjs (run with plain node: the
- * tsx loader would cost about 40 MB of resident memory) and the web app into
- * web/dist by Vite. `onlyIfStale`: skip the web build when web/dist is newer
- * than every source file (npm start then starts in well under a second).
+ * tsx loader would cost about 40 MB of resident memory) with the contracts'
+ * descriptors beside it (dist/descriptors.binpb, with the .proto comments),
+ * and the web app into web/dist by Vite. `onlyIfStale`: skip each part whose
+ * output is newer than every source it is made from (npm start then adds
+ * well under a second).
  */
 export async function buildConsole(options: { onlyIfStale?: boolean } = {}): Promise<void> {
+  const server = join(root, "dist/main.mjs");
+  const serverSources = Math.max(newest(join(root, "src")), newest(join(root, "../../proto")), newest(join(root, "../../gen/src")));
+  if (!options.onlyIfStale || !existsSync(server) || !existsSync(join(root, "dist/descriptors.binpb")) || statSync(server).mtimeMs < serverSources) await buildServer();
+  const index = join(root, "web/dist/index.html");
+  if (options.onlyIfStale && existsSync(index) && statSync(index).mtimeMs > Math.max(newest(join(root, "web/src")), newest(join(root, "../../gen/src")), statSync(join(root, "web/index.html")).mtimeMs)) return;
+  const { build } = await import("vite");
+  await build({ configFile: join(root, "web/vite.config.ts"), logLevel: "warn" });
+}
+
+async function buildServer(): Promise<void> {
   await esbuild({
     entryPoints: [join(root, "src/main.ts")],
     outfile: join(root, "dist/main.mjs"),
@@ -46,10 +59,7 @@ export async function buildConsole(options: { onlyIfStale?: boolean } = {}): Pro
       },
     ],
   });
-  const index = join(root, "web/dist/index.html");
-  if (options.onlyIfStale && existsSync(index) && statSync(index).mtimeMs > Math.max(newest(join(root, "web/src")), statSync(join(root, "web/index.html")).mtimeMs)) return;
-  const { build } = await import("vite");
-  await build({ configFile: join(root, "web/vite.config.ts"), logLevel: "warn" });
+  writeFileSync(join(root, "dist/descriptors.binpb"), buildDescriptorSet());
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await buildConsole();
