@@ -73,6 +73,8 @@ export function consoleRoutes(deps: { system: () => SystemTarget; tail: EventTai
         const search = request.search.trim().toLowerCase();
         const traces = allSummaries()
           .filter((t) => !request.service || t.services.has(request.service))
+          // The console's own reflection and health calls are noise unless asked for.
+          .filter((t) => search || !/^grpc\.(reflection|health)\./.test(t.summary.rootName))
           .filter((t) => !search || t.summary.traceId.includes(search) || ring.trace(t.summary.traceId).some((s) => s.name.toLowerCase().includes(search) || s.attributes.some(([, v]) => v.toLowerCase().includes(search))))
           .map((t) => t.summary)
           .sort((a, b) => Number((b.startedAt?.seconds ?? 0n) - (a.startedAt?.seconds ?? 0n)) || (b.startedAt?.nanos ?? 0) - (a.startedAt?.nanos ?? 0));

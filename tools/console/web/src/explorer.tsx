@@ -93,6 +93,7 @@ export function ExplorerPage() {
     setChosen({ service, method });
     setBody(toJsonString(method.input, create(method.input), { alwaysEmitImplicit: true, prettySpaces: 2 }));
     setCall(undefined);
+    setCopied("");
   };
 
   const send = async () => {
@@ -172,7 +173,15 @@ export function ExplorerPage() {
                 ))}
               </ul>
               <label htmlFor="request-body">Request ({chosen.method.input.typeName}, JSON)</label>
-              <textarea id="request-body" value={body} onChange={(e) => setBody(e.target.value)} spellCheck={false} />
+              <textarea
+                id="request-body"
+                value={body}
+                onChange={(e) => {
+                  setBody(e.target.value);
+                  setCopied("");
+                }}
+                spellCheck={false}
+              />
               <div className="toolbar">
                 <button className="primary" onClick={() => void send()} disabled={busy}>
                   Send

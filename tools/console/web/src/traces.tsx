@@ -112,6 +112,7 @@ export function TracesPage({ selected }: { selected: string }) {
         <input type="search" aria-label="Search traces" placeholder="trace id, span name or attribute value" value={search} onChange={(e) => setSearch(e.target.value)} />
       </div>
       <div className="split">
+        <div className="scroll">
         <table aria-label="traces, newest first">
           <thead>
             <tr>
@@ -145,6 +146,7 @@ export function TracesPage({ selected }: { selected: string }) {
             ))}
           </tbody>
         </table>
+        </div>
         <section className="panel" aria-label="trace">
           {selected ? (
             <>
