@@ -9,6 +9,8 @@ export interface NatsUser {
   password: string;
   publish: string[];
   subscribe: string[];
+  /** Subjects refused even though `publish` allows them. */
+  publishDeny?: string[];
 }
 
 export interface NatsOptions {
@@ -64,7 +66,7 @@ export function natsConfig(options: NatsOptions): string {
     for (const u of options.users) {
       lines.push(
         `    { user: ${JSON.stringify(u.user)}, password: ${JSON.stringify(u.password)}, permissions: {`,
-        `        publish: { allow: ${JSON.stringify(u.publish)} }`,
+        `        publish: { allow: ${JSON.stringify(u.publish)}${u.publishDeny?.length ? `, deny: ${JSON.stringify(u.publishDeny)}` : ""} }`,
         `        subscribe: { allow: ${JSON.stringify(u.subscribe)} } } }`,
       );
     }

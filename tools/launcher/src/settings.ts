@@ -21,6 +21,9 @@ const schema = z.object({
   AUTH_ADMIN_PORT: port.default(9081),
   PROFILE_ADMIN_PORT: port.default(9082),
   BILLING_ADMIN_PORT: port.default(9083),
+  CONSOLE_PORT: port.default(8080),
+  /** Set by the user: the services export there instead of to the console. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: optional,
   AUTH_DATABASE_URL: postgresUrl,
   PROFILE_DATABASE_URL: postgresUrl,
   BILLING_DATABASE_URL: postgresUrl,
@@ -57,6 +60,9 @@ export interface LauncherSettings {
   /** Set: use that NATS server; unset: start nats-server. */
   natsUrl?: string;
   services: ServiceSettings[];
+  /** The console (tools/console): its port, and where the services send their spans. */
+  consolePort: number;
+  otlpEndpoint?: string;
   logLevel: string;
   logFormat: "pretty" | "json";
   readyTimeoutMs: number;
@@ -90,6 +96,8 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): LauncherSett
       service("profile", e.PROFILE_PORT, e.PROFILE_ADMIN_PORT, e.PROFILE_DATABASE_URL, e.PROFILE_NATS_USER, e.PROFILE_NATS_PASSWORD),
       service("billing", e.BILLING_PORT, e.BILLING_ADMIN_PORT, e.BILLING_DATABASE_URL, e.BILLING_NATS_USER, e.BILLING_NATS_PASSWORD),
     ],
+    consolePort: e.CONSOLE_PORT,
+    ...(e.OTEL_EXPORTER_OTLP_ENDPOINT ? { otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT } : {}),
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
     readyTimeoutMs: e.READY_TIMEOUT_MS,
@@ -98,8 +106,9 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): LauncherSett
 }
 
 /** The variable that sets a port, for "port taken" messages. */
-export function portVariable(what: ServiceName | `${ServiceName}-admin` | "postgres" | "nats" | "nats-monitor"): string {
+export function portVariable(what: ServiceName | `${ServiceName}-admin` | "postgres" | "nats" | "nats-monitor" | "console"): string {
   return {
+    console: "CONSOLE_PORT",
     auth: "AUTH_PORT",
     profile: "PROFILE_PORT",
     billing: "BILLING_PORT",

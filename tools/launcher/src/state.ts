@@ -20,6 +20,8 @@ export interface LauncherState {
   nats?: { pid: number; url: string; monitorUrl: string };
   /** Written as each one is spawned, so a launcher killed mid-start leaves a trail. */
   services: Partial<Record<ServiceName, { pid: number; url: string; adminUrl?: string }>>;
+  /** The console (tools/console), started before the services so their first spans reach it. */
+  console?: { pid: number; url: string };
 }
 
 export const stateFile = (dir: string) => join(dir, "launcher.json");

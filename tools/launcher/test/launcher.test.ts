@@ -61,6 +61,7 @@ function pidsOf(state: LauncherState): Record<string, number> {
     postgres: state.postgres!.pid,
     "nats-server": state.nats!.pid,
     ...Object.fromEntries(Object.entries(state.services).map(([name, s]) => [name, s!.pid])),
+    ...(state.console ? { console: state.console.pid } : {}),
   };
 }
 
@@ -97,11 +98,11 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "acme-launcher-"));
   // As root, PostgreSQL runs as user `postgres`, which must be able to enter the folder.
   await chmod(dir, 0o755);
-  const ports = await Promise.all(Array.from({ length: 9 }, () => freePort()));
-  const [auth, profile, billing, pg, nats, monitor, authAdmin, profileAdmin, billingAdmin] = ports.map(String) as [string, string, string, string, string, string, string, string, string];
+  const ports = await Promise.all(Array.from({ length: 10 }, () => freePort()));
+  const [auth, profile, billing, pg, nats, monitor, authAdmin, profileAdmin, billingAdmin, consolePort] = ports.map(String) as [string, string, string, string, string, string, string, string, string, string];
   env = {
     DEVSTACK_DIR: dir, AUTH_PORT: auth, PROFILE_PORT: profile, BILLING_PORT: billing, POSTGRES_PORT: pg, NATS_PORT: nats, NATS_MONITOR_PORT: monitor,
-    AUTH_ADMIN_PORT: authAdmin, PROFILE_ADMIN_PORT: profileAdmin, BILLING_ADMIN_PORT: billingAdmin, LOG_LEVEL: "info", NO_COLOR: "1",
+    AUTH_ADMIN_PORT: authAdmin, PROFILE_ADMIN_PORT: profileAdmin, BILLING_ADMIN_PORT: billingAdmin, CONSOLE_PORT: consolePort, LOG_LEVEL: "info", NO_COLOR: "1",
   };
   await launch();
 });

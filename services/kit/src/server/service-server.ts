@@ -9,6 +9,8 @@ import { checkReadiness, healthRoutes, type ReadinessChecks } from "./health.js"
 import { listen, type Listener, type ServerLimits } from "./listen.js";
 import type { Metrics } from "./metrics.js";
 import { observeRpcs } from "./rpc-observer.js";
+import { corsOriginsFromEnv, withCors } from "./cors.js";
+import { reflectionRoutes } from "./reflection.js";
 
 /** A plain HTTP endpoint beside the RPCs (e.g. auth's JWKS). */
 export type HttpRoute = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
@@ -89,6 +91,7 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
     routes: (router) => {
       options.routes(router);
       healthRoutes(options.rpcServiceNames, options.readiness, () => shuttingDown)(router);
+      reflectionRoutes(router);
     },
     readMaxBytes: options.readMaxBytes ?? DEFAULT_READ_MAX_BYTES,
     // JSON must be UTF-8 (RFC 8259). The default decoder would turn invalid
@@ -108,7 +111,7 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
     fallback: plainRoutes(adminRoutes, options.logger),
   });
 
-  const listener = await listen(handler as never, options.port, options.host, options.limits);
+  const listener = await listen(withCors(handler as never, corsOriginsFromEnv()) as never, options.port, options.host, options.limits);
   let adminListener: Listener;
   try {
     adminListener = await listen(adminHandler as never, options.admin.port, options.host, options.limits);
