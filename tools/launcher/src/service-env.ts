@@ -29,6 +29,7 @@ export function serviceEnvironment(
   for (const [name, value] of Object.entries(context.environment ?? process.env)) if (name.startsWith("OTEL_") && value !== undefined) env[name] = value;
   if (natsUser) env.NATS_USER = natsUser;
   if (natsPassword) env.NATS_PASSWORD = natsPassword;
+  if (service.name === "auth") env.AUTH_KEY_ENCRYPTION_KEY = credentials.authKeyEncryptionKey;
   if (service.name !== "auth") env.AUTH_JWKS_URL = `${context.authUrl}/.well-known/jwks.json`;
   return env;
 }
