@@ -7,24 +7,32 @@ import { runMigrations } from "@acme/kit/db/migrate";
 import { killOnNthCall } from "@acme/kit/fault-injection";
 import { createLogger, type Logger } from "@acme/kit/logging";
 import { checkNatsTls, connectNats, natsReadiness, natsTlsFromEnv } from "@acme/kit/nats";
+import { startTelemetry } from "@acme/kit/observability/telemetry";
 import { startOutboxRelay, type OutboxRelay } from "@acme/kit/outbox/outbox-relay";
+import { serverLimits } from "@acme/kit/env";
 import { createMetrics } from "@acme/kit/server/metrics";
 import { startServiceServer } from "@acme/kit/server/service-server";
 import { createUseCases } from "./app/use-cases.js";
 import type { AuthConfig } from "./config.js";
+import { authAdminRoutes } from "./admin-connect.js";
 import { authRoutes } from "./connect.js";
 import { createCredentialRepository } from "./db/credentials-repository.js";
 import { schema } from "./db/schema.js";
 import { createSigningKeyRepository } from "./db/signing-keys-repository.js";
 import { declareAuthEventsStream } from "./events/auth-events-stream.js";
+import { KeySealer } from "./security/key-sealer.js";
 import { LoginThrottle } from "./security/login-throttle.js";
-import { createArgon2Hasher } from "./security/password-hasher.js";
+import { countVerifications, createArgon2Hasher, type PasswordHasher } from "./security/password-hasher.js";
+import { tracedHasher } from "./security/traced-hasher.js";
 import { TokenIssuer } from "./security/token-issuer.js";
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../drizzle", import.meta.url));
 
 export interface AuthService {
   readonly port: number;
+  readonly adminPort: number;
+  /** service.instance.id of this process. */
+  readonly instanceId: string;
   /** The relay of this instance, once NATS has been reached. */
   relay(): OutboxRelay | undefined;
   /** Graceful: stop taking RPCs, finish in-flight ones and the relay's batch, then close. */
@@ -36,7 +44,14 @@ export interface AuthService {
  * soon as NATS answers (it may be down at start), the stream and the relay.
  * Registrations succeed without NATS; their events wait in the outbox.
  */
-export async function startAuthService(config: AuthConfig, logger: Logger = createLogger("auth", config.LOG_LEVEL)): Promise<AuthService> {
+export interface AuthServiceOverrides {
+  /** Replaces argon2id; only the pipeline benchmark uses it (bench/pipeline.ts), to measure everything but the hash. */
+  hasher?: PasswordHasher;
+}
+
+export async function startAuthService(config: AuthConfig, logger: Logger = createLogger("auth", config.LOG_LEVEL), overrides: AuthServiceOverrides = {}): Promise<AuthService> {
+  const telemetry = startTelemetry({ service: "auth", env: config, logger });
+  const { tracer } = telemetry;
   const natsSettings = { url: config.NATS_URL, user: config.NATS_USER, password: config.NATS_PASSWORD, name: "auth", tls: natsTlsFromEnv(config) };
   // TLS settings that cannot work stop the start here, named; a NATS that is down does not.
   await checkNatsTls(natsSettings);
@@ -44,19 +59,37 @@ export async function startAuthService(config: AuthConfig, logger: Logger = crea
   await runMigrations(config.DATABASE_URL, MIGRATIONS_FOLDER, "auth");
   const database = openDatabase(config.DATABASE_URL, schema, { applicationName: "auth", arrayParameters: false });
   const metrics = createMetrics("auth");
+  telemetry.registerMetrics(metrics.registry);
+  const signingKeyStore = createSigningKeyRepository(database.db, new KeySealer(config.AUTH_KEY_ENCRYPTION_KEY));
+  const sealed = await signingKeyStore.sealPlaintextKeys();
+  if (sealed > 0) logger.info({ sealed }, "sealed signing keys stored in plain text by an older auth");
   const tokens = new TokenIssuer({
-    store: createSigningKeyRepository(database.db),
+    store: signingKeyStore,
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
     ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
     rotateAfterMs: config.SIGNING_KEY_ROTATE_AFTER_HOURS * 3_600_000,
   });
-  await tokens.refresh();
+  await tokens.refresh(); // unseals every key: a wrong AUTH_KEY_ENCRYPTION_KEY stops the start here, saying so
+  const throttle = new LoginThrottle(database.sql, {
+    accountAttempts: config.LOGIN_ACCOUNT_ATTEMPTS,
+    accountWindowMs: config.LOGIN_ACCOUNT_WINDOW_MS,
+    delayBaseMs: config.LOGIN_DELAY_BASE_MS,
+    clientAttempts: config.LOGIN_CLIENT_ATTEMPTS,
+    clientWindowMs: config.LOGIN_CLIENT_WINDOW_MS,
+    registerAttempts: config.REGISTER_CLIENT_ATTEMPTS,
+    registerWindowMs: config.REGISTER_CLIENT_WINDOW_MS,
+    leaseMs: 30_000,
+  });
+  const pruning = setInterval(() => {
+    throttle.prune().catch((error: unknown) => logger.warn({ reason: (error as Error).message }, "could not prune login attempts; next try in a minute"));
+  }, 60_000);
+  pruning.unref();
   const useCases = createUseCases({
-    store: createCredentialRepository(database.db),
-    hasher: createArgon2Hasher(),
+    store: createCredentialRepository(database.db, tracer),
+    hasher: countVerifications(tracedHasher(overrides.hasher ?? createArgon2Hasher(), tracer), metrics.registry),
     tokens,
-    throttle: new LoginThrottle(),
+    throttle,
     subjectPrefix: config.AUTH_EVENTS_SUBJECT_PREFIX,
   });
 
@@ -76,6 +109,8 @@ export async function startAuthService(config: AuthConfig, logger: Logger = crea
       batchSize: config.OUTBOX_BATCH_SIZE,
       retentionMs: config.OUTBOX_RETENTION_HOURS * 3_600_000,
       registry: metrics.registry,
+      tracer,
+      instanceId: telemetry.instanceId,
       // Off unless a test sets FAULT_KILL_AFTER_PUBLISHED_ACKS (tools/faults).
       onPublished: killOnNthCall(config.FAULT_KILL_AFTER_PUBLISHED_ACKS),
     });
@@ -87,9 +122,12 @@ export async function startAuthService(config: AuthConfig, logger: Logger = crea
     routes: authRoutes(useCases, logger),
     port: config.PORT,
     host: config.HOST,
-    trustProxy: config.TRUST_PROXY,
+    trustProxyHops: config.TRUST_PROXY_HOPS,
+    limits: serverLimits(config),
     metrics,
     logger,
+    tracer,
+    admin: { port: config.ADMIN_PORT, token: config.ADMIN_TOKEN, routes: authAdminRoutes(database.db, database.sql, telemetry.instanceId) },
     readiness: {
       database: databaseReadiness(database.sql),
       nats: natsReadiness(() => nats),
@@ -105,14 +143,18 @@ export async function startAuthService(config: AuthConfig, logger: Logger = crea
 
   return {
     port: server.port,
+    adminPort: server.adminPort,
+    instanceId: telemetry.instanceId,
     relay: () => relay,
     async stop() {
       stopping = true;
+      clearInterval(pruning);
       await server.shutdown();
       await relay?.stop();
       // Still connecting (NATS down)? Then there is nothing to drain; the attempt stops with the process.
       if (nats) await nats.drain().catch(() => nats?.close());
       await database.close();
+      await telemetry.shutdown();
       logger.info("auth stopped");
     },
   };

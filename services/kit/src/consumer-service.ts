@@ -3,6 +3,7 @@ import type { ConnectRouter } from "@connectrpc/connect";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import { remoteKeySet } from "./auth/access-token.js";
+import { DEFAULT_ACCESS_TOKEN_MAX_AGE_SECONDS } from "./auth/access-token.js";
 import { requireAccessToken } from "./auth/caller.js";
 import type { ConsumerSettings } from "./consumer/consumer-settings.js";
 import { startEventConsumer, type EventConsumer } from "./consumer/event-consumer.js";
@@ -13,12 +14,19 @@ import { runMigrations } from "./db/migrate.js";
 import { killOnNthCall } from "./fault-injection.js";
 import type { Logger } from "./logging.js";
 import { checkNatsTls, connectNats, natsReadiness, natsTlsFromEnv } from "./nats.js";
+import { consumerAdminRoutes } from "./consumer/consumer-admin.js";
+import { startTelemetry } from "./observability/telemetry.js";
+import type { TelemetryEnv } from "./observability/telemetry-env.js";
 import { createMetrics } from "./server/metrics.js";
+import { serverLimits, type ServerLimitsConfig } from "./env.js";
 import { startServiceServer } from "./server/service-server.js";
 
 /** The settings every event-consuming service parses from its environment. */
-export interface ConsumerServiceConfig {
+export interface ConsumerServiceConfig extends TelemetryEnv, Partial<ServerLimitsConfig> {
   PORT: number;
+  /** Operations port: /readyz, /metrics and the admin RPCs. */
+  ADMIN_PORT: number;
+  ADMIN_TOKEN?: string | undefined;
   HOST: string;
   DATABASE_URL: string;
   NATS_URL: string;
@@ -35,6 +43,9 @@ export interface ConsumerServiceConfig {
   FAULT_KILL_AFTER_COMMIT_AT?: number | undefined;
   /** How long applied event ids stay in the inbox (default 30 days). */
   INBOX_RETENTION_DAYS?: number | undefined;
+  /** Oldest access token (by iat) accepted, whatever its exp (default 24 h). */
+  ACCESS_TOKEN_MAX_AGE_SECONDS?: number | undefined;
+  TRUST_PROXY_HOPS?: number | undefined;
 }
 
 export interface ConsumerServiceHooks {
@@ -46,6 +57,7 @@ export interface ConsumerServiceHooks {
 
 export interface RunningConsumerService {
   readonly port: number;
+  readonly adminPort: number;
   /** The event consumer, once NATS has been reached. */
   consumer(): EventConsumer | undefined;
   /** Graceful: stop taking RPCs and pulling events, finish what is in hand, close. */
@@ -78,6 +90,8 @@ export async function startConsumerService<TSchema extends Record<string, unknow
   spec: ConsumerServiceSpec<TSchema>,
 ): Promise<RunningConsumerService> {
   const { name, config, logger } = spec;
+  const telemetry = startTelemetry({ service: name, env: config, logger });
+  const { tracer } = telemetry;
   const natsSettings = { url: config.NATS_URL, user: config.NATS_USER, password: config.NATS_PASSWORD, name, inboxPrefix: `_INBOX_${name}`, tls: natsTlsFromEnv(config) };
   // TLS settings that cannot work stop the start here, named; a NATS that is down does not.
   await checkNatsTls(natsSettings);
@@ -85,6 +99,7 @@ export async function startConsumerService<TSchema extends Record<string, unknow
   await runMigrations(config.DATABASE_URL, spec.migrationsFolder, name);
   const database = openDatabase(config.DATABASE_URL, spec.schema, { applicationName: name });
   const metrics = createMetrics(name);
+  telemetry.registerMetrics(metrics.registry);
 
   // Off unless a test sets FAULT_* (tools/faults): kill -9 at the Nth batch.
   const onCommitted = spec.hooks?.onCommitted ?? killOnNthCall(config.FAULT_KILL_AFTER_COMMIT_AT);
@@ -104,6 +119,7 @@ export async function startConsumerService<TSchema extends Record<string, unknow
       routes: spec.eventRoutes as never,
       logger,
       registry: metrics.registry,
+      tracer,
       ...(onCommitted ? { onCommitted } : {}),
       ...(beforeCommit ? { beforeCommit } : {}),
     });
@@ -115,15 +131,31 @@ export async function startConsumerService<TSchema extends Record<string, unknow
     routes: spec.routes(database.db),
     interceptors: [
       requireAccessToken({
-        keys: remoteKeySet(config.AUTH_JWKS_URL),
-        policy: { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE },
+        keys: remoteKeySet(config.AUTH_JWKS_URL, tracer),
+        policy: { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, maxAgeSeconds: config.ACCESS_TOKEN_MAX_AGE_SECONDS ?? DEFAULT_ACCESS_TOKEN_MAX_AGE_SECONDS },
         services: [spec.rpcService],
       }),
     ],
     port: config.PORT,
     host: config.HOST,
+    trustProxyHops: config.TRUST_PROXY_HOPS ?? 0,
+    limits: serverLimits(config),
     metrics,
     logger,
+    tracer,
+    admin: {
+      port: config.ADMIN_PORT,
+      token: config.ADMIN_TOKEN,
+      routes: consumerAdminRoutes({
+        nats: () => nats,
+        consumer: () => consumer,
+        db: database.db,
+        sql: database.sql,
+        settings: spec.consumerSettings,
+        routes: spec.eventRoutes as never,
+        tracer,
+      }),
+    },
     readiness: {
       database: databaseReadiness(database.sql),
       nats: natsReadiness(() => nats),
@@ -142,6 +174,7 @@ export async function startConsumerService<TSchema extends Record<string, unknow
   let stopped: Promise<void> | undefined;
   return {
     port: server.port,
+    adminPort: server.adminPort,
     consumer: () => consumer,
     stop() {
       stopped ??= (async () => {
@@ -151,6 +184,7 @@ export async function startConsumerService<TSchema extends Record<string, unknow
         await consumer?.stop();
         if (nats) await nats.drain().catch(() => nats?.close());
         await database.close();
+        await telemetry.shutdown();
         logger.info(`${name} stopped`);
       })();
       return stopped;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { ConsumerSettings } from "@acme/kit/consumer/consumer-settings";
 import { consumerServiceEnv, consumerServiceSettings } from "@acme/kit/consumer-service-env";
 import { parseEnv, withDatabaseTls } from "@acme/kit/env";
 
@@ -11,6 +12,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ProfileConfig 
   return withDatabaseTls(parseEnv(schema, env));
 }
 
-export function profileConsumerSettings(config: ProfileConfig) {
-  return consumerServiceSettings(config);
-}
+/** The consumer runner's settings: auth's stream, profile's durable consumer and dead-letter stream. */
+export const profileConsumerSettings: (config: ProfileConfig) => ConsumerSettings = consumerServiceSettings;

@@ -17,6 +17,10 @@ const schema = z.object({
   AUTH_PORT: port.default(8081),
   PROFILE_PORT: port.default(8082),
   BILLING_PORT: port.default(8083),
+  /** Each service's admin port: /readyz, /metrics and the admin RPCs (behind the generated admin token). */
+  AUTH_ADMIN_PORT: port.default(9081),
+  PROFILE_ADMIN_PORT: port.default(9082),
+  BILLING_ADMIN_PORT: port.default(9083),
   AUTH_DATABASE_URL: postgresUrl,
   PROFILE_DATABASE_URL: postgresUrl,
   BILLING_DATABASE_URL: postgresUrl,
@@ -31,13 +35,14 @@ const schema = z.object({
   /** pretty: `[auth] 12:00:01 INFO ...`; json: the services' pino lines unchanged. */
   LOG_FORMAT: z.enum(["pretty", "json"]).default("pretty"),
   READY_TIMEOUT_MS: z.coerce.number().int().positive().default(90_000),
-  /** Node flags for each service process (see README: memory). */
+  /** Node flags for each service process (see docs/operations.md, "Memory"). */
   SERVICE_NODE_FLAGS: z.string().default("--max-semi-space-size=2"),
 });
 
 export interface ServiceSettings {
   name: ServiceName;
   port: number;
+  adminPort: number;
   /** Set: use this database as is. Unset: a database and role on the embedded PostgreSQL. */
   databaseUrl?: string;
   natsUser?: string;
@@ -66,9 +71,10 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): LauncherSett
     throw new Error(`invalid configuration:\n${problems.join("\n")}`);
   }
   const e = result.data;
-  const service = (name: ServiceName, port: number, databaseUrl?: string, natsUser?: string, natsPassword?: string): ServiceSettings => ({
+  const service = (name: ServiceName, port: number, adminPort: number, databaseUrl?: string, natsUser?: string, natsPassword?: string): ServiceSettings => ({
     name,
     port,
+    adminPort,
     ...(databaseUrl ? { databaseUrl } : {}),
     ...(natsUser ? { natsUser } : {}),
     ...(natsPassword ? { natsPassword } : {}),
@@ -80,9 +86,9 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): LauncherSett
     natsMonitorPort: e.NATS_MONITOR_PORT,
     ...(e.NATS_URL ? { natsUrl: e.NATS_URL } : {}),
     services: [
-      service("auth", e.AUTH_PORT, e.AUTH_DATABASE_URL, e.AUTH_NATS_USER, e.AUTH_NATS_PASSWORD),
-      service("profile", e.PROFILE_PORT, e.PROFILE_DATABASE_URL, e.PROFILE_NATS_USER, e.PROFILE_NATS_PASSWORD),
-      service("billing", e.BILLING_PORT, e.BILLING_DATABASE_URL, e.BILLING_NATS_USER, e.BILLING_NATS_PASSWORD),
+      service("auth", e.AUTH_PORT, e.AUTH_ADMIN_PORT, e.AUTH_DATABASE_URL, e.AUTH_NATS_USER, e.AUTH_NATS_PASSWORD),
+      service("profile", e.PROFILE_PORT, e.PROFILE_ADMIN_PORT, e.PROFILE_DATABASE_URL, e.PROFILE_NATS_USER, e.PROFILE_NATS_PASSWORD),
+      service("billing", e.BILLING_PORT, e.BILLING_ADMIN_PORT, e.BILLING_DATABASE_URL, e.BILLING_NATS_USER, e.BILLING_NATS_PASSWORD),
     ],
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
@@ -92,6 +98,16 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): LauncherSett
 }
 
 /** The variable that sets a port, for "port taken" messages. */
-export function portVariable(what: ServiceName | "postgres" | "nats" | "nats-monitor"): string {
-  return { auth: "AUTH_PORT", profile: "PROFILE_PORT", billing: "BILLING_PORT", postgres: "POSTGRES_PORT", nats: "NATS_PORT", "nats-monitor": "NATS_MONITOR_PORT" }[what];
+export function portVariable(what: ServiceName | `${ServiceName}-admin` | "postgres" | "nats" | "nats-monitor"): string {
+  return {
+    auth: "AUTH_PORT",
+    profile: "PROFILE_PORT",
+    billing: "BILLING_PORT",
+    "auth-admin": "AUTH_ADMIN_PORT",
+    "profile-admin": "PROFILE_ADMIN_PORT",
+    "billing-admin": "BILLING_ADMIN_PORT",
+    postgres: "POSTGRES_PORT",
+    nats: "NATS_PORT",
+    "nats-monitor": "NATS_MONITOR_PORT",
+  }[what];
 }

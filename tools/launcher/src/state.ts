@@ -19,7 +19,7 @@ export interface LauncherState {
   postgres?: { pid: number; port: number };
   nats?: { pid: number; url: string; monitorUrl: string };
   /** Written as each one is spawned, so a launcher killed mid-start leaves a trail. */
-  services: Partial<Record<ServiceName, { pid: number; url: string }>>;
+  services: Partial<Record<ServiceName, { pid: number; url: string; adminUrl?: string }>>;
 }
 
 export const stateFile = (dir: string) => join(dir, "launcher.json");

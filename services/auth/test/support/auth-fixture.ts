@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { AuthService } from "@acme/gen/acme/auth/v1/auth_service_pb";
@@ -12,6 +13,8 @@ export interface AuthFixture {
   service: RunningAuth;
   client: Client<typeof AuthService>;
   baseUrl: string;
+  /** The admin port: /readyz, /metrics, AuthAdminService. */
+  adminUrl: string;
   stop(): Promise<void>;
 }
 
@@ -25,9 +28,13 @@ export async function authTestEnv(overrides: Record<string, string> = {}): Promi
       DATABASE_URL: db.url,
       NATS_URL: natsUrl(),
       PORT: "0",
+      ADMIN_PORT: "0",
       AUTH_EVENTS_STREAM: ns.stream("AUTH_EVENTS"),
       AUTH_EVENTS_SUBJECT_PREFIX: ns.subjectPrefix("auth.events"),
       LOG_LEVEL: "silent",
+      AUTH_KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+      // Tests register hundreds of accounts from 127.0.0.1; the per-client limit has its own test (login-throttle.test.ts).
+      REGISTER_CLIENT_ATTEMPTS: "1000000",
       ...overrides,
     },
   };
@@ -46,6 +53,7 @@ export async function startAuthFixture(overrides: Record<string, string> = {}): 
     service,
     client,
     baseUrl,
+    adminUrl: `http://127.0.0.1:${service.adminPort}`,
     async stop() {
       await service.stop();
       await db.drop();

@@ -45,8 +45,10 @@ describe("billing builds its contacts from auth's events", () => {
   it("an email change keeps a billing email the user set, and out-of-order changes end right", async () => {
     const userId = f.newUserId();
     await f.auth.emailChanged(userId, "third@example.com", 3); // overtook everything
-    await f.auth.registered(userId, "first@example.com");
+    const registered = await f.auth.registered(userId, "first@example.com");
     await untilRow(userId, (r) => r !== undefined);
+    // Both applied before the direct UPDATE below, which takes no per-user lock and would race the registration's apply.
+    await waitUntil("registration applied", async () => (await f.sql`select 1 from processed_events where event_id = ${registered.id}`).length === 1, 10_000);
     await f.sql`update billing_contacts set own_billing_email = 'invoices@corp.example' where user_id = ${userId}`;
     await f.auth.emailChanged(userId, "second@example.com", 2); // stale: ignored
     await f.auth.emailChanged(userId, "fourth@example.com", 4);
@@ -78,7 +80,7 @@ describe("billing builds its contacts from auth's events", () => {
     const dead = await f.jsm.streams.getMessage(f.config.DLQ_STREAM, { seq: 1 });
     expect(dead?.header.get(DLQ.reason)).toBe("undecodable");
     expect(dead?.header.get("ce-id")).toBe(poison.id);
-    const metrics = await (await fetch(`http://127.0.0.1:${service.port}/metrics`)).text();
+    const metrics = await (await fetch(`http://127.0.0.1:${service.adminPort}/metrics`)).text();
     expect(metrics).toMatch(/event_consumer_dead_letters_total\{consumer="[^"]+",reason="undecodable",service="billing"\} 1/);
   });
 });
