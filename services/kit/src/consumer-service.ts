@@ -3,6 +3,7 @@ import type { ConnectRouter } from "@connectrpc/connect";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import { remoteKeySet } from "./auth/access-token.js";
+import { DEFAULT_ACCESS_TOKEN_MAX_AGE_SECONDS } from "./auth/access-token.js";
 import { requireAccessToken } from "./auth/caller.js";
 import type { ConsumerSettings } from "./consumer/consumer-settings.js";
 import { startEventConsumer, type EventConsumer } from "./consumer/event-consumer.js";
@@ -17,10 +18,11 @@ import { consumerAdminRoutes } from "./consumer/consumer-admin.js";
 import { startTelemetry } from "./observability/telemetry.js";
 import type { TelemetryEnv } from "./observability/telemetry-env.js";
 import { createMetrics } from "./server/metrics.js";
+import { serverLimits, type ServerLimitsConfig } from "./env.js";
 import { startServiceServer } from "./server/service-server.js";
 
 /** The settings every event-consuming service parses from its environment. */
-export interface ConsumerServiceConfig extends TelemetryEnv {
+export interface ConsumerServiceConfig extends TelemetryEnv, Partial<ServerLimitsConfig> {
   PORT: number;
   /** Operations port: /readyz, /metrics and the admin RPCs. */
   ADMIN_PORT: number;
@@ -38,6 +40,9 @@ export interface ConsumerServiceConfig extends TelemetryEnv {
   FAULT_KILL_AFTER_COMMIT_AT?: number | undefined;
   /** How long applied event ids stay in the inbox (default 30 days). */
   INBOX_RETENTION_DAYS?: number | undefined;
+  /** Oldest access token (by iat) accepted, whatever its exp (default 24 h). */
+  ACCESS_TOKEN_MAX_AGE_SECONDS?: number | undefined;
+  TRUST_PROXY_HOPS?: number | undefined;
 }
 
 export interface ConsumerServiceHooks {
@@ -121,12 +126,14 @@ export async function startConsumerService<TSchema extends Record<string, unknow
     interceptors: [
       requireAccessToken({
         keys: remoteKeySet(config.AUTH_JWKS_URL, tracer),
-        policy: { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE },
+        policy: { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, maxAgeSeconds: config.ACCESS_TOKEN_MAX_AGE_SECONDS ?? DEFAULT_ACCESS_TOKEN_MAX_AGE_SECONDS },
         services: [spec.rpcService],
       }),
     ],
     port: config.PORT,
     host: config.HOST,
+    trustProxyHops: config.TRUST_PROXY_HOPS ?? 0,
+    limits: serverLimits(config),
     metrics,
     logger,
     tracer,

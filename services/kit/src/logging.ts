@@ -1,5 +1,5 @@
 import { trace } from "@opentelemetry/api";
-import { pino, type Logger } from "pino";
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from "pino";
 
 export type { Logger };
 
@@ -9,8 +9,8 @@ export type { Logger };
  * caller passes them by mistake. A line written inside a span carries its
  * trace_id and span_id, so logs and traces join.
  */
-export function createLogger(service: string, level = process.env.LOG_LEVEL ?? "info"): Logger {
-  return pino({
+export function createLogger(service: string, level = process.env.LOG_LEVEL ?? "info", destination?: DestinationStream): Logger {
+  const options: LoggerOptions = {
     name: service,
     level,
     base: { service },
@@ -19,7 +19,8 @@ export function createLogger(service: string, level = process.env.LOG_LEVEL ?? "
       paths: ["password", "*.password", "currentPassword", "*.currentPassword", "passwordHash", "*.passwordHash", "authorization", "*.authorization"],
       censor: "[redacted]",
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 function traceFields(): Record<string, string> {

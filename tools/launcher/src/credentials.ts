@@ -13,6 +13,8 @@ export interface Credentials {
   console: { nats: string };
   /** Bearer token of every service's admin RPCs (ADMIN_TOKEN); added to older files on the next start. */
   adminToken: string;
+  /** Auth's AUTH_KEY_ENCRYPTION_KEY (32 bytes, base64): seals its signing keys in its database. */
+  authKeyEncryptionKey: string;
 }
 
 export const credentialsFile = (dir: string) => join(dir, "credentials.json");
@@ -31,6 +33,8 @@ export async function loadOrCreateCredentials(dir: string): Promise<Credentials>
     ) as Credentials["services"],
     console: { nats: saved.console?.nats ?? secret() },
     adminToken: saved.adminToken ?? secret(),
+    // Added to a file written before it existed: auth then seals its existing keys under it at start.
+    authKeyEncryptionKey: saved.authKeyEncryptionKey ?? randomBytes(32).toString("base64"),
   };
   await writeFile(file, JSON.stringify(credentials, null, 2) + "\n", { mode: 0o600 });
   await chmod(file, 0o600);

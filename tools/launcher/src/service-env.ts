@@ -36,6 +36,7 @@ export function serviceEnvironment(
     env.OTEL_BSP_SCHEDULE_DELAY ??= "1000";
     env.CORS_ALLOWED_ORIGINS = `${context.consoleUrl},${context.consoleUrl.replace("127.0.0.1", "localhost")}`;
   }
+  if (service.name === "auth") env.AUTH_KEY_ENCRYPTION_KEY = credentials.authKeyEncryptionKey;
   if (service.name !== "auth") env.AUTH_JWKS_URL = `${context.authUrl}/.well-known/jwks.json`;
   return env;
 }

@@ -38,7 +38,7 @@ const schema = z.object({
   /** pretty: `[auth] 12:00:01 INFO ...`; json: the services' pino lines unchanged. */
   LOG_FORMAT: z.enum(["pretty", "json"]).default("pretty"),
   READY_TIMEOUT_MS: z.coerce.number().int().positive().default(90_000),
-  /** Node flags for each service process (see README: memory). */
+  /** Node flags for each service process (see docs/operations.md, "Memory"). */
   SERVICE_NODE_FLAGS: z.string().default("--max-semi-space-size=2"),
 });
 
