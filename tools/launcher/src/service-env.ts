@@ -29,7 +29,6 @@ export function serviceEnvironment(
   for (const [name, value] of Object.entries(context.environment ?? process.env)) if (name.startsWith("OTEL_") && value !== undefined) env[name] = value;
   if (natsUser) env.NATS_USER = natsUser;
   if (natsPassword) env.NATS_PASSWORD = natsPassword;
-  if (service.name === "auth") env.AUTH_KEY_ENCRYPTION_KEY = credentials.authKeyEncryptionKey;
   if (context.consoleUrl) {
     // Spans go to the console's OTLP receiver unless the user named a collector; browsers may call from the console's page only.
     env.OTEL_EXPORTER_OTLP_ENDPOINT = settings.otlpEndpoint ?? context.consoleUrl;
@@ -37,6 +36,7 @@ export function serviceEnvironment(
     env.OTEL_BSP_SCHEDULE_DELAY ??= "1000";
     env.CORS_ALLOWED_ORIGINS = `${context.consoleUrl},${context.consoleUrl.replace("127.0.0.1", "localhost")}`;
   }
+  if (service.name === "auth") env.AUTH_KEY_ENCRYPTION_KEY = credentials.authKeyEncryptionKey;
   if (service.name !== "auth") env.AUTH_JWKS_URL = `${context.authUrl}/.well-known/jwks.json`;
   return env;
 }
