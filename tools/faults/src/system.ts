@@ -104,6 +104,11 @@ export class FaultSystem {
     return `http://127.0.0.1:${this.ports[name]}`;
   }
 
+  /** The process's admin port: /readyz with details, /metrics, the admin RPCs. */
+  adminUrl(name: ProcessName): string {
+    return `http://127.0.0.1:${this.adminPorts[name]}`;
+  }
+
   get natsUrl(): string {
     return `nats://127.0.0.1:${this.ports.nats}`;
   }

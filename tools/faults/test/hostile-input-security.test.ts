@@ -49,7 +49,7 @@ describe("hostile input against the running system: issue 13", () => {
   const outcome = (call: Promise<unknown>) => call.then(() => "ok", codeName);
 
   async function verifications(name: ProcessName): Promise<number> {
-    const text = await (await fetch(`${system.url(name)}/metrics`)).text();
+    const text = await (await fetch(`${system.adminUrl(name)}/metrics`)).text();
     return Number(/^auth_password_verifications_total(?:\{[^}]*\})? (\d+)/m.exec(text)?.[1] ?? NaN);
   }
 
@@ -174,7 +174,7 @@ describe("hostile input against the running system: issue 13", () => {
       const seconds = (Date.now() - started) / 1000;
       console.log(`500 half-header sockets closed after ${seconds.toFixed(1)} s (HEADERS_TIMEOUT_MS=1000; before issue 13 they stayed open past 75 s)`);
       expect(seconds).toBeLessThan(15);
-      expect((await fetch(`${system.url("auth")}/readyz`)).status).toBe(200);
+      expect((await fetch(`${system.adminUrl("auth")}/readyz`)).status).toBe(200);
     });
   });
 
