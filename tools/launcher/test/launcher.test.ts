@@ -41,7 +41,7 @@ async function launch(): Promise<Launch> {
   child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const deadline = Date.now() + 45_000;
+  const deadline = Date.now() + 120_000;
   for (;;) {
     const state = readState(dir);
     if (state?.ready && state.pid !== launches.at(-1)?.state.pid) {
