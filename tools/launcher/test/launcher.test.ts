@@ -105,7 +105,7 @@ beforeAll(async () => {
     AUTH_ADMIN_PORT: authAdmin, PROFILE_ADMIN_PORT: profileAdmin, BILLING_ADMIN_PORT: billingAdmin, CONSOLE_PORT: consolePort, LOG_LEVEL: "info", NO_COLOR: "1",
   };
   await launch();
-});
+}, 150_000);
 
 afterAll(async () => {
   // Only if a test failed half-way: take the whole group down, then the data.
