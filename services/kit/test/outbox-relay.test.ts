@@ -95,6 +95,25 @@ describe("outbox relay", () => {
     }
   });
 
+  it("publishes a commit at once when idle: a coalescing delay applies only to commits that arrive during a publish", async () => {
+    // A coalescing delay far longer than the wait below: were it applied to an idle wake-up, the row would not come.
+    const relay = startOutboxRelay({ databaseUrl: db.url, js: jetstream(nc), logger, pollIntervalMs: 600_000, coalesceMs: 600_000, lockName: "relay-idle-test-lock" });
+    try {
+      await insert(sql, "idle", 1);
+      await until("the first row", async () => (await unsent()) === 0);
+      // Idle: every relay query finished (its connections wait for a command), nothing left to publish.
+      await until("the relay idle", async () => {
+        const busy = await sql<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where application_name = 'outbox-relay' and state <> 'idle'`;
+        return busy[0]!.n === 0;
+      });
+      await insert(sql, "idle", 2);
+      await until("the row committed while idle", async () => (await streamBodies()).includes("idle:2"));
+      await until("all marked", async () => (await unsent()) === 0);
+    } finally {
+      await relay.stop();
+    }
+  });
+
   it("republishing rows that were acked but never marked (a crash between ack and mark) adds nothing to the stream", async () => {
     const before = (await streamBodies()).length;
     for (let i = 0; i < 20; i++) await insert(sql, `k${i % 3}`, i);

@@ -6,9 +6,8 @@ export interface BatchPumpOptions {
   /** Batches processed at once. */
   concurrency: number;
   stop: StopSignal;
-  /** How often queued messages get a `working()` while keepQueuedAlive() says so. */
+  /** How often held messages get a `working()`: well inside the ack wait. */
   keepAliveMs: number;
-  keepQueuedAlive: () => boolean;
   /** Must not throw; resolves when the batch is acked, naked or dead-lettered. */
   process: (batch: JsMsg[]) => Promise<void>;
 }
@@ -21,6 +20,13 @@ export interface BatchPumpOptions {
  * pump pauses when the queue holds `concurrency` batches, which pauses the
  * pulls too (nats.js pulls as its iterator is read). On stop, whatever was
  * not started is naked so another instance gets it at once.
+ *
+ * The ack wait is short (seconds) so that what a dead instance held comes
+ * back quickly; a live instance therefore sends `working()` for every
+ * message it holds (queued, or in a batch being applied) until the batch
+ * settles it. nats.js makes `working()` a no-op once a message is acked,
+ * naked or termed, so a failed message waits out its backoff untouched and
+ * is never kept alive by this.
  */
 export async function pumpBatches(source: AsyncIterable<JsMsg>, options: BatchPumpOptions): Promise<void> {
   const { stop } = options;
@@ -46,10 +52,12 @@ export async function pumpBatches(source: AsyncIterable<JsMsg>, options: BatchPu
     }
   })();
 
-  const keepAlive = setInterval(() => {
-    if (options.keepQueuedAlive()) for (const msg of queue) msg.working();
-  }, options.keepAliveMs);
   const inFlight = new Set<Promise<void>>();
+  const applying = new Set<JsMsg[]>();
+  const keepAlive = setInterval(() => {
+    for (const msg of queue) msg.working();
+    for (const batch of applying) for (const msg of batch) msg.working();
+  }, options.keepAliveMs);
   while (pumping || queue.length > 0) {
     if (stop.stopped) {
       for (const msg of queue.splice(0)) msg.nak();
@@ -65,7 +73,11 @@ export async function pumpBatches(source: AsyncIterable<JsMsg>, options: BatchPu
     }
     const batch = queue.splice(0, options.batchSize);
     drained.wake();
-    const running: Promise<void> = options.process(batch).finally(() => inFlight.delete(running));
+    applying.add(batch);
+    const running: Promise<void> = options.process(batch).finally(() => {
+      applying.delete(batch);
+      inFlight.delete(running);
+    });
     inFlight.add(running);
   }
   await Promise.all(inFlight);

@@ -42,7 +42,12 @@ const positive = z.coerce.number().int().positive();
 export function consumerEnv(defaults: { durable: string; deadLetterStream: string; deadLetterSubjectPrefix: string }) {
   return {
     CONSUMER_NAME: name.default(defaults.durable),
-    CONSUMER_ACK_WAIT_MS: positive.min(1_000).default(30_000),
+    /**
+     * Short, so what a killed instance held is redelivered within seconds; a
+     * live instance keeps what it holds alive with `working()` (batch-pump),
+     * so a slow batch is not handed to another instance meanwhile.
+     */
+    CONSUMER_ACK_WAIT_MS: positive.min(1_000).default(3_000),
     CONSUMER_MAX_DELIVER: positive.min(2).default(5),
     CONSUMER_BACKOFF_MS: z
       .string()

@@ -14,7 +14,6 @@ export type HoldResult = "database-up" | "recovered" | "handed-back";
  */
 export function createDatabaseGuard(db: ConsumerDatabase, ackWaitMs: number, stop: StopSignal, log: Logger) {
   const keepAliveMs = Math.max(250, Math.floor(ackWaitMs / 3));
-  let holding = 0;
 
   async function answers(): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
@@ -52,16 +51,9 @@ export function createDatabaseGuard(db: ConsumerDatabase, ackWaitMs: number, sto
   return {
     /** How often held messages need a `working()` to keep their ack deadline. */
     keepAliveMs,
-    /** True while some batch is held for the database. */
-    isDown: () => holding > 0,
     async holdWhileDown(msgs: JsMsg[]): Promise<HoldResult> {
       if (await answers()) return "database-up";
-      holding++;
-      try {
-        return await hold(msgs);
-      } finally {
-        holding--;
-      }
+      return hold(msgs);
     },
   };
 }

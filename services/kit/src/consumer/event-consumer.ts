@@ -113,8 +113,6 @@ export function startEventConsumer<D extends ConsumerDatabase>(options: EventCon
       concurrency: settings.concurrency,
       stop,
       keepAliveMs: database.keepAliveMs,
-      // While a batch waits for the database, what queued up behind it must not time out either.
-      keepQueuedAlive: database.isDown,
       process: (batch) =>
         processBatch(batch).catch((error: unknown) => log.error({ err: error }, "batch failed unexpectedly; its messages will be redelivered")),
     });

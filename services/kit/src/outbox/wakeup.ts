@@ -8,10 +8,11 @@ export class Wakeup {
     this.pending?.();
   }
 
-  async sleep(ms: number): Promise<void> {
+  /** Resolves true at once if poked since the last sleep (work arrived while busy), else false after the wait or the next poke. */
+  async sleep(ms: number): Promise<boolean> {
     if (this.poked) {
       this.poked = false;
-      return;
+      return true;
     }
     await new Promise<void>((resolve) => {
       const timer = setTimeout(done, ms);
@@ -23,5 +24,6 @@ export class Wakeup {
     });
     this.pending = undefined;
     this.poked = false;
+    return false;
   }
 }

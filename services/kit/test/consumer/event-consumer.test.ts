@@ -3,6 +3,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { sql } from "drizzle-orm";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
 import { UserRegisteredSchema, type UserRegistered } from "@acme/gen/acme/auth/events/v1/events_pb";
 import { createTestDatabase, natsUrl, testNamespace, type TestDatabase } from "@acme/testing";
 import { waitUntil } from "@acme/devstack";
@@ -11,7 +12,7 @@ import { createLogger } from "../../src/logging.js";
 import { connectNats } from "../../src/nats.js";
 import { applyBatch } from "../../src/consumer/apply-batch.js";
 import { ensureDurableConsumer } from "../../src/consumer/consumer-resources.js";
-import { consumerSettings, type ConsumerSettings } from "../../src/consumer/consumer-settings.js";
+import { consumerEnv, consumerSettings, type ConsumerSettings } from "../../src/consumer/consumer-settings.js";
 import { DLQ } from "../../src/consumer/dead-letter.js";
 import { startEventConsumer, type EventConsumer } from "../../src/consumer/event-consumer.js";
 import { eventRoute, PermanentEventError } from "../../src/consumer/event-route.js";
@@ -67,7 +68,7 @@ describe("event consumer runner", () => {
     };
   }
 
-  function start(settings: ConsumerSettings, extra: { registry?: Registry; onCommitted?: () => Promise<void> } = {}) {
+  function start(settings: ConsumerSettings, extra: { registry?: Registry; onCommitted?: () => Promise<void>; beforeCommit?: () => Promise<void> } = {}) {
     const consumer = startEventConsumer({
       nc,
       db: database.db,
@@ -77,6 +78,7 @@ describe("event consumer runner", () => {
       registry: extra.registry ?? new Registry(),
       statsIntervalMs: 200,
       ...(extra.onCommitted ? { onCommitted: extra.onCommitted } : {}),
+      ...(extra.beforeCommit ? { beforeCommit: extra.beforeCommit } : {}),
     });
     running.push(consumer);
     return consumer;
@@ -226,6 +228,40 @@ describe("event consumer runner", () => {
     const info = await jsm.consumers.info(settings.stream, settings.durable);
     expect(info.num_ack_pending).toBe(0);
     expect(info.num_pending).toBe(0);
+  });
+
+  it("keeps a batch slower than the ack wait alive: it is delivered once, not handed out again while it runs", async () => {
+    const settings = settingsFor(testNamespace(), { ackWaitMs: 1_000 });
+    await declareEventStream(jsm, settings.stream, settings.subjectPrefix);
+    let holds = 0;
+    // Two instances: a redelivery would go to either one.
+    for (let i = 0; i < 2; i++) {
+      start(settings, {
+        beforeCommit: async () => {
+          // Only the first transaction is slow: four ack waits inside the open transaction.
+          if (holds++ === 0) await new Promise((resolve) => setTimeout(resolve, 4 * settings.ackWaitMs));
+        },
+      });
+    }
+    await publish(settings, "u-slow", "slow@example.com");
+    await waitUntil("slow batch applied", async () => (await rows())["u-slow"] === "slow@example.com", 20_000);
+    await waitUntil("acked", async () => (await jsm.consumers.info(settings.stream, settings.durable)).num_ack_pending === 0);
+    const info = await jsm.consumers.info(settings.stream, settings.durable);
+    // One message in the stream, one delivery: a redelivery would have advanced the consumer sequence.
+    expect(info.delivered.consumer_seq).toBe(1);
+    expect(holds).toBe(1);
+  });
+
+  it("updates an existing durable consumer to the current (short) ack wait", async () => {
+    const ns = testNamespace();
+    const settings = settingsFor(ns);
+    await declareEventStream(jsm, settings.stream, settings.subjectPrefix);
+    await ensureDurableConsumer(jsm, { ...settings, ackWaitMs: 30_000 });
+    const defaults = z.object(consumerEnv({ durable: settings.durable, deadLetterStream: settings.deadLetterStream, deadLetterSubjectPrefix: settings.deadLetterSubjectPrefix })).parse({});
+    expect(defaults.CONSUMER_ACK_WAIT_MS).toBeLessThanOrEqual(5_000);
+    await ensureDurableConsumer(jsm, { ...settings, ackWaitMs: defaults.CONSUMER_ACK_WAIT_MS });
+    const info = await jsm.consumers.info(settings.stream, settings.durable);
+    expect(info.config.ack_wait).toBe(defaults.CONSUMER_ACK_WAIT_MS * 1_000_000);
   });
 
   it("applyBatch keeps nothing of a batch whose handler failed", async () => {
