@@ -2,6 +2,8 @@ import type { DescService } from "@bufbuild/protobuf";
 import type { ConnectRouter } from "@connectrpc/connect";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { PostgresJsDatabase } from "drizzle-orm/postgres-js";
+import type { Sql } from "postgres";
+import type { Registry } from "prom-client";
 import { remoteKeySet } from "./auth/access-token.js";
 import { requireAccessToken } from "./auth/caller.js";
 import type { ConsumerSettings } from "./consumer/consumer-settings.js";
@@ -62,6 +64,8 @@ export interface ConsumerServiceSpec<TSchema extends Record<string, unknown>> {
   eventRoutes: EventRoute<never>[];
   consumerSettings: ConsumerSettings;
   hooks?: ConsumerServiceHooks;
+  /** Work of the service's own beside the consumer (notifications' mail sender); stopped after the consumer, before the database closes. */
+  worker?: (resources: { db: PostgresJsDatabase<TSchema>; sql: Sql; registry: Registry }) => { stop(): Promise<void> };
 }
 
 /**
@@ -79,6 +83,7 @@ export async function startConsumerService<TSchema extends Record<string, unknow
   await runMigrations(config.DATABASE_URL, spec.migrationsFolder, name);
   const database = openDatabase(config.DATABASE_URL, spec.schema, { applicationName: name });
   const metrics = createMetrics(name);
+  const worker = spec.worker?.({ db: database.db, sql: database.sql, registry: metrics.registry });
 
   // Off unless a test sets FAULT_* (tools/faults): kill -9 at the Nth batch.
   const onCommitted = spec.hooks?.onCommitted ?? killOnNthCall(config.FAULT_KILL_AFTER_COMMIT_AT);
@@ -143,6 +148,7 @@ export async function startConsumerService<TSchema extends Record<string, unknow
         clearInterval(pruning);
         await server.shutdown();
         await consumer?.stop();
+        await worker?.stop();
         if (nats) await nats.drain().catch(() => nats?.close());
         await database.close();
         logger.info(`${name} stopped`);

@@ -6,6 +6,7 @@ const TABLES: Record<ServiceName, string[]> = {
   auth: ["credentials", "passwords", "outbox", "signing_keys"],
   profile: ["profiles", "user_tombstones", "processed_events"],
   billing: ["billing_contacts", "user_tombstones", "processed_events"],
+  notifications: ["account_emails", "user_tombstones", "processed_events", "mails"],
 };
 
 /**

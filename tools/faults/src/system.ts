@@ -62,8 +62,8 @@ export class FaultSystem {
     const secret = () => randomBytes(18).toString("base64url");
     this.secrets = {
       postgres: secret(),
-      nats: { auth: secret(), profile: secret(), billing: secret(), operator: secret() },
-      database: { auth: secret(), profile: secret(), billing: secret() },
+      nats: { auth: secret(), profile: secret(), billing: secret(), notifications: secret(), operator: secret() },
+      database: { auth: secret(), profile: secret(), billing: secret(), notifications: secret() },
     };
   }
 

@@ -25,5 +25,6 @@ export function serviceEnvironment(
   if (natsUser) env.NATS_USER = natsUser;
   if (natsPassword) env.NATS_PASSWORD = natsPassword;
   if (service.name !== "auth") env.AUTH_JWKS_URL = `${context.authUrl}/.well-known/jwks.json`;
+  if (service.name === "notifications") env.SMTP_URL = "smtpUrl" in settings.mail ? settings.mail.smtpUrl : `smtp://127.0.0.1:${settings.mail.sinkPort}`;
   return env;
 }

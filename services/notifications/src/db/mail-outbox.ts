@@ -99,10 +99,10 @@ export async function markFailed(db: MailDb, key: MailKey, error: string): Promi
 }
 
 /** What was sent to a user, newest first. */
-export async function mailsOf(db: MailDb, userId: string, limit: number): Promise<Pick<MailRow, "eventId" | "template" | "subject" | "status" | "createdAt" | "sentAt" | "lastError" | "toAddress">[]> {
+export async function mailsOf(db: MailDb, userId: string, limit: number): Promise<Pick<MailRow, "messageId" | "template" | "subject" | "status" | "createdAt" | "sentAt" | "lastError" | "toAddress">[]> {
   return db
     .select({
-      eventId: mails.eventId,
+      messageId: mails.messageId,
       template: mails.template,
       subject: mails.subject,
       status: mails.status,
