@@ -14,7 +14,7 @@ import { OVERLAYS, render, type Overlay } from "./lib/render.js";
  * global setup already needs one on the PATH): it parses, and its users and
  * permissions do what the services need and refuse what they must not do.
  */
-const PASSWORDS = { AUTH_NATS_PASSWORD: "a-pass", PROFILE_NATS_PASSWORD: "p-pass", BILLING_NATS_PASSWORD: "b-pass" };
+const PASSWORDS = { AUTH_NATS_PASSWORD: "a-pass", PROFILE_NATS_PASSWORD: "p-pass", BILLING_NATS_PASSWORD: "b-pass", NOTIFICATIONS_NATS_PASSWORD: "n-pass" };
 
 function localVersion(): [number, number] {
   const out = spawnSync("nats-server", ["--version"], { encoding: "utf8" }).stdout ?? "";

@@ -36,7 +36,7 @@ function mebibytes(quantity: string | number | undefined): number {
   return Number(m[1]) * factor;
 }
 
-export const SERVICE_PORTS: Record<ServiceName, number> = { auth: 8081, profile: 8082, billing: 8083 };
+export const SERVICE_PORTS: Record<ServiceName, number> = { auth: 8081, profile: 8082, billing: 8083, notifications: 8084 };
 
 function httpProbe(probe: IProbe | undefined, path: string, c: IContainer): boolean {
   const port = probe?.httpGet?.port;
