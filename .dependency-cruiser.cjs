@@ -18,7 +18,7 @@ module.exports = {
       name: "no-cross-service-imports",
       comment:
         "A service imports no other service (its own code, services/kit and gen only). " +
-        "Facts cross a boundary as events, questions as Connect RPC: see DESIGN.md.",
+        "Facts cross a boundary as events, questions as Connect RPC: see docs/architecture.md.",
       severity: "error",
       from: { path: SERVICE, pathNot: KIT },
       to: { path: SERVICE, pathNot: ["(^|/)services/$2/", KIT] },

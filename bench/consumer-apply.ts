@@ -5,7 +5,7 @@
  *
  * - baseline: raw postgres.js, one transaction per event ("inbox row +
  *   profile row": insert the event id, upsert the profile), 16 transactions
- *   at a time (the best concurrency for it on 2 cores, see STACK.md), with
+ *   at a time (raw postgres.js peaks between 8 and 32 on 2 cores), with
  *   the events already in memory: no NATS, no decoding;
  * - consumer: profile's real consumer (kit runner + profile handlers) on a
  *   fresh durable consumer replaying the stream: pull, decode, validate,

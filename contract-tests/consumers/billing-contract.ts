@@ -4,13 +4,12 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { UserDeletedSchema, UserEmailChangedSchema, UserRegisteredSchema } from "@acme/gen/acme/auth/events/v1/events_pb";
 import { createContactMemoryRepository } from "@acme/billing/db/contact-memory-repository";
 import { toBillingContact } from "@acme/billing/domain/billing-contact";
-import { onUserDeleted } from "@acme/billing/events/on-user-deleted";
-import { onUserEmailChanged } from "@acme/billing/events/on-user-email-changed";
-import { onUserRegistered } from "@acme/billing/events/on-user-registered";
-import { billingEventRoutes } from "@acme/billing/events/subscription";
+import { billingEventRoutes, billingProjection } from "@acme/billing/events/subscription";
 import { emailLike, revisionLike, timestampLike, userIdLike } from "../src/proto-json-matchers.js";
 import type { ConsumerContract } from "./consumer-contract.js";
 import { decodePactMessage } from "./deliver.js";
+
+const { onUserRegistered, onUserEmailChanged, onUserDeleted } = billingProjection;
 
 const USER_ID = "1e7b9c3d-5a2f-4d6e-8b1c-9f0a3e2d7c54";
 const REGISTERED_AT = "2026-04-10T08:00:00.125Z";
@@ -43,9 +42,9 @@ export const billingContract: ConsumerContract = {
         await onUserRegistered(decodePactMessage(message, UserRegisteredSchema, billingEventRoutes()), store);
         const state = await store.load(USER_ID);
         assert.equal(state.kind, "present", "billing creates the contact");
-        assert.equal(toBillingContact(state.contact).billingEmail, "grace@example.com", "invoices go to the account email");
-        assert.equal(state.contact.revision, 1);
-        assert.equal(state.contact.createdAt.toISOString(), REGISTERED_AT);
+        assert.equal(toBillingContact(state.record).billingEmail, "grace@example.com", "invoices go to the account email");
+        assert.equal(state.record.revision, 1);
+        assert.equal(state.record.createdAt.toISOString(), REGISTERED_AT);
       },
     },
     {
@@ -56,8 +55,8 @@ export const billingContract: ConsumerContract = {
         await onUserEmailChanged(decodePactMessage(message, UserEmailChangedSchema, billingEventRoutes()), store);
         const state = await store.load(USER_ID);
         assert.equal(state.kind, "present");
-        assert.equal(toBillingContact(state.contact).billingEmail, "grace.hopper@example.com", "invoices follow the account email");
-        assert.equal(state.contact.revision, 2);
+        assert.equal(toBillingContact(state.record).billingEmail, "grace.hopper@example.com", "invoices follow the account email");
+        assert.equal(state.record.revision, 2);
       },
     },
     {

@@ -4,13 +4,12 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { UserDeletedSchema, UserEmailChangedSchema, UserRegisteredSchema } from "@acme/gen/acme/auth/events/v1/events_pb";
 import { createProfileMemoryRepository } from "@acme/profile/db/profile-memory-repository";
 import { toProfile } from "@acme/profile/domain/profile";
-import { onUserDeleted } from "@acme/profile/events/on-user-deleted";
-import { onUserEmailChanged } from "@acme/profile/events/on-user-email-changed";
-import { onUserRegistered } from "@acme/profile/events/on-user-registered";
-import { profileEventRoutes } from "@acme/profile/events/subscription";
+import { profileEventRoutes, profileProjection } from "@acme/profile/events/subscription";
 import { emailLike, revisionLike, timestampLike, userIdLike } from "../src/proto-json-matchers.js";
 import type { ConsumerContract } from "./consumer-contract.js";
 import { decodePactMessage } from "./deliver.js";
+
+const { onUserRegistered, onUserEmailChanged, onUserDeleted } = profileProjection;
 
 const USER_ID = "6f1c2a4e-9b3d-4c8e-a7f5-2d1e0b9c8a76";
 const REGISTERED_AT = "2026-03-01T09:30:00.250Z";
@@ -43,9 +42,9 @@ export const profileContract: ConsumerContract = {
         await onUserRegistered(decodePactMessage(message, UserRegisteredSchema, profileEventRoutes()), store);
         const state = await store.load(USER_ID);
         assert.equal(state.kind, "present", "profile creates the profile");
-        assert.equal(toProfile(state.profile).displayName, "ada@example.com");
-        assert.equal(state.profile.revision, 1);
-        assert.equal(state.profile.createdAt.toISOString(), REGISTERED_AT);
+        assert.equal(toProfile(state.record).displayName, "ada@example.com");
+        assert.equal(state.record.revision, 1);
+        assert.equal(state.record.createdAt.toISOString(), REGISTERED_AT);
       },
     },
     {
@@ -56,8 +55,8 @@ export const profileContract: ConsumerContract = {
         await onUserEmailChanged(decodePactMessage(message, UserEmailChangedSchema, profileEventRoutes()), store);
         const state = await store.load(USER_ID);
         assert.equal(state.kind, "present");
-        assert.equal(toProfile(state.profile).displayName, "ada.lovelace@example.com", "the display name follows the account email");
-        assert.equal(state.profile.revision, 2);
+        assert.equal(toProfile(state.record).displayName, "ada.lovelace@example.com", "the display name follows the account email");
+        assert.equal(state.record.revision, 2);
       },
     },
     {

@@ -11,6 +11,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BillingConfig 
   return parseEnv(schema, env);
 }
 
-export function billingConsumerSettings(config: BillingConfig) {
-  return consumerServiceSettings(config);
-}
+/** The consumer runner's settings from billing's environment. */
+export const billingConsumerSettings = (config: BillingConfig) => consumerServiceSettings(config);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { ConsumerSettings } from "@acme/kit/consumer/consumer-settings";
 import { consumerServiceEnv, consumerServiceSettings } from "@acme/kit/consumer-service-env";
 import { parseEnv } from "@acme/kit/env";
 
@@ -7,10 +8,7 @@ const schema = z.object(consumerServiceEnv("profile", 8082));
 
 export type ProfileConfig = z.infer<typeof schema>;
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): ProfileConfig {
-  return parseEnv(schema, env);
-}
+export const loadConfig = (env: NodeJS.ProcessEnv = process.env): ProfileConfig => parseEnv(schema, env);
 
-export function profileConsumerSettings(config: ProfileConfig) {
-  return consumerServiceSettings(config);
-}
+/** The consumer runner's settings: auth's stream, profile's durable consumer and dead-letter stream. */
+export const profileConsumerSettings: (config: ProfileConfig) => ConsumerSettings = consumerServiceSettings;

@@ -1,27 +1,7 @@
-import { runDeadLetterCommand } from "@acme/kit/consumer/dead-letter-command";
-import { openDatabase } from "@acme/kit/db/database";
-import { connectNats } from "@acme/kit/nats";
-import { loadConfig, profileConsumerSettings } from "./config.js";
+import { runDeadLetterEntry } from "@acme/kit/projection/dead-letter-entry";
+import { loadConfig } from "./config.js";
 import { schema } from "./db/schema.js";
 import { profileEventRoutes } from "./events/subscription.js";
 
 // `npm run dlq -w @acme/profile -- list | show <seq> | replay <seq>|all | purge <seq>|all`
-const config = loadConfig();
-const database = openDatabase(config.DATABASE_URL, schema, { max: 2, applicationName: "profile-dlq" });
-const timeout = setTimeout(() => {
-  console.error(`NATS at ${config.NATS_URL} did not answer within 10 s`);
-  process.exit(1);
-}, 10_000);
-const nc = await connectNats({ url: config.NATS_URL, user: config.NATS_USER, password: config.NATS_PASSWORD, name: "profile-dlq", inboxPrefix: "_INBOX_profile" });
-clearTimeout(timeout);
-try {
-  process.exitCode = await runDeadLetterCommand(process.argv.slice(2), {
-    nc,
-    db: database.db,
-    settings: profileConsumerSettings(config),
-    routes: profileEventRoutes(),
-  });
-} finally {
-  await nc.drain();
-  await database.close();
-}
+await runDeadLetterEntry({ service: "profile", config: loadConfig(), schema, routes: profileEventRoutes() });

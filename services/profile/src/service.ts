@@ -1,11 +1,8 @@
 import { fileURLToPath } from "node:url";
 import { ProfileService } from "@acme/gen/acme/profile/v1/profile_service_pb";
-import {
-  startConsumerService,
-  type ConsumerServiceHooks,
-  type RunningConsumerService,
-} from "@acme/kit/consumer-service";
+import { startConsumerService, type ConsumerServiceHooks, type RunningConsumerService } from "@acme/kit/consumer-service";
 import type { Logger } from "@acme/kit/logging";
+import type { ProjectionDb } from "@acme/kit/projection/drizzle-store";
 import { createUseCases } from "./app/use-cases.js";
 import { profileConsumerSettings, type ProfileConfig } from "./config.js";
 import { profileRoutes } from "./connect.js";
@@ -16,25 +13,15 @@ import { profileEventRoutes } from "./events/subscription.js";
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../drizzle", import.meta.url));
 
 export type RunningProfileService = RunningConsumerService;
-export type ProfileServiceHooks = ConsumerServiceHooks;
 
 /**
  * Starts profile: migrations, database, the RPC server, and, as soon as NATS
  * answers (it may be down at start), the consumer of auth's events. The
  * wiring is kit's (shared with the other consumer); what is profile's own is
- * its schema, its use cases and its event handlers.
+ * its schema, its use cases and its RPCs; its event handlers are kit's
+ * account projection (events/subscription.ts).
  */
-export function startProfileService(config: ProfileConfig, logger: Logger, hooks: ProfileServiceHooks = {}): Promise<RunningProfileService> {
-  return startConsumerService({
-    name: "profile",
-    config,
-    logger,
-    hooks,
-    migrationsFolder: MIGRATIONS_FOLDER,
-    schema,
-    rpcService: ProfileService,
-    routes: (db) => profileRoutes(createUseCases({ profiles: createProfileRepository(db) }), logger),
-    eventRoutes: profileEventRoutes(),
-    consumerSettings: profileConsumerSettings(config),
-  });
+export function startProfileService(config: ProfileConfig, logger: Logger, hooks: ConsumerServiceHooks = {}): Promise<RunningProfileService> {
+  const routes = (db: ProjectionDb) => profileRoutes(createUseCases({ profiles: createProfileRepository(db) }), logger);
+  return startConsumerService({ name: "profile", config, logger, hooks, migrationsFolder: MIGRATIONS_FOLDER, schema, rpcService: ProfileService, routes, eventRoutes: profileEventRoutes(), consumerSettings: profileConsumerSettings(config) });
 }

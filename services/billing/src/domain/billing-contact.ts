@@ -25,6 +25,23 @@ export interface BillingContactRecord {
   updatedAt: Date;
 }
 
+/** The fields only the owner changes. */
+export interface ContactOwnFields {
+  /** null: follow the account email again. */
+  ownBillingEmail?: string | null;
+  address?: PostalAddress;
+}
+
+/**
+ * A new account's contact: no billing email of its own, no address. Auth's
+ * events change only the account email after that, so a billing email the
+ * user set survives every email change: it keeps receiving invoices, and the
+ * account email waits behind it in case they remove it.
+ */
+export function newContact(account: Omit<BillingContactRecord, "ownBillingEmail" | "address">): BillingContactRecord {
+  return { ...account, ownBillingEmail: null, address: null };
+}
+
 export interface BillingContact {
   userId: string;
   billingEmail: string;
@@ -40,9 +57,3 @@ export function toBillingContact(record: BillingContactRecord): BillingContact {
     updatedAt: record.updatedAt,
   };
 }
-
-/** What billing knows about a user id: nothing yet, a contact, or that the account is gone. */
-export type ContactState =
-  | { kind: "absent" }
-  | { kind: "present"; contact: BillingContactRecord }
-  | { kind: "deleted"; revision: number };

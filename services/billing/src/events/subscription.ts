@@ -1,19 +1,17 @@
-import { UserDeletedSchema, UserEmailChangedSchema, UserRegisteredSchema } from "@acme/gen/acme/auth/events/v1/events_pb";
-import { eventRoute, type EventRoute } from "@acme/kit/consumer/event-route";
-import { contactRepositoryFor, type BillingDb } from "../db/contact-repository.js";
-import { onUserDeleted } from "./on-user-deleted.js";
-import { onUserEmailChanged } from "./on-user-email-changed.js";
-import { onUserRegistered } from "./on-user-registered.js";
+import { accountProjection } from "@acme/kit/projection/account-projection";
+import type { ProjectionDb } from "@acme/kit/projection/drizzle-store";
+import { contactRepositoryFor } from "../db/contact-repository.js";
+import { newContact, type BillingContactRecord } from "../domain/billing-contact.js";
 
 /**
- * The thin part: which auth event goes to which handler, keyed by user id so
- * one user's events are applied one at a time; each handler gets a
- * repository on the consumer's transaction.
+ * Billing contacts are kit's per-user projection of auth's account events
+ * (services/kit/src/projection). Events move only the account email, so
+ * invoices follow it unless the user set a billing email of their own, which
+ * is kept (services/billing/README.md, "Email changes"); a deletion removes the contact and
+ * leaves a tombstone.
  */
-export function billingEventRoutes(): EventRoute<BillingDb>[] {
-  return [
-    eventRoute(UserRegisteredSchema, { key: (e) => e.userId, handle: (e, tx: BillingDb) => onUserRegistered(e, contactRepositoryFor(tx)).then(() => {}) }),
-    eventRoute(UserEmailChangedSchema, { key: (e) => e.userId, handle: (e, tx: BillingDb) => onUserEmailChanged(e, contactRepositoryFor(tx)).then(() => {}) }),
-    eventRoute(UserDeletedSchema, { key: (e) => e.userId, handle: (e, tx: BillingDb) => onUserDeleted(e, contactRepositoryFor(tx)).then(() => {}) }),
-  ];
+export const billingProjection = accountProjection<BillingContactRecord, ProjectionDb>({ newRecord: newContact, storeFor: contactRepositoryFor });
+
+export function billingEventRoutes() {
+  return billingProjection.eventRoutes();
 }

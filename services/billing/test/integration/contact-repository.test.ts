@@ -37,9 +37,9 @@ describe.each([
     const repo = repository();
     const r = record();
     await repo.save(r);
-    expect(await repo.load(r.userId)).toEqual({ kind: "present", contact: r });
+    expect(await repo.load(r.userId)).toEqual({ kind: "present", record: r });
     await repo.save({ ...r, accountEmail: "b@example.com", revision: 2, address });
-    expect(await repo.load(r.userId)).toEqual({ kind: "present", contact: { ...r, accountEmail: "b@example.com", revision: 2, address } });
+    expect(await repo.load(r.userId)).toEqual({ kind: "present", record: { ...r, accountEmail: "b@example.com", revision: 2, address } });
     expect(await repo.load("nobody")).toEqual({ kind: "absent" });
   });
 
@@ -48,7 +48,7 @@ describe.each([
     const records = [record(), { ...record(), address }, record()];
     await Promise.all(records.map((r) => repo.save(r)));
     expect(await Promise.all([...records.map((r) => repo.load(r.userId)), repo.load("nobody")])).toEqual([
-      ...records.map((r) => ({ kind: "present", contact: r })),
+      ...records.map((r) => ({ kind: "present", record: r })),
       { kind: "absent" },
     ]);
   });

@@ -4,9 +4,9 @@ import { describe, expect, it } from "vitest";
 import { UserDeletedSchema, UserEmailChangedSchema, UserRegisteredSchema } from "@acme/gen/acme/auth/events/v1/events_pb";
 import { PermanentEventError } from "@acme/kit/consumer/event-route";
 import { createContactMemoryRepository } from "../../src/db/contact-memory-repository.js";
-import { onUserDeleted } from "../../src/events/on-user-deleted.js";
-import { onUserEmailChanged } from "../../src/events/on-user-email-changed.js";
-import { onUserRegistered } from "../../src/events/on-user-registered.js";
+import { billingProjection } from "../../src/events/subscription.js";
+
+const { onUserRegistered, onUserEmailChanged, onUserDeleted } = billingProjection;
 
 const userId = "5b1e0c38-0c1e-4b8a-9d57-3c3f3f6a9e01";
 const t = (minute: number) => new Date(Date.UTC(2026, 10, 27, 12, minute));
@@ -29,7 +29,7 @@ describe("billing event handlers (in memory)", () => {
   it.each(permutations<Step>(["r", "e2", "e3"]))("end with the latest account email whatever the order: %j", async (...order) => {
     const store = createContactMemoryRepository();
     for (const step of order) await apply(store, step);
-    expect(await store.load(userId)).toMatchObject({ kind: "present", contact: { accountEmail: "three@example.com", revision: 3, createdAt: t(0) } });
+    expect(await store.load(userId)).toMatchObject({ kind: "present", record: { accountEmail: "three@example.com", revision: 3, createdAt: t(0) } });
   });
 
   it.each(permutations<Step>(["r", "e3", "d4"]))("a deletion wins whatever the order: %j", async (...order) => {
@@ -43,7 +43,7 @@ describe("billing event handlers (in memory)", () => {
     await apply(store, "r");
     await store.updateOwnFields(userId, { ownBillingEmail: "invoices@corp.example" }, t(5));
     await apply(store, "e2");
-    expect(await store.load(userId)).toMatchObject({ contact: { accountEmail: "two@example.com", ownBillingEmail: "invoices@corp.example" } });
+    expect(await store.load(userId)).toMatchObject({ record: { accountEmail: "two@example.com", ownBillingEmail: "invoices@corp.example" } });
   });
 
   it("refuses an event without a user id as permanent (dead letter, no retry)", async () => {

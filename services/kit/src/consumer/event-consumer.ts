@@ -16,7 +16,7 @@ import { pumpBatches } from "./batch-pump.js";
 import { createStopSignal } from "./stop-signal.js";
 
 export interface EventConsumerOptions<D extends ConsumerDatabase> {
-  /** Connected with the service's own inbox prefix (see STACK.md). */
+  /** Connected with the service's own inbox prefix (`_INBOX_<service>`), the only replies its NATS user may read. */
   nc: NatsConnection;
   db: D;
   settings: ConsumerSettings;
@@ -40,8 +40,8 @@ export interface EventConsumer {
 }
 
 /**
- * Runs a durable JetStream pull consumer into the service's database; see
- * DESIGN.md "Event flow". Messages are applied in batches (one transaction
+ * Runs a durable JetStream pull consumer into the service's database (the
+ * flow: docs/architecture.md). Messages are applied in batches (one transaction
  * each, see applyBatch) and acked after COMMIT. A failing event is
  * redelivered with backoff; an undecodable one, or one still failing at its
  * last delivery, moves to the dead-letter stream and consumption goes on.

@@ -1,10 +1,31 @@
-import { getProfile, type ProfileReader } from "./get-profile.js";
-import { updateProfile, type ProfileWriter } from "./update-profile.js";
+import type { OwnFieldsStore } from "@acme/kit/projection/owned-records";
+import { ownedRecords, type OwnerInput } from "@acme/kit/projection/owned-records";
+import { toProfile, type Profile, type ProfileOwnFields, type ProfileRecord } from "../domain/profile.js";
+import { validAvatarUrl, validDisplayName } from "../domain/profile-rules.js";
 
-export function createUseCases(deps: { profiles: ProfileReader & ProfileWriter }) {
+const ownProfiles = ownedRecords<ProfileRecord>({ one: "profile", many: "profiles" });
+
+export interface UpdateProfileInput extends OwnerInput {
+  /** Unset keeps the current value. */
+  displayName?: string | undefined;
+  /** Unset keeps the current value; "" removes the avatar. */
+  avatarUrl?: string | undefined;
+}
+
+/** Profile's use cases: a caller reads and changes only their own profile; the account email stays auth's. */
+export function createUseCases(deps: { profiles: OwnFieldsStore<ProfileRecord, ProfileOwnFields>; now?: () => Date }) {
   return {
-    getProfile: getProfile(deps),
-    updateProfile: updateProfile(deps),
+    /** The caller's own profile. */
+    getProfile: async (input: OwnerInput): Promise<Profile> => toProfile(await ownProfiles.read(deps.profiles, input)),
+
+    /** The owner changes their display name and avatar. */
+    async updateProfile(input: UpdateProfileInput): Promise<Profile> {
+      const fields = (): ProfileOwnFields => ({
+        ...(input.displayName !== undefined ? { ownDisplayName: validDisplayName(input.displayName) } : {}),
+        ...(input.avatarUrl !== undefined ? { avatarUrl: validAvatarUrl(input.avatarUrl) } : {}),
+      });
+      return toProfile(await ownProfiles.update(deps.profiles, input, fields, deps.now?.() ?? new Date()));
+    },
   };
 }
 

@@ -1,5 +1,5 @@
-import type { ProfileRecord, ProfileState } from "../domain/profile.js";
-import type { OwnFields } from "./profile-repository.js";
+import { createMemoryProjectionStore } from "@acme/kit/projection/memory-store";
+import type { ProfileOwnFields, ProfileRecord } from "../domain/profile.js";
 
 /**
  * The same contract as profile-repository.ts, in memory: for unit tests and
@@ -7,28 +7,7 @@ import type { OwnFields } from "./profile-repository.js";
  * test/integration/profile-repository.test.ts runs one suite against both.
  */
 export function createProfileMemoryRepository() {
-  const profiles = new Map<string, ProfileRecord>();
-  const tombstones = new Map<string, { revision: number; at: Date }>();
-  return {
-    async load(userId: string): Promise<ProfileState> {
-      const tombstone = tombstones.get(userId);
-      if (tombstone) return { kind: "deleted", revision: tombstone.revision };
-      const profile = profiles.get(userId);
-      return profile ? { kind: "present", profile: { ...profile } } : { kind: "absent" };
-    },
-    async save(profile: ProfileRecord): Promise<void> {
-      profiles.set(profile.userId, { ...profile });
-    },
-    async delete(userId: string, tombstone: { revision: number; at: Date }): Promise<void> {
-      profiles.delete(userId);
-      if (!tombstones.has(userId)) tombstones.set(userId, tombstone);
-    },
-    async updateOwnFields(userId: string, fields: OwnFields, now: Date): Promise<ProfileRecord | undefined> {
-      const current = profiles.get(userId);
-      if (!current) return undefined;
-      const updated = { ...current, ...fields, updatedAt: now };
-      profiles.set(userId, updated);
-      return { ...updated };
-    },
-  };
+  const { store, update } = createMemoryProjectionStore<ProfileRecord>();
+  const updateOwnFields = (userId: string, fields: ProfileOwnFields, now: Date) => update(userId, (current) => ({ ...current, ...fields, updatedAt: now }));
+  return { ...store, updateOwnFields };
 }

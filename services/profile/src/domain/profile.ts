@@ -16,26 +16,20 @@ export interface ProfileRecord {
   updatedAt: Date;
 }
 
-export interface Profile {
-  userId: string;
-  displayName: string;
-  avatarUrl: string;
-  createdAt: Date;
-  updatedAt: Date;
+/** The fields only the owner changes; auth's events never touch them. */
+export interface ProfileOwnFields {
+  ownDisplayName?: string;
+  avatarUrl?: string;
 }
 
-export function toProfile(record: ProfileRecord): Profile {
-  return {
-    userId: record.userId,
-    displayName: record.ownDisplayName ?? record.accountEmail,
-    avatarUrl: record.avatarUrl,
-    createdAt: record.createdAt,
-    updatedAt: record.updatedAt,
-  };
+/** A new account's profile: no display name of its own (the account email stands in), no avatar. */
+export function newProfile(account: Omit<ProfileRecord, keyof ProfileOwnFields>): ProfileRecord {
+  return { ...account, ownDisplayName: null, avatarUrl: "" };
 }
 
-/** What profile knows about a user id: nothing yet, a profile, or that the account is gone. */
-export type ProfileState =
-  | { kind: "absent" }
-  | { kind: "present"; profile: ProfileRecord }
-  | { kind: "deleted"; revision: number };
+/** What the owner is shown: the display name resolved (their own, or the account email standing in). */
+export type Profile = Pick<ProfileRecord, "userId" | "avatarUrl" | "createdAt" | "updatedAt"> & { displayName: string };
+
+export function toProfile({ userId, ownDisplayName, accountEmail, avatarUrl, createdAt, updatedAt }: ProfileRecord): Profile {
+  return { userId, displayName: ownDisplayName ?? accountEmail, avatarUrl, createdAt, updatedAt };
+}

@@ -1,19 +1,16 @@
-import { UserDeletedSchema, UserEmailChangedSchema, UserRegisteredSchema } from "@acme/gen/acme/auth/events/v1/events_pb";
-import { eventRoute, type EventRoute } from "@acme/kit/consumer/event-route";
-import { profileRepositoryFor, type ProfileDb } from "../db/profile-repository.js";
-import { onUserDeleted } from "./on-user-deleted.js";
-import { onUserEmailChanged } from "./on-user-email-changed.js";
-import { onUserRegistered } from "./on-user-registered.js";
+import { accountProjection } from "@acme/kit/projection/account-projection";
+import type { ProjectionDb } from "@acme/kit/projection/drizzle-store";
+import { newProfile, type ProfileRecord } from "../domain/profile.js";
+import { profileRepositoryFor } from "../db/profile-repository.js";
 
 /**
- * The thin part: which auth event goes to which handler, keyed by user id so
- * one user's events are applied one at a time; each handler gets a
- * repository on the consumer's transaction.
+ * Profiles are kit's per-user projection of auth's account events
+ * (services/kit/src/projection): a registration creates the profile with the
+ * account email as display name until the user picks one; an email change
+ * moves the account email (and so the display name while the user has none
+ * of their own); a deletion removes the profile and leaves a tombstone.
  */
-export function profileEventRoutes(): EventRoute<ProfileDb>[] {
-  return [
-    eventRoute(UserRegisteredSchema, { key: (e) => e.userId, handle: (e, tx: ProfileDb) => onUserRegistered(e, profileRepositoryFor(tx)).then(() => {}) }),
-    eventRoute(UserEmailChangedSchema, { key: (e) => e.userId, handle: (e, tx: ProfileDb) => onUserEmailChanged(e, profileRepositoryFor(tx)).then(() => {}) }),
-    eventRoute(UserDeletedSchema, { key: (e) => e.userId, handle: (e, tx: ProfileDb) => onUserDeleted(e, profileRepositoryFor(tx)).then(() => {}) }),
-  ];
-}
+export const profileProjection = accountProjection<ProfileRecord, ProjectionDb>({ newRecord: newProfile, storeFor: profileRepositoryFor });
+
+/** The consumer's routes: each handler gets a repository on the consumer's transaction. */
+export const profileEventRoutes = () => profileProjection.eventRoutes();

@@ -36,9 +36,9 @@ describe.each([
     const repo = repository();
     const r = record();
     await repo.save(r);
-    expect(await repo.load(r.userId)).toEqual({ kind: "present", profile: r });
+    expect(await repo.load(r.userId)).toEqual({ kind: "present", record: r });
     await repo.save({ ...r, accountEmail: "b@example.com", revision: 2 });
-    expect(await repo.load(r.userId)).toMatchObject({ profile: { accountEmail: "b@example.com", revision: 2 } });
+    expect(await repo.load(r.userId)).toMatchObject({ record: { accountEmail: "b@example.com", revision: 2 } });
     expect(await repo.load("nobody")).toEqual({ kind: "absent" });
   });
 
@@ -47,7 +47,7 @@ describe.each([
     const records = [record(), record(), record()];
     await Promise.all(records.map((r) => repo.save(r)));
     expect(await Promise.all([...records.map((r) => repo.load(r.userId)), repo.load("nobody")])).toEqual([
-      ...records.map((r) => ({ kind: "present", profile: r })),
+      ...records.map((r) => ({ kind: "present", record: r })),
       { kind: "absent" },
     ]);
   });

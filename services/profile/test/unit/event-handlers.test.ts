@@ -4,9 +4,9 @@ import { describe, expect, it } from "vitest";
 import { UserDeletedSchema, UserEmailChangedSchema, UserRegisteredSchema } from "@acme/gen/acme/auth/events/v1/events_pb";
 import { PermanentEventError } from "@acme/kit/consumer/event-route";
 import { createProfileMemoryRepository } from "../../src/db/profile-memory-repository.js";
-import { onUserDeleted } from "../../src/events/on-user-deleted.js";
-import { onUserEmailChanged } from "../../src/events/on-user-email-changed.js";
-import { onUserRegistered } from "../../src/events/on-user-registered.js";
+import { profileProjection } from "../../src/events/subscription.js";
+
+const { onUserRegistered, onUserEmailChanged, onUserDeleted } = profileProjection;
 
 const userId = "5b1e0c38-0c1e-4b8a-9d57-3c3f3f6a9e01";
 const t = (minute: number) => new Date(Date.UTC(2026, 10, 27, 12, minute));
@@ -31,7 +31,7 @@ describe("profile event handlers (in memory)", () => {
     const state = await store.load(userId);
     expect(state.kind).toBe("present");
     if (state.kind !== "present") return;
-    expect(state.profile).toMatchObject({ accountEmail: "three@example.com", revision: 3, ownDisplayName: null, createdAt: t(0) });
+    expect(state.record).toMatchObject({ accountEmail: "three@example.com", revision: 3, ownDisplayName: null, createdAt: t(0) });
   });
 
   it.each(permutations<Step>(["r", "e2", "d4"]))("a deletion wins whatever the order: %j", async (...order) => {
@@ -50,9 +50,9 @@ describe("profile event handlers (in memory)", () => {
     const store = createProfileMemoryRepository();
     await onUserEmailChanged(changed2, store, t(9));
     const state = await store.load(userId);
-    expect(state.kind === "present" && state.profile.createdAt).toEqual(t(1));
+    expect(state.kind === "present" && state.record.createdAt).toEqual(t(1));
     await onUserRegistered(registered, store, t(9));
-    expect(await store.load(userId)).toMatchObject({ profile: { accountEmail: "two@example.com", createdAt: t(0), revision: 2 } });
+    expect(await store.load(userId)).toMatchObject({ record: { accountEmail: "two@example.com", createdAt: t(0), revision: 2 } });
   });
 
   it.each([
