@@ -1,4 +1,3 @@
-import { PermanentEventError } from "@acme/kit/consumer/event-route";
 import type { MailFacts, Template } from "./templates.js";
 
 /** What the projection knew about the user before the event (kit's UserState, narrowed to what mail needs). */
@@ -26,6 +25,11 @@ export interface PlannedMail {
  */
 export class PreviousAddressUnknown extends Error {
   override readonly name = "PreviousAddressUnknown";
+}
+
+/** The event's address is not one mail can be sent to: no retry can fix that (events/ dead-letters the event). */
+export class UnusableAddress extends Error {
+  override readonly name = "UnusableAddress";
 }
 
 /**
@@ -61,8 +65,7 @@ export function planMails(applied: AppliedEvent): PlannedMail[] {
  * The event's address must be one an SMTP server takes: a dot-atom local
  * part (RFC 5322: letters, digits and !#$%&'*+/=?^_`{|}~- between dots) and
  * a host name. Nothing else (quotes, spaces, angle brackets, control
- * characters, which could also smuggle headers) is sent anywhere: the event
- * is permanent trouble, so it is dead-lettered with this reason.
+ * characters, which could also smuggle headers) is sent anywhere.
  */
 const ATOM = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+";
 const LOCAL_PART = new RegExp(`^${ATOM}(?:\\.${ATOM})*$`);
@@ -74,5 +77,5 @@ export function usableAddress(address: string, type: string): string {
   const local = address.slice(0, at);
   const host = address.slice(at + 1);
   if (at > 0 && local.length <= 64 && host.length <= 253 && LOCAL_PART.test(local) && HOST.test(host)) return address;
-  throw new PermanentEventError(`${type}.email ${JSON.stringify(address.slice(0, 80))} is not an address mail can be sent to`);
+  throw new UnusableAddress(`${type}.email ${JSON.stringify(address.slice(0, 80))} is not an address mail can be sent to`);
 }

@@ -1,11 +1,11 @@
 import { randomBytes } from "node:crypto";
-import type { EventMeta } from "@acme/kit/consumer/event-route";
+import { PermanentEventError, type EventMeta } from "@acme/kit/consumer/event-route";
 import type { AccountRecord } from "@acme/kit/projection/account-facts";
 import { accountProjection, type Applied } from "@acme/kit/projection/account-projection";
 import { createProjectionStore, perTransaction, type ProjectionDb } from "@acme/kit/projection/drizzle-store";
 import { eraseMailsOf, recordMails, type NewMail } from "../db/mail-outbox.js";
 import { accountEmails, userTombstones } from "../db/schema.js";
-import { planMails, type PlannedMail } from "../domain/mail-plan.js";
+import { planMails, UnusableAddress, type AppliedEvent, type PlannedMail } from "../domain/mail-plan.js";
 import { renderMail } from "../domain/templates.js";
 
 /** `<event-id.template@domain>`: the same for every attempt, so a receiver can drop a second copy. */
@@ -35,6 +35,15 @@ function mailRow(mail: PlannedMail, userId: string, meta: EventMeta, messageIdDo
   };
 }
 
+/** An address no mail server takes is the event's fault: the consumer dead-letters it with the reason. */
+function mailsFor(applied: AppliedEvent): PlannedMail[] {
+  try {
+    return planMails(applied);
+  } catch (error) {
+    throw error instanceof UnusableAddress ? new PermanentEventError(error.message) : error;
+  }
+}
+
 const storeFor = perTransaction((tx: ProjectionDb) => createProjectionStore<typeof accountEmails, AccountRecord>(tx, { table: accountEmails, tombstones: userTombstones, name: "notifications" }).batching);
 
 /**
@@ -48,7 +57,7 @@ export function notificationProjection(settings: { messageIdDomain: string }) {
     newRecord: (account) => account,
     storeFor,
     async afterApply(applied: Applied<AccountRecord>, tx, meta) {
-      const planned = planMails(applied);
+      const planned = mailsFor(applied);
       const userId = applied.fact.userId;
       await recordMails(tx, planned.map((mail) => ({ ...mailRow(mail, userId, meta, settings.messageIdDomain), eraseWhenDone: applied.type === "UserDeleted" })));
       if (applied.change.kind === "delete") await eraseMailsOf(tx, userId);

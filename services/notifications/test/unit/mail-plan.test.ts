@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { PermanentEventError } from "@acme/kit/consumer/event-route";
-import { planMails, PreviousAddressUnknown, usableAddress, type Before } from "../../src/domain/mail-plan.js";
+import { planMails, PreviousAddressUnknown, UnusableAddress, usableAddress, type Before } from "../../src/domain/mail-plan.js";
 
 const at = new Date("2026-12-01T12:00:00Z");
 const present = (accountEmail: string, revision: number): Before => ({ kind: "present", record: { accountEmail, revision } });
@@ -41,9 +40,9 @@ describe("which mails an applied event sends", () => {
     expect(() => planMails({ type: "UserEmailChanged", fact: { email: "new@example.com", revision: 2, at }, before: { kind: "absent" } })).toThrow(PreviousAddressUnknown);
   });
 
-  it("an address no SMTP server takes is a permanent error (the event is dead-lettered with the reason)", () => {
+  it("an address no SMTP server takes is refused (events/ dead-letters such an event with the reason)", () => {
     for (const bad of ["<script>alert(1)</script>@example.com", "a b@example.com", "a@b", "\"q\"@example.com", "x@example.com\r\nBcc: y@example.com", "@example.com"]) {
-      expect(() => usableAddress(bad, "UserRegistered"), bad).toThrow(PermanentEventError);
+      expect(() => usableAddress(bad, "UserRegistered"), bad).toThrow(UnusableAddress);
     }
     expect(() => planMails({ type: "UserRegistered", fact: { email: "<b>@example.com", revision: 1, at }, before: { kind: "absent" } })).toThrow(/not an address mail can be sent to/);
     for (const good of ["ada@example.com", "o'brien&co@example.com", "a.b+tag@mail.example.co.uk"]) expect(usableAddress(good, "UserRegistered")).toBe(good);
