@@ -39,7 +39,8 @@ async function launch(): Promise<Launch> {
   child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const deadline = Date.now() + 45_000;
+  // The launcher's own READY_TIMEOUT_MS (90 s): four services start on two shared cores.
+  const deadline = Date.now() + 90_000;
   for (;;) {
     const state = readState(dir);
     if (state?.ready && state.pid !== launches.at(-1)?.state.pid) {
@@ -95,9 +96,9 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "acme-launcher-"));
   // As root, PostgreSQL runs as user `postgres`, which must be able to enter the folder.
   await chmod(dir, 0o755);
-  const ports = await Promise.all(Array.from({ length: 6 }, () => freePort()));
-  const [auth, profile, billing, pg, nats, monitor] = ports.map(String) as [string, string, string, string, string, string];
-  env = { DEVSTACK_DIR: dir, AUTH_PORT: auth, PROFILE_PORT: profile, BILLING_PORT: billing, POSTGRES_PORT: pg, NATS_PORT: nats, NATS_MONITOR_PORT: monitor, LOG_LEVEL: "info", NO_COLOR: "1" };
+  const ports = await Promise.all(Array.from({ length: 8 }, () => freePort()));
+  const [auth, profile, billing, notifications, sink, pg, nats, monitor] = ports.map(String) as [string, string, string, string, string, string, string, string];
+  env = { DEVSTACK_DIR: dir, AUTH_PORT: auth, PROFILE_PORT: profile, BILLING_PORT: billing, NOTIFICATIONS_PORT: notifications, SMTP_SINK_PORT: sink, POSTGRES_PORT: pg, NATS_PORT: nats, NATS_MONITOR_PORT: monitor, LOG_LEVEL: "info", NO_COLOR: "1" };
   await launch();
 });
 
@@ -115,11 +116,16 @@ describe("npm start", () => {
 
   it("runs the demo: registration, profile and billing by event, email change, deletion", async () => {
     const { services } = launches[0]!.state;
-    demo = await runDemo({ auth: services.auth!.url, profile: services.profile!.url, billing: services.billing!.url }, () => {});
+    demo = await runDemo(
+      { auth: services.auth!.url, profile: services.profile!.url, billing: services.billing!.url, notifications: services.notifications!.url, mailDir: launches[0]!.state.mailSink!.dir },
+      () => {},
+    );
     expect(demo.profileDisplayName).toEqual({ registered: demo.ada.email, changed: demo.ada.newEmail });
     expect(demo.billingEmail).toEqual({ registered: demo.ada.email, changed: demo.ada.newEmail });
     expect(demo.strangerReadCode).toBe("permission_denied");
     expect(demo.afterDelete).toEqual({ login: "unauthenticated", profile: "not_found", billing: "not_found" });
+    // The sink (a real SMTP server the launcher started) got the welcome, and the notice at the OLD address.
+    expect(demo.mails).toEqual({ welcome: demo.ada.email, notice: demo.ada.email, confirmation: demo.ada.newEmail });
   });
 
   it("gives profile's database credentials its own database and no other", async () => {
