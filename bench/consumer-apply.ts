@@ -15,7 +15,10 @@
  *   shape by hand: batches of the same size, the same number at a time,
  *   one inbox insert per batch and one pipelined upsert per event.
  *
- * One event per transaction one at a time is also shown, for scale.
+ * One event per transaction one at a time is also shown, for scale. The
+ * consumer runs twice a round: tracing off (no tracer) and tracing on (a
+ * `process` span per event and a transaction span per batch, exported over
+ * OTLP http/protobuf to a local sink); the overhead is printed.
  */
 import { randomUUID } from "node:crypto";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
@@ -27,6 +30,8 @@ import { openDatabase } from "@acme/kit/db/database";
 import { runMigrations } from "@acme/kit/db/migrate";
 import { createLogger } from "@acme/kit/logging";
 import { connectNats } from "@acme/kit/nats";
+import { startTelemetry } from "@acme/kit/observability/telemetry";
+import { startOtlpReceiver } from "@acme/testing/otlp-receiver";
 import { declareEventStream } from "@acme/kit/testing/event-stream";
 import { UserRegisteredSchema } from "@acme/gen/acme/auth/events/v1/events_pb";
 import { publishEvent } from "@acme/kit/testing/event-stream";
@@ -43,6 +48,8 @@ const PREFIX = "auth.events";
 
 const infra = await startBenchInfra();
 const nc = await connectNats({ url: infra.nats.url, name: "bench" });
+const sink = await startOtlpReceiver({ decode: false });
+const telemetry = startTelemetry({ service: "profile", env: { OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint }, logger: createLogger("profile", "warn") });
 try {
   const js = jetstream(nc);
   await declareEventStream(await jetstreamManager(nc), STREAM, PREFIX);
@@ -112,7 +119,7 @@ try {
     }
   }
 
-  async function consumerRate(url: string, round: number): Promise<number> {
+  async function consumerRate(url: string, round: number | string, traced = false): Promise<number> {
     const database = openDatabase(url, schema, { applicationName: "profile-bench" });
     let applied = 0;
     let done!: () => void;
@@ -138,6 +145,7 @@ try {
       routes: profileEventRoutes(),
       logger: createLogger("profile", "warn"),
       registry: new Registry(),
+      ...(traced ? { tracer: telemetry.tracer } : {}),
       onCommitted: (ids) => {
         applied += ids.length;
         if (applied >= EVENTS) done();
@@ -157,18 +165,27 @@ try {
   const raw: number[] = [];
   const rawBatched: number[] = [];
   const consumed: number[] = [];
+  const consumedTraced: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     raw.push(await rawRate(await freshDatabase(`raw_${round}`), RAW_CONCURRENCY));
     rawBatched.push(await rawBatchedRate(await freshDatabase(`raw_batched_${round}`)));
-    consumed.push(await consumerRate(await freshDatabase(`consumer_${round}`), round));
+    // Alternate which consumer goes first.
+    const off = async () => consumed.push(await consumerRate(await freshDatabase(`consumer_${round}`), round));
+    const on = async () => consumedTraced.push(await consumerRate(await freshDatabase(`consumer_traced_${round}`), `traced_${round}`, true));
+    if (round % 2 === 0) await off().then(on);
+    else await on().then(off);
     console.log(
-      `round ${round + 1}/${ROUNDS}: raw per-event x${RAW_CONCURRENCY} ${raw[round]!.toFixed(0)}/s, raw batched ${rawBatched[round]!.toFixed(0)}/s, consumer ${consumed[round]!.toFixed(0)}/s`,
+      `round ${round + 1}/${ROUNDS}: raw per-event x${RAW_CONCURRENCY} ${raw[round]!.toFixed(0)}/s, raw batched ${rawBatched[round]!.toFixed(0)}/s, consumer tracing off ${consumed[round]!.toFixed(0)}/s, tracing on ${consumedTraced[round]!.toFixed(0)}/s`,
     );
   }
   report(`Consumer apply rate vs raw postgres.js, one event per transaction x${RAW_CONCURRENCY}`, median(consumed), median(raw), "events/s", 0.5);
   report("Consumer apply rate vs raw postgres.js, same batched transaction by hand (strict)", median(consumed), median(rawBatched), "events/s", 0.5);
   report("Consumer apply rate vs raw postgres.js, one event per transaction, one at a time", median(consumed), serial, "events/s");
+  report("Consumer apply rate, tracing on (spans exported to a local OTLP sink) vs tracing off", median(consumedTraced), median(consumed), "events/s");
+  console.log(`tracing overhead on the consumer: ${((1 - median(consumedTraced) / median(consumed)) * 100).toFixed(1)}% fewer events/s (${sink.requests.protobuf} OTLP export requests received)`);
 } finally {
+  await telemetry.shutdown();
+  await sink.close();
   await nc.drain();
   await infra.stop();
 }

@@ -1,7 +1,9 @@
 /**
  * GetProfile throughput against a bare connect-node handler doing the same
  * primary-key read with raw postgres.js (target >= 50%), measured side by
- * side in alternating rounds, same client, same load.
+ * side in alternating rounds, same client, same load. GetProfile runs twice:
+ * tracing off (OTEL_SDK_DISABLED=true) and tracing on, exporting every span
+ * (OTLP http/protobuf) to a local sink; the overhead is printed.
  *
  * - baseline: connectNodeAdapter + node:http, one route, `select ... where
  *   user_id = $1` on a postgres.js pool: no token, no checks, no metrics;
@@ -22,6 +24,7 @@ import { ProfileSchema, ProfileService } from "@acme/gen/acme/profile/v1/profile
 import { runMigrations } from "@acme/kit/db/migrate";
 import { createLogger } from "@acme/kit/logging";
 import { startTokenIssuerStub } from "@acme/kit/testing/token-issuer-stub";
+import { startOtlpReceiver } from "@acme/testing/otlp-receiver";
 import { loadConfig } from "../services/profile/src/config.js";
 import { MIGRATIONS_FOLDER, startProfileService } from "../services/profile/src/service.js";
 import { median, report, startBenchInfra } from "./support/infra.js";
@@ -33,6 +36,7 @@ const CONCURRENCY = 32;
 
 const infra = await startBenchInfra();
 const tokens = await startTokenIssuerStub();
+const sink = await startOtlpReceiver({ decode: false });
 try {
   const url = await infra.createDatabase("profile_bench");
   await runMigrations(url, MIGRATIONS_FOLDER, "profile");
@@ -68,10 +72,9 @@ try {
   await new Promise<void>((resolve) => bare.listen(0, "127.0.0.1", resolve));
   const barePort = (bare.address() as { port: number }).port;
 
-  const profile = await startProfileService(
-    loadConfig({ DATABASE_URL: url, NATS_URL: infra.nats.url, PORT: "0", AUTH_JWKS_URL: tokens.jwksUrl, LOG_LEVEL: "error" }),
-    createLogger("profile", "error"),
-  );
+  const settings = { DATABASE_URL: url, NATS_URL: infra.nats.url, PORT: "0", ADMIN_PORT: "0", AUTH_JWKS_URL: tokens.jwksUrl, LOG_LEVEL: "error" };
+  const profile = await startProfileService(loadConfig({ ...settings, OTEL_SDK_DISABLED: "true" }), createLogger("profile", "error"));
+  const traced = await startProfileService(loadConfig({ ...settings, OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint }), createLogger("profile", "error"));
 
   /** Requests per second over SECONDS, CONCURRENCY in flight; every answer must be 200 with the asked user. */
   async function load(port: number): Promise<number> {
@@ -111,24 +114,31 @@ try {
 
   await load(barePort); // warm up both (JIT, prepared statements, JWKS fetch)
   await load(profile.port);
+  await load(traced.port);
   const bareRates: number[] = [];
   const profileRates: number[] = [];
+  const tracedRates: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    // Alternate who goes first: this machine's noise should not favour one side.
-    if (round % 2 === 0) {
-      bareRates.push(await load(barePort));
-      profileRates.push(await load(profile.port));
-    } else {
-      profileRates.push(await load(profile.port));
-      bareRates.push(await load(barePort));
-    }
-    console.log(`round ${round + 1}/${ROUNDS}: bare connect-node + postgres.js ${bareRates[round]!.toFixed(0)} rps, GetProfile ${profileRates[round]!.toFixed(0)} rps`);
+    // Rotate who goes first: this machine's noise should not favour one side.
+    const runs = [
+      async () => bareRates.push(await load(barePort)),
+      async () => profileRates.push(await load(profile.port)),
+      async () => tracedRates.push(await load(traced.port)),
+    ];
+    for (let i = 0; i < runs.length; i++) await runs[(round + i) % runs.length]!();
+    console.log(
+      `round ${round + 1}/${ROUNDS}: bare connect-node + postgres.js ${bareRates[round]!.toFixed(0)} rps, GetProfile tracing off ${profileRates[round]!.toFixed(0)} rps, tracing on ${tracedRates[round]!.toFixed(0)} rps`,
+    );
   }
-  report(`GetProfile throughput vs bare connect-node handler (x${CONCURRENCY} keep-alive, Connect JSON)`, median(profileRates), median(bareRates), "rps", 0.5);
+  report(`GetProfile throughput vs bare connect-node handler (x${CONCURRENCY} keep-alive, Connect JSON), tracing off`, median(profileRates), median(bareRates), "rps", 0.5);
+  report(`GetProfile throughput, tracing on (every span exported to a local OTLP sink) vs tracing off`, median(tracedRates), median(profileRates), "rps");
+  console.log(`tracing overhead on GetProfile: ${((1 - median(tracedRates) / median(profileRates)) * 100).toFixed(1)}% fewer rps (${sink.requests.protobuf} OTLP export requests received)`);
   await profile.stop();
+  await traced.stop();
   await new Promise((resolve) => bare.close(resolve));
   await sql.end();
 } finally {
+  await sink.close();
   await tokens.close();
   await infra.stop();
 }

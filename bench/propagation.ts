@@ -47,7 +47,7 @@ try {
   const authUrl = await infra.createDatabase("auth_e2e");
   const profileUrl = await infra.createDatabase("profile_e2e");
   const billingUrl = await infra.createDatabase("billing_e2e");
-  const shared = { NATS_URL: infra.nats.url, PORT: "0", LOG_LEVEL: "warn" };
+  const shared = { NATS_URL: infra.nats.url, PORT: "0", ADMIN_PORT: "0", LOG_LEVEL: "warn" };
   const auth = await startAuthService(authConfig({ ...shared, DATABASE_URL: authUrl }), createLogger("auth", "warn"));
   const jwks = { AUTH_JWKS_URL: `http://127.0.0.1:${auth.port}/.well-known/jwks.json` };
   const profile = await startProfileService(profileConfig({ ...shared, ...jwks, DATABASE_URL: profileUrl }), createLogger("profile", "warn"));

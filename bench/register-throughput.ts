@@ -21,7 +21,7 @@ const infra = await startBenchInfra();
 try {
   const url = await infra.createDatabase("auth_bench");
   const auth = await startAuthService(
-    loadConfig({ DATABASE_URL: url, NATS_URL: infra.nats.url, PORT: "0", LOG_LEVEL: "warn" }),
+    loadConfig({ DATABASE_URL: url, NATS_URL: infra.nats.url, PORT: "0", ADMIN_PORT: "0", LOG_LEVEL: "warn" }),
     createLogger("auth", "warn"),
   );
   const client = createClient(AuthService, createConnectTransport({ baseUrl: `http://127.0.0.1:${auth.port}`, httpVersion: "1.1" }));

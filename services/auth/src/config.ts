@@ -1,9 +1,15 @@
 import { z } from "zod";
 import { parseEnv, portSchema, postgresUrlSchema } from "@acme/kit/env";
 import { faultCountSchema } from "@acme/kit/fault-injection";
+import { telemetryEnv } from "@acme/kit/observability/telemetry-env";
+import { adminEnv } from "@acme/kit/server/admin-token";
 
 const schema = z.object({
   PORT: portSchema.default(8081),
+  /** ADMIN_PORT (default 9081): /readyz, /metrics, AuthAdminService; ADMIN_TOKEN guards the RPCs. */
+  ...adminEnv(9081),
+  /** The standard OTEL_* variables (docs/observability.md). */
+  ...telemetryEnv(),
   HOST: z.string().default("127.0.0.1"),
   DATABASE_URL: postgresUrlSchema.default("postgres://auth:auth@127.0.0.1:5432/auth"),
   NATS_URL: z.string().default("nats://127.0.0.1:4222"),

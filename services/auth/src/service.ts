@@ -7,11 +7,13 @@ import { runMigrations } from "@acme/kit/db/migrate";
 import { killOnNthCall } from "@acme/kit/fault-injection";
 import { createLogger, type Logger } from "@acme/kit/logging";
 import { connectNats, natsReadiness } from "@acme/kit/nats";
+import { startTelemetry } from "@acme/kit/observability/telemetry";
 import { startOutboxRelay, type OutboxRelay } from "@acme/kit/outbox/outbox-relay";
 import { createMetrics } from "@acme/kit/server/metrics";
 import { startServiceServer } from "@acme/kit/server/service-server";
 import { createUseCases } from "./app/use-cases.js";
 import type { AuthConfig } from "./config.js";
+import { authAdminRoutes } from "./admin-connect.js";
 import { authRoutes } from "./connect.js";
 import { createCredentialRepository } from "./db/credentials-repository.js";
 import { schema } from "./db/schema.js";
@@ -19,12 +21,16 @@ import { createSigningKeyRepository } from "./db/signing-keys-repository.js";
 import { declareAuthEventsStream } from "./events/auth-events-stream.js";
 import { LoginThrottle } from "./security/login-throttle.js";
 import { createArgon2Hasher } from "./security/password-hasher.js";
+import { tracedHasher } from "./security/traced-hasher.js";
 import { TokenIssuer } from "./security/token-issuer.js";
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../drizzle", import.meta.url));
 
 export interface AuthService {
   readonly port: number;
+  readonly adminPort: number;
+  /** service.instance.id of this process. */
+  readonly instanceId: string;
   /** The relay of this instance, once NATS has been reached. */
   relay(): OutboxRelay | undefined;
   /** Graceful: stop taking RPCs, finish in-flight ones and the relay's batch, then close. */
@@ -37,10 +43,13 @@ export interface AuthService {
  * Registrations succeed without NATS; their events wait in the outbox.
  */
 export async function startAuthService(config: AuthConfig, logger: Logger = createLogger("auth", config.LOG_LEVEL)): Promise<AuthService> {
+  const telemetry = startTelemetry({ service: "auth", env: config, logger });
+  const { tracer } = telemetry;
   await waitForDatabase(config.DATABASE_URL, (message) => logger.warn(message));
   await runMigrations(config.DATABASE_URL, MIGRATIONS_FOLDER, "auth");
   const database = openDatabase(config.DATABASE_URL, schema, { applicationName: "auth", arrayParameters: false });
   const metrics = createMetrics("auth");
+  telemetry.registerMetrics(metrics.registry);
   const tokens = new TokenIssuer({
     store: createSigningKeyRepository(database.db),
     issuer: config.JWT_ISSUER,
@@ -50,8 +59,8 @@ export async function startAuthService(config: AuthConfig, logger: Logger = crea
   });
   await tokens.refresh();
   const useCases = createUseCases({
-    store: createCredentialRepository(database.db),
-    hasher: createArgon2Hasher(),
+    store: createCredentialRepository(database.db, tracer),
+    hasher: tracedHasher(createArgon2Hasher(), tracer),
     tokens,
     throttle: new LoginThrottle(),
     subjectPrefix: config.AUTH_EVENTS_SUBJECT_PREFIX,
@@ -73,6 +82,8 @@ export async function startAuthService(config: AuthConfig, logger: Logger = crea
       batchSize: config.OUTBOX_BATCH_SIZE,
       retentionMs: config.OUTBOX_RETENTION_HOURS * 3_600_000,
       registry: metrics.registry,
+      tracer,
+      instanceId: telemetry.instanceId,
       // Off unless a test sets FAULT_KILL_AFTER_PUBLISHED_ACKS (tools/faults).
       onPublished: killOnNthCall(config.FAULT_KILL_AFTER_PUBLISHED_ACKS),
     });
@@ -87,6 +98,8 @@ export async function startAuthService(config: AuthConfig, logger: Logger = crea
     trustProxy: config.TRUST_PROXY,
     metrics,
     logger,
+    tracer,
+    admin: { port: config.ADMIN_PORT, token: config.ADMIN_TOKEN, routes: authAdminRoutes(database.db, database.sql, telemetry.instanceId) },
     readiness: {
       database: databaseReadiness(database.sql),
       nats: natsReadiness(() => nats),
@@ -102,6 +115,8 @@ export async function startAuthService(config: AuthConfig, logger: Logger = crea
 
   return {
     port: server.port,
+    adminPort: server.adminPort,
+    instanceId: telemetry.instanceId,
     relay: () => relay,
     async stop() {
       stopping = true;
@@ -110,6 +125,7 @@ export async function startAuthService(config: AuthConfig, logger: Logger = crea
       // Still connecting (NATS down)? Then there is nothing to drain; the attempt stops with the process.
       if (nats) await nats.drain().catch(() => nats?.close());
       await database.close();
+      await telemetry.shutdown();
       logger.info("auth stopped");
     },
   };

@@ -2,16 +2,21 @@ import { z } from "zod";
 import { consumerEnv, consumerSettings, streamNameSchema, subjectPrefixSchema, type ConsumerSettings } from "./consumer/consumer-settings.js";
 import { portSchema, postgresUrlSchema } from "./env.js";
 import { faultCountSchema } from "./fault-injection.js";
+import { telemetryEnv } from "./observability/telemetry-env.js";
+import { adminEnv } from "./server/admin-token.js";
 
 /**
  * The environment of a service built by startConsumerService (profile,
  * billing), with that service's defaults: its port, its database, its
  * durable consumer and dead-letter stream. A service spreads it into its
- * own zod object, so one parse names every bad variable.
+ * own zod object, so one parse names every bad variable. The admin port
+ * defaults to the public one + 1000 (profile 8082 -> 9082).
  */
 export function consumerServiceEnv(service: string, defaultPort: number) {
   return {
     PORT: portSchema.default(defaultPort),
+    ...adminEnv(defaultPort + 1000),
+    ...telemetryEnv(),
     HOST: z.string().default("127.0.0.1"),
     DATABASE_URL: postgresUrlSchema.default(`postgres://${service}:${service}@127.0.0.1:5432/${service}`),
     NATS_URL: z.string().default("nats://127.0.0.1:4222"),

@@ -15,12 +15,18 @@ import { runMigrations } from "./db/migrate.js";
 import { killOnNthCall } from "./fault-injection.js";
 import type { Logger } from "./logging.js";
 import { connectNats, natsReadiness } from "./nats.js";
+import { consumerAdminRoutes } from "./consumer/consumer-admin.js";
+import { startTelemetry } from "./observability/telemetry.js";
+import type { TelemetryEnv } from "./observability/telemetry-env.js";
 import { createMetrics } from "./server/metrics.js";
 import { startServiceServer } from "./server/service-server.js";
 
 /** The settings every event-consuming service parses from its environment. */
-export interface ConsumerServiceConfig {
+export interface ConsumerServiceConfig extends TelemetryEnv {
   PORT: number;
+  /** Operations port: /readyz, /metrics and the admin RPCs. */
+  ADMIN_PORT: number;
+  ADMIN_TOKEN?: string | undefined;
   HOST: string;
   DATABASE_URL: string;
   NATS_URL: string;
@@ -45,6 +51,7 @@ export interface ConsumerServiceHooks {
 
 export interface RunningConsumerService {
   readonly port: number;
+  readonly adminPort: number;
   /** The event consumer, once NATS has been reached. */
   consumer(): EventConsumer | undefined;
   /** Graceful: stop taking RPCs and pulling events, finish what is in hand, close. */
@@ -79,10 +86,13 @@ export async function startConsumerService<TSchema extends Record<string, unknow
   spec: ConsumerServiceSpec<TSchema>,
 ): Promise<RunningConsumerService> {
   const { name, config, logger } = spec;
+  const telemetry = startTelemetry({ service: name, env: config, logger });
+  const { tracer } = telemetry;
   await waitForDatabase(config.DATABASE_URL, (message) => logger.warn(message));
   await runMigrations(config.DATABASE_URL, spec.migrationsFolder, name);
   const database = openDatabase(config.DATABASE_URL, spec.schema, { applicationName: name });
   const metrics = createMetrics(name);
+  telemetry.registerMetrics(metrics.registry);
   const worker = spec.worker?.({ db: database.db, sql: database.sql, registry: metrics.registry });
 
   // Off unless a test sets FAULT_* (tools/faults): kill -9 at the Nth batch.
@@ -103,6 +113,7 @@ export async function startConsumerService<TSchema extends Record<string, unknow
       routes: spec.eventRoutes as never,
       logger,
       registry: metrics.registry,
+      tracer,
       ...(onCommitted ? { onCommitted } : {}),
       ...(beforeCommit ? { beforeCommit } : {}),
     });
@@ -114,7 +125,7 @@ export async function startConsumerService<TSchema extends Record<string, unknow
     routes: spec.routes(database.db),
     interceptors: [
       requireAccessToken({
-        keys: remoteKeySet(config.AUTH_JWKS_URL),
+        keys: remoteKeySet(config.AUTH_JWKS_URL, tracer),
         policy: { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE },
         services: [spec.rpcService],
       }),
@@ -123,6 +134,20 @@ export async function startConsumerService<TSchema extends Record<string, unknow
     host: config.HOST,
     metrics,
     logger,
+    tracer,
+    admin: {
+      port: config.ADMIN_PORT,
+      token: config.ADMIN_TOKEN,
+      routes: consumerAdminRoutes({
+        nats: () => nats,
+        consumer: () => consumer,
+        db: database.db,
+        sql: database.sql,
+        settings: spec.consumerSettings,
+        routes: spec.eventRoutes as never,
+        tracer,
+      }),
+    },
     readiness: {
       database: databaseReadiness(database.sql),
       nats: natsReadiness(() => nats),
@@ -141,6 +166,7 @@ export async function startConsumerService<TSchema extends Record<string, unknow
   let stopped: Promise<void> | undefined;
   return {
     port: server.port,
+    adminPort: server.adminPort,
     consumer: () => consumer,
     stop() {
       stopped ??= (async () => {
@@ -151,6 +177,7 @@ export async function startConsumerService<TSchema extends Record<string, unknow
         await worker?.stop();
         if (nats) await nats.drain().catch(() => nats?.close());
         await database.close();
+        await telemetry.shutdown();
         logger.info(`${name} stopped`);
       })();
       return stopped;

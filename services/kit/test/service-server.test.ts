@@ -1,15 +1,19 @@
-import { createClient } from "@connectrpc/connect";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus } from "@acme/gen/grpc/health/v1/health_pb";
 import { createLogger } from "../src/logging.js";
+import { trace } from "../src/observability/spans.js";
 import { createMetrics } from "../src/server/metrics.js";
 import { startServiceServer, type ServiceServer } from "../src/server/service-server.js";
 
-describe("service server: Connect, gRPC and gRPC-Web on one port", () => {
+const ADMIN_TOKEN = "admin-token-for-this-test-0123456789";
+
+describe("service server: Connect, gRPC and gRPC-Web on one port, operations on the admin port", () => {
   let server: ServiceServer;
   let databaseUp = true;
   let baseUrl: string;
+  let adminUrl: string;
 
   beforeAll(async () => {
     server = await startServiceServer({
@@ -25,8 +29,16 @@ describe("service server: Connect, gRPC and gRPC-Web on one port", () => {
       metrics: createMetrics("kit-test"),
       logger: createLogger("kit-test", "silent"),
       readMaxBytes: 1024,
+      tracer: trace.getTracer("kit-test"),
+      admin: {
+        port: 0,
+        token: ADMIN_TOKEN,
+        // Any service will do to check the token: the health service stands in for the admin ones.
+        routes: (router) => router.service(Health, { check: async () => ({ status: HealthCheckResponse_ServingStatus.SERVING }) }),
+      },
     });
     baseUrl = `http://127.0.0.1:${server.port}`;
+    adminUrl = `http://127.0.0.1:${server.adminPort}`;
   });
   afterAll(() => server.shutdown(1_000));
 
@@ -41,12 +53,19 @@ describe("service server: Connect, gRPC and gRPC-Web on one port", () => {
     expect(response.status).toBe(HealthCheckResponse_ServingStatus.SERVING);
   });
 
-  it("answers /healthz and /readyz, and /readyz names the failing dependency", async () => {
+  it("answers a bare /healthz on the public port; readiness details and metrics are on the admin port only", async () => {
+    expect(server.adminPort).not.toBe(server.port);
     expect((await fetch(`${baseUrl}/healthz`)).status).toBe(200);
-    expect((await fetch(`${baseUrl}/readyz`)).status).toBe(200);
+    expect((await fetch(`${baseUrl}/readyz`)).status).toBe(404);
+    expect((await fetch(`${baseUrl}/metrics`)).status).toBe(404);
+    expect((await fetch(`${adminUrl}/healthz`)).status).toBe(200);
+  });
+
+  it("answers /readyz on the admin port, and /readyz names the failing dependency", async () => {
+    expect((await fetch(`${adminUrl}/readyz`)).status).toBe(200);
     databaseUp = false;
     try {
-      const res = await fetch(`${baseUrl}/readyz`);
+      const res = await fetch(`${adminUrl}/readyz`);
       expect(res.status).toBe(503);
       expect(await res.json()).toMatchObject({ checks: { database: "connection refused" } });
       const client = createClient(Health, createGrpcTransport({ baseUrl }));
@@ -57,8 +76,28 @@ describe("service server: Connect, gRPC and gRPC-Web on one port", () => {
   });
 
   it("serves Prometheus metrics", async () => {
-    const text = await (await fetch(`${baseUrl}/metrics`)).text();
+    const text = await (await fetch(`${adminUrl}/metrics`)).text();
     expect(text).toContain("rpc_duration_seconds");
+  });
+
+  it("admin RPCs need the admin token: missing or wrong is unauthenticated, the right one works", async () => {
+    const call = (token?: string) =>
+      createClient(
+        Health,
+        createConnectTransport({
+          baseUrl: adminUrl,
+          httpVersion: "1.1",
+          ...(token !== undefined ? { interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${token}`), next(req))] } : {}),
+        }),
+      ).check({});
+    for (const token of [undefined, "", "wrong", ADMIN_TOKEN.slice(0, -1), `${ADMIN_TOKEN}x`]) {
+      const error = await call(token).then(() => undefined, (e: unknown) => ConnectError.from(e));
+      expect(error?.code, `token ${JSON.stringify(token)}`).toBe(Code.Unauthenticated);
+    }
+    expect((await call(ADMIN_TOKEN)).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
+    // Admin services are not on the public port, nor the public ones on the admin port.
+    const publicHealth = await fetch(`${adminUrl}/grpc.health.v1.Health/Check`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    expect(publicHealth.status).toBe(401);
   });
 
   it("refuses a body larger than the limit with resource_exhausted", async () => {

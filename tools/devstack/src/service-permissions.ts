@@ -30,10 +30,14 @@ function consumerPermissions(durable: Exclude<ServiceName, "auth">): SubjectPerm
       `dlq.${durable}.>`,
       `$JS.API.STREAM.INFO.${dlq}`,
       `$JS.API.STREAM.CREATE.${dlq}`,
-      // the service's `dlq` command: show, delete and purge its own dead letters
+      // its dead-letter stream's limits (max_bytes, max_age) may change
+      `$JS.API.STREAM.UPDATE.${dlq}`,
+      // the service's `dlq` command and admin RPC: show, delete and purge its own dead letters
       `$JS.API.STREAM.MSG.GET.${dlq}`,
       `$JS.API.STREAM.MSG.DELETE.${dlq}`,
       `$JS.API.STREAM.PURGE.${dlq}`,
+      // replay re-reads a dead letter's original event by its sequence
+      `$JS.API.STREAM.MSG.GET.${AUTH_EVENTS}`,
     ],
     subscribe: [`_INBOX_${durable}.>`],
   };

@@ -53,6 +53,8 @@ export class FaultSystem {
   private readonly paused = new Set<ProcessName>();
   private readonly pgPorts = {} as Record<ServiceName, number>;
   private readonly ports = {} as Record<ProcessName | "nats" | "natsMonitor", number>;
+  /** Each process's admin port (/readyz, /metrics). */
+  private readonly adminPorts = {} as Record<ProcessName, number>;
   private readonly admin = {} as Record<ServiceName, Sql>;
   private operator?: NatsConnection;
   private readonly secrets: Secrets;
@@ -123,6 +125,7 @@ export class FaultSystem {
 
   private async boot(): Promise<void> {
     for (const name of [...this.names, "nats", "natsMonitor"] as const) this.ports[name] = await freePort();
+    for (const name of this.names) this.adminPorts[name] = await freePort();
     for (const service of SERVICES) this.pgPorts[service] = await freePort();
     await Promise.all([...SERVICES.map((s) => this.startPostgres(s, true)), this.startNats(), ...SERVICES.map((s) => buildService(s))]);
     await Promise.all(this.names.map((name) => this.spawn(name)));
@@ -183,6 +186,7 @@ export class FaultSystem {
     const service = serviceOf(name);
     const env: Record<string, string> = {
       PORT: String(this.ports[name]),
+      ADMIN_PORT: String(this.adminPorts[name]),
       HOST: "127.0.0.1",
       DATABASE_URL: serviceDatabaseUrl(service, this.secrets.database[service], this.pgPorts[service]),
       NATS_URL: this.natsUrl,
@@ -208,6 +212,7 @@ export class FaultSystem {
     const child = spawnService({
       name: service,
       port: this.ports[name],
+      adminPort: this.adminPorts[name],
       env,
       nodeFlags: ["--max-semi-space-size=2"],
       onLine: (line) => this.onLine(name, line),

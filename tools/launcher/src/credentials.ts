@@ -9,6 +9,8 @@ export interface Credentials {
   /** Superuser of the embedded PostgreSQL. */
   postgres: string;
   services: Record<ServiceName, { database: string; nats: string }>;
+  /** Bearer token of every service's admin RPCs (ADMIN_TOKEN); added to older files on the next start. */
+  adminToken: string;
 }
 
 export const credentialsFile = (dir: string) => join(dir, "credentials.json");
@@ -25,6 +27,7 @@ export async function loadOrCreateCredentials(dir: string): Promise<Credentials>
     services: Object.fromEntries(
       SERVICES.map((s) => [s, { database: saved.services?.[s]?.database ?? secret(), nats: saved.services?.[s]?.nats ?? secret() }]),
     ) as Credentials["services"],
+    adminToken: saved.adminToken ?? secret(),
   };
   await writeFile(file, JSON.stringify(credentials, null, 2) + "\n", { mode: 0o600 });
   await chmod(file, 0o600);

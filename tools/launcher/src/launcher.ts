@@ -85,6 +85,7 @@ async function run(s: LauncherSettings): Promise<void> {
   if (embeddedNats && !natsServerAvailable()) throw new Error(NATS_INSTALL_HINT);
   await assertPortsFree([
     ...s.services.map((svc) => ({ what: svc.name, port: svc.port, variable: portVariable(svc.name) })),
+    ...s.services.map((svc) => ({ what: `${svc.name} admin`, port: svc.adminPort, variable: portVariable(`${svc.name}-admin`) })),
     ...(embeddedPostgres ? [{ what: "postgres", port: s.postgresPort, variable: portVariable("postgres") }] : []),
     ...(embeddedNats ? [{ what: "nats", port: s.natsPort, variable: portVariable("nats") }] : []),
     ...(embeddedNats ? [{ what: "nats monitoring", port: s.natsMonitorPort, variable: portVariable("nats-monitor") }] : []),
@@ -128,9 +129,9 @@ async function run(s: LauncherSettings): Promise<void> {
   const authUrl = `http://127.0.0.1:${s.services.find((svc) => svc.name === "auth")!.port}`;
   for (const svc of s.services) {
     const env = serviceEnvironment(svc, { settings: s, credentials, natsUrl: nats?.url ?? s.natsUrl!, authUrl });
-    const child = spawnService({ name: svc.name, port: svc.port, env, nodeFlags: s.serviceNodeFlags, onLine: (line) => sayRaw(format(svc.name, line)) });
+    const child = spawnService({ name: svc.name, port: svc.port, adminPort: svc.adminPort, env, nodeFlags: s.serviceNodeFlags, onLine: (line) => sayRaw(format(svc.name, line)) });
     services.push(child);
-    state.services[svc.name] = { pid: child.pid, url: child.url };
+    state.services[svc.name] = { pid: child.pid, url: child.url, adminUrl: child.adminUrl };
     void child.exited.then((code) => {
       if (!stopping) say(`${svc.name} exited unexpectedly (${code}); stopping everything`, 50);
       return stopAll(`${svc.name} exited`, 1);

@@ -4,11 +4,13 @@ import type { LauncherSettings, ServiceSettings } from "./settings.js";
 /**
  * A service's environment: the variables its own config.ts reads (PORT,
  * DATABASE_URL, NATS_URL, NATS_USER, NATS_PASSWORD, AUTH_JWKS_URL, ...).
- * This is the launcher's whole contract with a service.
+ * This is the launcher's whole contract with a service. Any OTEL_*
+ * variable of the launcher's own environment is passed on (the standard
+ * OpenTelemetry settings, docs/observability.md).
  */
 export function serviceEnvironment(
   service: ServiceSettings,
-  context: { settings: LauncherSettings; credentials: Credentials; natsUrl: string; authUrl: string },
+  context: { settings: LauncherSettings; credentials: Credentials; natsUrl: string; authUrl: string; environment?: NodeJS.ProcessEnv },
 ): Record<string, string> {
   const { settings, credentials } = context;
   const own = credentials.services[service.name];
@@ -17,11 +19,14 @@ export function serviceEnvironment(
   const natsPassword = embeddedNats ? own.nats : service.natsPassword;
   const env: Record<string, string> = {
     PORT: String(service.port),
+    ADMIN_PORT: String(service.adminPort),
+    ADMIN_TOKEN: credentials.adminToken,
     HOST: "127.0.0.1",
     DATABASE_URL: service.databaseUrl ?? serviceDatabaseUrl(service.name, own.database, settings.postgresPort),
     NATS_URL: context.natsUrl,
     LOG_LEVEL: settings.logLevel,
   };
+  for (const [name, value] of Object.entries(context.environment ?? process.env)) if (name.startsWith("OTEL_") && value !== undefined) env[name] = value;
   if (natsUser) env.NATS_USER = natsUser;
   if (natsPassword) env.NATS_PASSWORD = natsPassword;
   if (service.name !== "auth") env.AUTH_JWKS_URL = `${context.authUrl}/.well-known/jwks.json`;

@@ -8,9 +8,11 @@ export interface ServiceProcess {
   readonly name: ServiceName;
   readonly pid: number;
   readonly url: string;
+  /** The admin port's URL: /readyz, /metrics, the admin RPCs. */
+  readonly adminUrl: string;
   /** Resolves with the exit code (or signal name) whenever the process ends. */
   readonly exited: Promise<number | string>;
-  /** Resolves when /readyz says 200; rejects if the process ends first or after `timeoutMs`. */
+  /** Resolves when /readyz (admin port) says 200; rejects if the process ends first or after `timeoutMs`. */
   ready(timeoutMs: number): Promise<void>;
   /** SIGTERM (the service finishes in-flight work and closes), SIGKILL after `graceMs`. */
   stop(graceMs?: number): Promise<number | string>;
@@ -25,6 +27,8 @@ export interface ServiceProcess {
 export function spawnService(options: {
   name: ServiceName;
   port: number;
+  /** Where the service's admin port listens (it must be in `env` as ADMIN_PORT too). */
+  adminPort: number;
   env: Record<string, string>;
   /** e.g. --max-semi-space-size=2. */
   nodeFlags?: string[];
@@ -49,6 +53,7 @@ export function spawnService(options: {
   for (const stream of [child.stdout, child.stderr]) createInterface({ input: stream, crlfDelay: Infinity }).on("line", options.onLine);
 
   const url = `http://127.0.0.1:${options.port}`;
+  const adminUrl = `http://127.0.0.1:${options.adminPort}`;
   let ended: number | string | undefined;
   void exited.then((code) => (ended = code));
 
@@ -56,17 +61,18 @@ export function spawnService(options: {
     name: options.name,
     pid: child.pid ?? -1,
     url,
+    adminUrl,
     exited,
     async ready(timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         if (ended !== undefined) throw new Error(`${options.name} exited (${ended}) before it was ready; its log is above`);
-        const ok = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2_000) }).then(
+        const ok = await fetch(`${adminUrl}/readyz`, { signal: AbortSignal.timeout(2_000) }).then(
           (res) => res.ok,
           () => false,
         );
         if (ok) return;
-        if (Date.now() > deadline) throw new Error(`${options.name} was not ready after ${timeoutMs} ms (${url}/readyz)`);
+        if (Date.now() > deadline) throw new Error(`${options.name} was not ready after ${timeoutMs} ms (${adminUrl}/readyz)`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     },

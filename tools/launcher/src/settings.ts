@@ -21,6 +21,11 @@ const schema = z.object({
   /** The development mail sink (SMTP, .eml files in DEVSTACK_DIR/mail); not started when SMTP_URL is set. */
   SMTP_SINK_PORT: port.default(2525),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, "must be an smtp:// or smtps:// URL").optional(),
+  /** Each service's admin port: /readyz, /metrics and the admin RPCs (behind the generated admin token). */
+  AUTH_ADMIN_PORT: port.default(9081),
+  PROFILE_ADMIN_PORT: port.default(9082),
+  BILLING_ADMIN_PORT: port.default(9083),
+  NOTIFICATIONS_ADMIN_PORT: port.default(9084),
   AUTH_DATABASE_URL: postgresUrl,
   PROFILE_DATABASE_URL: postgresUrl,
   BILLING_DATABASE_URL: postgresUrl,
@@ -45,6 +50,7 @@ const schema = z.object({
 export interface ServiceSettings {
   name: ServiceName;
   port: number;
+  adminPort: number;
   /** Set: use this database as is. Unset: a database and role on the embedded PostgreSQL. */
   databaseUrl?: string;
   natsUser?: string;
@@ -75,9 +81,10 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): LauncherSett
     throw new Error(`invalid configuration:\n${problems.join("\n")}`);
   }
   const e = result.data;
-  const service = (name: ServiceName, port: number, databaseUrl?: string, natsUser?: string, natsPassword?: string): ServiceSettings => ({
+  const service = (name: ServiceName, port: number, adminPort: number, databaseUrl?: string, natsUser?: string, natsPassword?: string): ServiceSettings => ({
     name,
     port,
+    adminPort,
     ...(databaseUrl ? { databaseUrl } : {}),
     ...(natsUser ? { natsUser } : {}),
     ...(natsPassword ? { natsPassword } : {}),
@@ -89,10 +96,10 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): LauncherSett
     natsMonitorPort: e.NATS_MONITOR_PORT,
     ...(e.NATS_URL ? { natsUrl: e.NATS_URL } : {}),
     services: [
-      service("auth", e.AUTH_PORT, e.AUTH_DATABASE_URL, e.AUTH_NATS_USER, e.AUTH_NATS_PASSWORD),
-      service("profile", e.PROFILE_PORT, e.PROFILE_DATABASE_URL, e.PROFILE_NATS_USER, e.PROFILE_NATS_PASSWORD),
-      service("billing", e.BILLING_PORT, e.BILLING_DATABASE_URL, e.BILLING_NATS_USER, e.BILLING_NATS_PASSWORD),
-      service("notifications", e.NOTIFICATIONS_PORT, e.NOTIFICATIONS_DATABASE_URL, e.NOTIFICATIONS_NATS_USER, e.NOTIFICATIONS_NATS_PASSWORD),
+      service("auth", e.AUTH_PORT, e.AUTH_ADMIN_PORT, e.AUTH_DATABASE_URL, e.AUTH_NATS_USER, e.AUTH_NATS_PASSWORD),
+      service("profile", e.PROFILE_PORT, e.PROFILE_ADMIN_PORT, e.PROFILE_DATABASE_URL, e.PROFILE_NATS_USER, e.PROFILE_NATS_PASSWORD),
+      service("billing", e.BILLING_PORT, e.BILLING_ADMIN_PORT, e.BILLING_DATABASE_URL, e.BILLING_NATS_USER, e.BILLING_NATS_PASSWORD),
+      service("notifications", e.NOTIFICATIONS_PORT, e.NOTIFICATIONS_ADMIN_PORT, e.NOTIFICATIONS_DATABASE_URL, e.NOTIFICATIONS_NATS_USER, e.NOTIFICATIONS_NATS_PASSWORD),
     ],
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
@@ -103,6 +110,19 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): LauncherSett
 }
 
 /** The variable that sets a port, for "port taken" messages. */
-export function portVariable(what: ServiceName | "postgres" | "nats" | "nats-monitor" | "mail-sink"): string {
-  return { auth: "AUTH_PORT", profile: "PROFILE_PORT", billing: "BILLING_PORT", notifications: "NOTIFICATIONS_PORT", "mail-sink": "SMTP_SINK_PORT", postgres: "POSTGRES_PORT", nats: "NATS_PORT", "nats-monitor": "NATS_MONITOR_PORT" }[what];
+export function portVariable(what: ServiceName | `${ServiceName}-admin` | "postgres" | "nats" | "nats-monitor" | "mail-sink"): string {
+  return {
+    auth: "AUTH_PORT",
+    profile: "PROFILE_PORT",
+    billing: "BILLING_PORT",
+    notifications: "NOTIFICATIONS_PORT",
+    "auth-admin": "AUTH_ADMIN_PORT",
+    "profile-admin": "PROFILE_ADMIN_PORT",
+    "billing-admin": "BILLING_ADMIN_PORT",
+    "notifications-admin": "NOTIFICATIONS_ADMIN_PORT",
+    "mail-sink": "SMTP_SINK_PORT",
+    postgres: "POSTGRES_PORT",
+    nats: "NATS_PORT",
+    "nats-monitor": "NATS_MONITOR_PORT",
+  }[what];
 }

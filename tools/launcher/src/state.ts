@@ -21,7 +21,7 @@ export interface LauncherState {
   /** The development mail sink, when the launcher runs it (in its own process). */
   mailSink?: { port: number; dir: string };
   /** Written as each one is spawned, so a launcher killed mid-start leaves a trail. */
-  services: Partial<Record<ServiceName, { pid: number; url: string }>>;
+  services: Partial<Record<ServiceName, { pid: number; url: string; adminUrl?: string }>>;
 }
 
 export const stateFile = (dir: string) => join(dir, "launcher.json");

@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
+import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@connectrpc/connect";
@@ -9,6 +9,8 @@ import { jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AuthAdminService } from "@acme/gen/acme/admin/v1/auth_admin_pb";
+import { ConsumerStatusService } from "@acme/gen/acme/admin/v1/consumer_admin_pb";
 import { AuthService } from "@acme/gen/acme/auth/v1/auth_service_pb";
 import { ProfileService } from "@acme/gen/acme/profile/v1/profile_service_pb";
 import { freePort } from "@acme/devstack";
@@ -96,9 +98,12 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "acme-launcher-"));
   // As root, PostgreSQL runs as user `postgres`, which must be able to enter the folder.
   await chmod(dir, 0o755);
-  const ports = await Promise.all(Array.from({ length: 8 }, () => freePort()));
-  const [auth, profile, billing, notifications, sink, pg, nats, monitor] = ports.map(String) as [string, string, string, string, string, string, string, string];
-  env = { DEVSTACK_DIR: dir, AUTH_PORT: auth, PROFILE_PORT: profile, BILLING_PORT: billing, NOTIFICATIONS_PORT: notifications, SMTP_SINK_PORT: sink, POSTGRES_PORT: pg, NATS_PORT: nats, NATS_MONITOR_PORT: monitor, LOG_LEVEL: "info", NO_COLOR: "1" };
+  const ports = await Promise.all(Array.from({ length: 12 }, () => freePort()));
+  const [auth, profile, billing, notifications, pg, nats, monitor, authAdmin, profileAdmin, billingAdmin, notificationsAdmin, sink] = ports.map(String);
+  env = {
+    DEVSTACK_DIR: dir, AUTH_PORT: auth!, PROFILE_PORT: profile!, BILLING_PORT: billing!, NOTIFICATIONS_PORT: notifications!, POSTGRES_PORT: pg!, NATS_PORT: nats!, NATS_MONITOR_PORT: monitor!,
+    AUTH_ADMIN_PORT: authAdmin!, PROFILE_ADMIN_PORT: profileAdmin!, BILLING_ADMIN_PORT: billingAdmin!, NOTIFICATIONS_ADMIN_PORT: notificationsAdmin!, SMTP_SINK_PORT: sink!, LOG_LEVEL: "info", NO_COLOR: "1",
+  };
   await launch();
 });
 
@@ -126,6 +131,25 @@ describe("npm start", () => {
     expect(demo.afterDelete).toEqual({ login: "unauthenticated", profile: "not_found", billing: "not_found" });
     // The sink (a real SMTP server the launcher started) got the welcome, and the notice at the OLD address.
     expect(demo.mails).toEqual({ welcome: demo.ada.email, notice: demo.ada.email, confirmation: demo.ada.newEmail });
+  });
+
+  it("gives each service an admin port (readiness, metrics, admin RPCs) behind the generated admin token", async () => {
+    const { services } = launches[0]!.state;
+    const credentials = JSON.parse(await readFile(join(dir, "credentials.json"), "utf8")) as Credentials;
+    expect(credentials.adminToken).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    const admin = (baseUrl: string) =>
+      createConnectTransport({ baseUrl, httpVersion: "1.1", interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${credentials.adminToken}`), next(req))] });
+    for (const name of ["auth", "profile", "billing"] as const) {
+      const { url, adminUrl } = services[name]!;
+      expect(adminUrl).toBeDefined();
+      expect((await fetch(`${adminUrl}/readyz`)).status).toBe(200);
+      expect(await (await fetch(`${adminUrl}/metrics`)).text()).toContain("rpc_duration_seconds");
+      expect((await fetch(`${url}/metrics`)).status, "metrics left the public port").toBe(404);
+    }
+    const outbox = await createClient(AuthAdminService, admin(services.auth!.adminUrl!)).getOutboxStatus({});
+    expect(outbox.answeringInstanceRelays).toBe(true);
+    const status = await createClient(ConsumerStatusService, admin(services.billing!.adminUrl!)).getConsumerStatus({});
+    expect(status.consumer).toBe("billing");
   });
 
   it("gives profile's database credentials its own database and no other", async () => {
@@ -165,7 +189,12 @@ describe("npm start", () => {
 
   it("reuses the data on a second start", async () => {
     expect(demo, "the demo test ran first").toBeDefined();
+    // A credentials file from before admin tokens existed gets one added.
+    const file = join(dir, "credentials.json");
+    const { adminToken: _dropped, ...older } = JSON.parse(await readFile(file, "utf8")) as Credentials;
+    await writeFile(file, JSON.stringify(older));
     const second = await launch();
+    expect((JSON.parse(await readFile(file, "utf8")) as Credentials).adminToken).toMatch(/^[A-Za-z0-9_-]{32}$/);
     const { services } = second.state;
     const transport = (baseUrl: string) => createConnectTransport({ baseUrl, httpVersion: "1.1" });
     const login = await createClient(AuthService, transport(services.auth!.url)).login({ email: demo.ada.newEmail, password: DEMO_PASSWORD });

@@ -2,7 +2,9 @@ import { eq, sql } from "drizzle-orm";
 import type { PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import type { Sql } from "postgres";
 import { isUniqueViolation } from "@acme/kit/db/database";
+import { inTransactionSpan, trace, type Tracer } from "@acme/kit/observability/spans";
 import type { OutboxEvent } from "@acme/kit/outbox/outbox-table";
+import { withOutboxCreateSpan } from "@acme/kit/outbox/outbox-tracing";
 import type { Credential, CredentialStore } from "../app/ports.js";
 import { AuthError } from "../domain/errors.js";
 import { credentials, outbox, passwords, type schema } from "./schema.js";
@@ -12,7 +14,8 @@ type Db = PostgresJsDatabase<typeof schema>;
 const emailTaken = () => new AuthError("AUTH.EMAIL_TAKEN", "an account with this email already exists");
 const notFound = () => new AuthError("AUTH.ACCOUNT_NOT_FOUND", "the account no longer exists");
 
-export function createCredentialRepository(db: Db): CredentialStore {
+/** Each write is a transaction span; each outbox row a messaging `create` span whose context the row carries. */
+export function createCredentialRepository(db: Db, tracer: Tracer = trace.getTracer("@acme/auth")): CredentialStore {
   // The postgres.js client under Drizzle, for the one hand-written statement.
   const pg = (db as unknown as { $client: Sql }).$client;
   const columns = {
@@ -41,7 +44,8 @@ export function createCredentialRepository(db: Db): CredentialStore {
         // is the hot path that argon2id already makes expensive.
         // Written for postgres.js directly: it prepares the statement once per
         // connection, where a Drizzle raw query would be parsed every time.
-        await pg`
+        await inTransactionSpan(tracer, "register", () =>
+          withOutboxCreateSpan(tracer, event, (event) => pg`
           with created as (
             insert into credentials (user_id, contact_email, revision)
             values (${credential.userId}, ${credential.email}, 1)
@@ -50,7 +54,7 @@ export function createCredentialRepository(db: Db): CredentialStore {
             insert into passwords (user_id, hash) select user_id, ${credential.passwordHash} from created)
           insert into outbox (event_id, subject, partition_key, payload, headers)
           select ${event.eventId}::uuid, ${event.subject}, ${event.partitionKey}, ${Buffer.from(event.payload)}, ${JSON.stringify(event.headers)}::jsonb
-          from created`;
+          from created`));
       } catch (error) {
         if (isUniqueViolation(error, "credentials_contact_email_lower_idx")) throw emailTaken();
         throw error;
@@ -59,12 +63,14 @@ export function createCredentialRepository(db: Db): CredentialStore {
 
     async changeEmail(userId, email, event) {
       try {
-        await db.transaction(async (tx) => {
-          const current = await lockForUpdate(tx, userId);
-          const revision = current.revision + 1;
-          await tx.update(credentials).set({ contactEmail: email, revision, updatedAt: new Date() }).where(eq(credentials.userId, userId));
-          await tx.insert(outbox).values(event(revision));
-        });
+        await inTransactionSpan(tracer, "change_email", () =>
+          db.transaction(async (tx) => {
+            const current = await lockForUpdate(tx, userId);
+            const revision = current.revision + 1;
+            await tx.update(credentials).set({ contactEmail: email, revision, updatedAt: new Date() }).where(eq(credentials.userId, userId));
+            await withOutboxCreateSpan(tracer, event(revision), (e) => tx.insert(outbox).values(e));
+          }),
+        );
       } catch (error) {
         if (isUniqueViolation(error, "credentials_contact_email_lower_idx")) throw emailTaken();
         throw error;
@@ -72,11 +78,13 @@ export function createCredentialRepository(db: Db): CredentialStore {
     },
 
     async delete(userId, event) {
-      await db.transaction(async (tx) => {
-        const current = await lockForUpdate(tx, userId);
-        await tx.delete(credentials).where(eq(credentials.userId, userId));
-        await tx.insert(outbox).values(event(current.revision + 1));
-      });
+      await inTransactionSpan(tracer, "delete_account", () =>
+        db.transaction(async (tx) => {
+          const current = await lockForUpdate(tx, userId);
+          await tx.delete(credentials).where(eq(credentials.userId, userId));
+          await withOutboxCreateSpan(tracer, event(current.revision + 1), (e) => tx.insert(outbox).values(e));
+        }),
+      );
     },
   };
 }

@@ -61,7 +61,7 @@ describe("auth under faults", () => {
       await nats.kill();
       const ids = await registerMany(auth, "outage", 200);
       expect(ids).toHaveLength(200);
-      const ready = await fetch(`${auth.baseUrl}/readyz`);
+      const ready = await fetch(`${auth.adminUrl}/readyz`);
       expect(ready.status).toBe(503);
 
       nats = await startNats({ dir: natsDir, ...ports });
@@ -90,7 +90,7 @@ describe("auth under faults", () => {
       expect(error.rawMessage).toBe("auth's database is unavailable right now; try again shortly");
       const login = await rpcError(auth.client.login({ email: "before@example.com", password: PASSWORD }));
       expect(login.code).toBe(Code.Unavailable);
-      const ready = await fetch(`${auth.baseUrl}/readyz`);
+      const ready = await fetch(`${auth.adminUrl}/readyz`);
       expect(ready.status).toBe(503);
       expect(((await ready.json()) as { checks: Record<string, string> }).checks.database).not.toBe("ok");
       expect((await fetch(`${auth.baseUrl}/healthz`)).status).toBe(200); // alive, just not ready

@@ -12,6 +12,8 @@ export interface AuthFixture {
   service: RunningAuth;
   client: Client<typeof AuthService>;
   baseUrl: string;
+  /** The admin port: /readyz, /metrics, AuthAdminService. */
+  adminUrl: string;
   stop(): Promise<void>;
 }
 
@@ -25,6 +27,7 @@ export async function authTestEnv(overrides: Record<string, string> = {}): Promi
       DATABASE_URL: db.url,
       NATS_URL: natsUrl(),
       PORT: "0",
+      ADMIN_PORT: "0",
       AUTH_EVENTS_STREAM: ns.stream("AUTH_EVENTS"),
       AUTH_EVENTS_SUBJECT_PREFIX: ns.subjectPrefix("auth.events"),
       LOG_LEVEL: "silent",
@@ -46,6 +49,7 @@ export async function startAuthFixture(overrides: Record<string, string> = {}): 
     service,
     client,
     baseUrl,
+    adminUrl: `http://127.0.0.1:${service.adminPort}`,
     async stop() {
       await service.stop();
       await db.drop();

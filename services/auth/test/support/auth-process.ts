@@ -20,8 +20,9 @@ export interface AuthProcess {
 /** auth as a real OS process (`node --import tsx src/main.ts`), for tests that kill it. */
 export async function spawnAuth(env: Record<string, string>): Promise<AuthProcess> {
   const port = await freePort();
+  const adminPort = await freePort();
   const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
-    env: { ...process.env, ...env, PORT: String(port), LOG_LEVEL: "info" },
+    env: { ...process.env, ...env, PORT: String(port), ADMIN_PORT: String(adminPort), LOG_LEVEL: "info" },
     stdio: ["ignore", "pipe", "inherit"],
   });
   const logs: Array<{ msg?: string; time?: number }> = [];
@@ -34,7 +35,7 @@ export async function spawnAuth(env: Record<string, string>): Promise<AuthProces
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const baseUrl = `http://127.0.0.1:${port}`;
-  await waitUntil("auth process", async () => (await fetch(`${baseUrl}/readyz`)).ok, 30_000);
+  await waitUntil("auth process", async () => (await fetch(`http://127.0.0.1:${adminPort}/readyz`)).ok, 30_000);
   let relaying = false;
   return {
     child,

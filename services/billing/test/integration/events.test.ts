@@ -78,7 +78,7 @@ describe("billing builds its contacts from auth's events", () => {
     const dead = await f.jsm.streams.getMessage(f.config.DLQ_STREAM, { seq: 1 });
     expect(dead?.header.get(DLQ.reason)).toBe("undecodable");
     expect(dead?.header.get("ce-id")).toBe(poison.id);
-    const metrics = await (await fetch(`http://127.0.0.1:${service.port}/metrics`)).text();
+    const metrics = await (await fetch(`http://127.0.0.1:${service.adminPort}/metrics`)).text();
     expect(metrics).toMatch(/event_consumer_dead_letters_total\{consumer="[^"]+",reason="undecodable",service="billing"\} 1/);
   });
 });

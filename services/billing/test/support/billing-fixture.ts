@@ -42,6 +42,7 @@ export async function billingFixture(label: string, options: { declareStream?: b
   const tokens = await startTokenIssuerStub();
   const env: Record<string, string> = {
     PORT: "0",
+    ADMIN_PORT: "0",
     DATABASE_URL: database.url,
     NATS_URL: natsUrl(),
     AUTH_EVENTS_STREAM: ns.stream("AUTH_EVENTS"),

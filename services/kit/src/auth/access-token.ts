@@ -1,5 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, type JWTVerifyGetKey } from "jose";
+import type { Tracer } from "@opentelemetry/api";
+import { createRemoteJWKSet, customFetch, decodeProtectedHeader, errors, jwtVerify, type JWTVerifyGetKey } from "jose";
+import { tracedFetch } from "../observability/traced-fetch.js";
 
 /** What a service requires of an access token issued by auth. */
 export interface AccessTokenPolicy {
@@ -18,12 +20,14 @@ export const ACCESS_TOKEN_ALGORITHM = "EdDSA";
  * Auth's public keys, fetched from its JWKS endpoint and cached. A token with
  * a `kid` not in the cache triggers one refetch (auth rotated its key), at
  * most once per cooldown, so forged kids cannot make us hammer auth.
+ * With a tracer, each fetch is a client span.
  */
-export function remoteKeySet(jwksUrl: string): JWTVerifyGetKey {
+export function remoteKeySet(jwksUrl: string, tracer?: Tracer): JWTVerifyGetKey {
   return createRemoteJWKSet(new URL(jwksUrl), {
     cooldownDuration: 30_000,
     cacheMaxAge: 10 * 60_000,
     timeoutDuration: 5_000,
+    ...(tracer ? { [customFetch]: tracedFetch(tracer, "fetch JWKS") } : {}),
   });
 }
 

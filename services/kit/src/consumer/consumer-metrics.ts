@@ -35,6 +35,12 @@ export function createConsumerMetrics(registry: Registry, consumer: string) {
     labelNames: ["consumer", "reason"],
     registers: [registry],
   });
+  const deadLettersDropped = new Counter({
+    name: "event_consumer_dead_letters_dropped_total",
+    help: "Dead letters the dead-letter stream discarded (oldest first) to stay within its max_bytes/max_msgs when a new one arrived.",
+    labelNames: ["consumer"],
+    registers: [registry],
+  });
   const batchSeconds = new Histogram({
     name: "event_consumer_batch_duration_seconds",
     help: "Time to apply one batch in one database transaction.",
@@ -55,6 +61,7 @@ export function createConsumerMetrics(registry: Registry, consumer: string) {
     setDeadLetterStreamSize: (n: number) => deadLetterStreamSize.set(labels, n),
     count: (outcome: EventOutcome, n = 1) => events.inc({ consumer, outcome }, n),
     deadLettered: (reason: string) => deadLetters.inc({ consumer, reason }),
+    deadLettersDropped: (n: number) => deadLettersDropped.inc(labels, n),
     observeBatch: (size: number, seconds: number) => {
       batchSize.observe(labels, size);
       batchSeconds.observe(labels, seconds);

@@ -26,6 +26,9 @@ export interface ConsumerSettings {
   maxAckPending: number;
   /** The service's inbox table: one row per applied event id. */
   inboxTable: string;
+  /** Dead-letter stream limits; past them the oldest letters are discarded (and counted). */
+  deadLetterMaxBytes?: number;
+  deadLetterMaxAgeMs?: number;
 }
 
 const name = z.string().regex(/^[A-Za-z0-9_-]+$/, "letters, digits, '_' and '-' only");
@@ -53,6 +56,10 @@ export function consumerEnv(defaults: { durable: string; deadLetterStream: strin
     INBOX_RETENTION_DAYS: positive.default(30),
     DLQ_STREAM: name.default(defaults.deadLetterStream),
     DLQ_SUBJECT_PREFIX: subjectPrefix.default(defaults.deadLetterSubjectPrefix),
+    /** The dead-letter stream's size limit; the oldest letters are discarded past it (counted in event_consumer_dead_letters_dropped_total). */
+    DLQ_MAX_BYTES: positive.default(256 * 1024 * 1024),
+    /** Dead letters older than this are discarded by JetStream. */
+    DLQ_MAX_AGE_DAYS: positive.default(90),
   };
 }
 
@@ -62,7 +69,7 @@ export type ConsumerEnv = { [K in keyof ReturnType<typeof consumerEnv>]: z.infer
 export const subjectPrefixSchema = subjectPrefix;
 export const streamNameSchema = name;
 
-export function consumerSettings(env: Omit<ConsumerEnv, "INBOX_RETENTION_DAYS">, source: { stream: string; subjectPrefix: string }, inboxTable = "processed_events"): ConsumerSettings {
+export function consumerSettings(env: Omit<ConsumerEnv, "INBOX_RETENTION_DAYS" | "DLQ_MAX_BYTES" | "DLQ_MAX_AGE_DAYS"> & Partial<Pick<ConsumerEnv, "DLQ_MAX_BYTES" | "DLQ_MAX_AGE_DAYS">>, source: { stream: string; subjectPrefix: string }, inboxTable = "processed_events"): ConsumerSettings {
   return {
     stream: source.stream,
     subjectPrefix: source.subjectPrefix,
@@ -76,5 +83,7 @@ export function consumerSettings(env: Omit<ConsumerEnv, "INBOX_RETENTION_DAYS">,
     concurrency: env.CONSUMER_CONCURRENCY,
     maxAckPending: env.CONSUMER_MAX_ACK_PENDING,
     inboxTable,
+    ...(env.DLQ_MAX_BYTES ? { deadLetterMaxBytes: env.DLQ_MAX_BYTES } : {}),
+    ...(env.DLQ_MAX_AGE_DAYS ? { deadLetterMaxAgeMs: env.DLQ_MAX_AGE_DAYS * 86_400_000 } : {}),
   };
 }

@@ -1,5 +1,5 @@
 import { headers as createHeaders, type MsgHdrs } from "@nats-io/transport-node";
-import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
+import type { JetStreamClient, JsMsg, PubAck } from "@nats-io/jetstream";
 
 /** Why a message was moved to the dead-letter stream. */
 export type DeadLetterReason =
@@ -40,7 +40,7 @@ export interface DeadLetterTarget {
  * the original stream and sequence, so a crash between this publish and the
  * term leaves one dead letter, not two.
  */
-export async function publishDeadLetter(js: JetStreamClient, target: DeadLetterTarget, msg: JsMsg, reason: DeadLetterReason, error: string): Promise<void> {
+export async function publishDeadLetter(js: JetStreamClient, target: DeadLetterTarget, msg: JsMsg, reason: DeadLetterReason, error: string): Promise<PubAck> {
   const h = copyHeaders(msg.headers);
   h.set(DLQ.reason, reason);
   h.set(DLQ.error, oneLine(error).slice(0, MAX_ERROR_LENGTH));
@@ -52,7 +52,7 @@ export async function publishDeadLetter(js: JetStreamClient, target: DeadLetterT
   h.set(DLQ.consumer, target.consumer);
   h.set(DLQ.deliveries, String(msg.info.deliveryCount));
   h.set(DLQ.failedAt, new Date().toISOString());
-  await js.publish(`${target.subjectPrefix}.${msg.subject}`, msg.data, {
+  return js.publish(`${target.subjectPrefix}.${msg.subject}`, msg.data, {
     headers: h,
     msgID: `${msg.info.stream}.${msg.info.streamSequence}`,
   });

@@ -3,6 +3,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
 import type { Registry } from "prom-client";
 import type { Logger } from "../logging.js";
+import { ATTR, context, contextFromTraceparent, inTransactionSpan, linkTo, recordFailure, SpanKind, trace, type EventOutcomeAttribute, type Span, type Tracer } from "../observability/spans.js";
 import { traceIdOf } from "../tracing.js";
 import { applyBatch, BatchFailure, type ConsumerDatabase, type TransactionOf } from "./apply-batch.js";
 import { createConsumerMetrics } from "./consumer-metrics.js";
@@ -30,11 +31,15 @@ export interface EventConsumerOptions<D extends ConsumerDatabase> {
   beforeCommit?: (eventIds: string[]) => void | Promise<void>;
   /** How often consumer lag and the dead-letter count are read from JetStream. */
   statsIntervalMs?: number;
+  /** The service's tracer: a `process` span per event, a span per batch transaction. */
+  tracer?: Tracer;
 }
 
 export interface EventConsumer {
   /** True while the durable consumer exists and messages are pulled. */
   isConsuming(): boolean;
+  /** The newest event this process applied (not a duplicate), and when it committed. */
+  lastApplied(): { eventId: string; at: Date } | undefined;
   /** Stops pulling, finishes the batch in hand, hands buffered messages back. */
   stop(): Promise<void>;
 }
@@ -57,11 +62,17 @@ export function startEventConsumer<D extends ConsumerDatabase>(options: EventCon
   const stop = createStopSignal();
   const database = createDatabaseGuard(db, settings.ackWaitMs, stop, log);
   const deadLetterTarget = { stream: settings.deadLetterStream, subjectPrefix: settings.deadLetterSubjectPrefix, consumer: settings.durable };
+  const tracer = options.tracer ?? trace.getTracer("@acme/kit");
+  /** Each delivered message's `process` span, ended once its outcome is known. */
+  const spans = new WeakMap<JsMsg, Span>();
   let messages: ConsumerMessages | undefined;
   let consuming = false;
+  let lastApplied: { eventId: string; at: Date } | undefined;
+  let manager: Awaited<ReturnType<typeof jetstreamManager>> | undefined;
 
   async function run(): Promise<void> {
     const jsm = await jetstreamManager(nc, { checkAPI: false });
+    manager = jsm;
     const stats = setInterval(() => void readStats(jsm), options.statsIntervalMs ?? 5_000);
     stats.unref();
     for (let attempt = 0; !stop.stopped; attempt++) {
@@ -129,6 +140,7 @@ export function startEventConsumer<D extends ConsumerDatabase>(options: EventCon
     for (const msg of msgs) {
       metrics.setLag(msg.info.pending);
       const decoded = decode(envelopeOf(msg));
+      if (decoded.kind !== "ignore") startProcessSpan(msg);
       if (decoded.kind === "ignore") {
         log.debug({ type: decoded.type, subject: msg.subject }, "no handler for this event type; acked without effect");
         msg.ack();
@@ -162,9 +174,27 @@ export function startEventConsumer<D extends ConsumerDatabase>(options: EventCon
   async function apply(pending: PendingEvent<TransactionOf<D>>[]): Promise<void> {
     while (pending.length > 0) {
       try {
-        const outcomes = await applyBatch(db, settings.inboxTable, pending.map((p) => p.event), options.beforeCommit);
+        const processSpans = pending.flatMap((p) => p.msgs.map((m) => spans.get(m))).filter((s): s is Span => s !== undefined);
+        const [first, ...others] = processSpans;
+        // A batch carries events of many traces: its transaction is a child of the first event's process span and links the others.
+        const outcomes = await inTransactionSpan(
+          tracer,
+          "apply_batch",
+          (span) => {
+            span.setAttribute(ATTR.messagingBatchCount, pending.length);
+            return applyBatch(db, settings.inboxTable, pending.map((p) => p.event), options.beforeCommit);
+          },
+          { parent: first ? trace.setSpan(context.active(), first) : context.active(), links: others.map((s) => ({ context: s.spanContext() })) },
+        );
         await options.onCommitted?.([...outcomes.keys()]);
-        for (const p of pending) for (const msg of p.msgs) msg.ack();
+        for (const p of pending) {
+          const outcome = outcomes.get(p.event.meta.id) ?? "applied";
+          for (const msg of p.msgs) {
+            msg.ack();
+            endProcessSpan(msg, outcome);
+          }
+          if (outcome === "applied") lastApplied = { eventId: p.event.meta.id, at: new Date() };
+        }
         for (const outcome of outcomes.values()) metrics.count(outcome);
         if (log.isLevelEnabled("debug")) {
           for (const { event } of pending) log.debug({ eventId: event.meta.id, type: event.meta.type, traceId: event.meta.traceId, outcome: outcomes.get(event.meta.id) }, "event applied");
@@ -173,7 +203,10 @@ export function startEventConsumer<D extends ConsumerDatabase>(options: EventCon
       } catch (error) {
         const held = await database.holdWhileDown(pending.flatMap((p) => p.msgs));
         if (held === "recovered") continue;
-        if (held === "handed-back") return;
+        if (held === "handed-back") {
+          for (const p of pending) for (const msg of p.msgs) endProcessSpan(msg, "retry", error, { name: "retry", attributes: { "acme.retry.cause": "database unavailable; handed back for redelivery" } });
+          return;
+        }
         const cause = error instanceof BatchFailure ? error.cause : error;
         const culprit = error instanceof BatchFailure ? pending.find((p) => p.event.meta.id === error.eventId) : undefined;
         if (pending.length === 1) return fail(pending[0]!, cause);
@@ -194,8 +227,13 @@ export function startEventConsumer<D extends ConsumerDatabase>(options: EventCon
     if (error instanceof PermanentEventError) return deadLetter(p.msgs, "invalid-event", message);
     if (meta.deliveryCount >= settings.maxDeliver) return deadLetter(p.msgs, "max-deliveries", message);
     const delayMs = backoff(meta.deliveryCount);
-    log.warn({ err: error, eventId: meta.id, type: meta.type, traceId: meta.traceId, deliveryCount: meta.deliveryCount, delayMs }, `event failed; redelivery ${meta.deliveryCount + 1} of ${settings.maxDeliver} in ${delayMs} ms`);
-    for (const msg of p.msgs) msg.nak(delayMs);
+    withSpanOf(p.msgs[0], () =>
+      log.warn({ err: error, eventId: meta.id, type: meta.type, traceId: meta.traceId, deliveryCount: meta.deliveryCount, delayMs }, `event failed; redelivery ${meta.deliveryCount + 1} of ${settings.maxDeliver} in ${delayMs} ms`),
+    );
+    for (const msg of p.msgs) {
+      msg.nak(delayMs);
+      endProcessSpan(msg, "retry", error, { name: "retry", attributes: { "messaging.delivery.count": meta.deliveryCount, "acme.retry.delay_ms": delayMs, "acme.retry.max_deliver": settings.maxDeliver } });
+    }
     metrics.count("retried");
   }
 
@@ -209,18 +247,75 @@ export function startEventConsumer<D extends ConsumerDatabase>(options: EventCon
         reason,
         error,
       };
+      const failure = new Error(error);
+      failure.name = reason;
       try {
-        await publishDeadLetter(js, deadLetterTarget, msg, reason, error);
+        const before = await letterCount();
+        const ack = await publishDeadLetter(js, deadLetterTarget, msg, reason, error);
         // No reason text: nats-server 2.9 only knows a bare "+TERM" and would ignore "+TERM <reason>".
         msg.term();
         metrics.deadLettered(reason);
         metrics.count("dead_lettered");
-        log.error(where, `event moved to dead-letter stream ${settings.deadLetterStream} (${reason}); consumption goes on`);
+        withSpanOf(msg, () => log.error(where, `event moved to dead-letter stream ${settings.deadLetterStream} (${reason}); consumption goes on`));
+        endProcessSpan(msg, "dead-lettered", failure, {
+          name: "dead_letter",
+          attributes: { "acme.dead_letter.reason": reason, "acme.dead_letter.stream": settings.deadLetterStream, "acme.dead_letter.sequence": ack.seq, "messaging.delivery.count": msg.info.deliveryCount },
+        });
+        // The stream discards its oldest letters past its limits: count what this letter pushed out.
+        const after = before === undefined || ack.duplicate ? undefined : await letterCount();
+        if (before !== undefined && after !== undefined && before + 1 > after) metrics.deadLettersDropped(before + 1 - after);
       } catch (publishError) {
-        log.error({ ...where, err: publishError }, "could not publish the dead letter; the message stays for redelivery");
+        withSpanOf(msg, () => log.error({ ...where, err: publishError }, "could not publish the dead letter; the message stays for redelivery"));
         msg.nak(backoff(msg.info.deliveryCount));
+        endProcessSpan(msg, "retry", publishError, { name: "retry", attributes: { "messaging.delivery.count": msg.info.deliveryCount, "acme.retry.cause": "dead letter not published" } });
       }
     }
+  }
+
+  async function letterCount(): Promise<number | undefined> {
+    return manager?.streams.info(settings.deadLetterStream).then((info) => info.state.messages, () => undefined);
+  }
+
+  function startProcessSpan(msg: JsMsg): void {
+    const traceparent = msg.headers?.get("traceparent");
+    const eventId = msg.headers?.get("ce-id") || msg.headers?.get("Nats-Msg-Id") || "";
+    const span = tracer.startSpan(
+      `process ${msg.subject}`,
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          [ATTR.messagingSystem]: "nats",
+          [ATTR.messagingOperationType]: "process",
+          [ATTR.messagingOperationName]: "process",
+          [ATTR.messagingDestination]: msg.subject,
+          [ATTR.messagingMessageId]: eventId,
+          [ATTR.messagingConsumerGroup]: settings.durable,
+          [ATTR.eventType]: msg.headers?.get("ce-type") || "",
+          "messaging.delivery.count": msg.info.deliveryCount,
+          "acme.stream.sequence": msg.info.streamSequence,
+        },
+        // Child of the producer's create span (same trace) and linked to it, as the messaging conventions describe.
+        links: linkTo(traceparent),
+      },
+      contextFromTraceparent(traceparent),
+    );
+    spans.set(msg, span);
+  }
+
+  function endProcessSpan(msg: JsMsg, outcome: EventOutcomeAttribute, error?: unknown, event?: { name: string; attributes: Record<string, string | number> }): void {
+    const span = spans.get(msg);
+    if (!span) return;
+    spans.delete(msg);
+    span.setAttribute(ATTR.eventOutcome, outcome);
+    if (event) span.addEvent(event.name, event.attributes);
+    if (error !== undefined) recordFailure(span, error);
+    span.end();
+  }
+
+  function withSpanOf(msg: JsMsg | undefined, write: () => void): void {
+    const span = msg ? spans.get(msg) : undefined;
+    if (span) context.with(trace.setSpan(context.active(), span), write);
+    else write();
   }
 
   function backoff(deliveryCount: number): number {
@@ -243,6 +338,7 @@ export function startEventConsumer<D extends ConsumerDatabase>(options: EventCon
   const running = run().catch((error: unknown) => log.error({ err: error }, "event consumer stopped unexpectedly"));
   return {
     isConsuming: () => consuming,
+    lastApplied: () => lastApplied,
     async stop() {
       stop.trigger();
       void messages?.close();

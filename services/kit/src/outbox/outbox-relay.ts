@@ -4,6 +4,7 @@ import postgres, { type Sql } from "postgres";
 import { Counter, Gauge, type Registry } from "prom-client";
 import { reconnectBackoff } from "../db/database.js";
 import type { Logger } from "../logging.js";
+import { ATTR, contextFromTraceparent, linkTo, recordFailure, SpanKind, trace, type Tracer } from "../observability/spans.js";
 import { OUTBOX_CHANNEL } from "./outbox-table.js";
 import { Wakeup } from "./wakeup.js";
 
@@ -29,6 +30,13 @@ export interface OutboxRelayOptions {
   /** One relay per database holds this advisory lock. */
   lockName?: string;
   registry?: Registry;
+  /** The service's tracer: a messaging `send` span per published row. */
+  tracer?: Tracer;
+  /**
+   * This process's service.instance.id: the lock connection's
+   * application_name carries it, so GetOutboxStatus can say which instance relays.
+   */
+  instanceId?: string;
   /**
    * Test seam (off by default): runs after each JetStream ack, before the
    * row is marked sent. tools/faults kills the process here to prove a
@@ -85,14 +93,15 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   // the database goes away during a reconnect (porsager/postgres#1192).
   const reconnect = { onnotice: () => {}, fetch_types: false, backoff: reconnectBackoff };
   const sql = postgres(options.databaseUrl, { ...reconnect, max: 2, connection: { application_name: "outbox-relay" } });
-  const lockSql = postgres(options.databaseUrl, { ...reconnect, max: 1, connection: { application_name: "outbox-relay-lock" } });
+  const lockSql = postgres(options.databaseUrl, { ...reconnect, max: 1, connection: { application_name: relayLockApplicationName(options.instanceId) } });
+  const tracer = options.tracer ?? trace.getTracer("@acme/kit");
   const batchSize = options.batchSize ?? 500;
   const pollIntervalMs = options.pollIntervalMs ?? 1_000;
   const coalesceMs = options.coalesceMs ?? 5;
   const leaderRetryMs = options.leaderRetryMs ?? 1_000;
   const retentionMs = options.retentionMs ?? 7 * 24 * 3_600_000;
   const publishTimeoutMs = options.publishTimeoutMs ?? 5_000;
-  const lockName = options.lockName ?? "outbox-relay";
+  const lockName = options.lockName ?? DEFAULT_RELAY_LOCK_NAME;
   const metrics = relayMetrics(sql, options.registry);
 
   const wakeup = new Wakeup();
@@ -126,13 +135,35 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         for (const row of chain) {
           const hdrs = natsHeaders();
           for (const [key, value] of Object.entries(row.headers)) hdrs.set(key, value);
+          // The relay runs outside the request: its send span continues the trace of the row's create span and links it.
+          const span = tracer.startSpan(
+            `send ${row.subject}`,
+            {
+              kind: SpanKind.PRODUCER,
+              attributes: {
+                [ATTR.messagingSystem]: "nats",
+                [ATTR.messagingOperationType]: "send",
+                [ATTR.messagingOperationName]: "publish",
+                [ATTR.messagingDestination]: row.subject,
+                [ATTR.messagingMessageId]: row.event_id,
+                [ATTR.eventType]: row.headers["ce-type"] ?? "",
+              },
+              links: linkTo(row.headers.traceparent),
+            },
+            contextFromTraceparent(row.headers.traceparent),
+          );
           try {
-            await js.publish(row.subject, row.payload, { msgID: row.event_id, headers: hdrs, timeout: publishTimeoutMs });
+            const ack = await js.publish(row.subject, row.payload, { msgID: row.event_id, headers: hdrs, timeout: publishTimeoutMs });
+            span.setAttribute("acme.stream.sequence", ack.seq);
+            if (ack.duplicate) span.setAttribute("acme.publish.duplicate", true);
             options.onPublished?.(row.event_id);
             sent.push(row.id);
           } catch (error) {
+            recordFailure(span, error);
             firstError ??= error;
             return; // later rows of this key wait for the next batch, in order
+          } finally {
+            span.end();
           }
         }
       }),
@@ -291,3 +322,11 @@ function relayMetrics(sql: Sql, registry: Registry | undefined) {
   });
   return { published };
 }
+
+/** The lock connection's application_name: `outbox-relay-lock` and the holder's instance id. */
+export function relayLockApplicationName(instanceId: string | undefined): string {
+  // PostgreSQL keeps 63 bytes of it; a UUID fits.
+  return instanceId ? `outbox-relay-lock:${instanceId}` : "outbox-relay-lock";
+}
+
+export const DEFAULT_RELAY_LOCK_NAME = "outbox-relay";

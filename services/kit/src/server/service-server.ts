@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createContextKey, createContextValues, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { Tracer } from "@opentelemetry/api";
 import type { Logger } from "../logging.js";
+import { requireAdminToken } from "./admin-token.js";
 import { checkReadiness, healthRoutes, type ReadinessChecks } from "./health.js";
 import { listen, type Listener } from "./listen.js";
 import type { Metrics } from "./metrics.js";
@@ -26,13 +28,27 @@ export interface ServiceServerOptions {
   readMaxBytes?: number;
   /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
   trustProxy?: boolean;
+  /** The service's tracer (its own service.name): every RPC gets a server span. */
+  tracer: Tracer;
+  /** The admin port: /healthz, /readyz with details, /metrics and the admin RPCs. */
+  admin: AdminPortOptions;
+}
+
+export interface AdminPortOptions {
+  port: number;
+  /** Bearer token every admin RPC must carry; unset: admin RPCs are refused. */
+  token?: string | undefined;
+  /** The admin Connect services (acme.admin.v1). */
+  routes?: (router: ConnectRouter) => void;
 }
 
 /** The caller's network address, for handlers that rate-limit per client. */
 export const clientAddressKey = createContextKey<string>("unknown", { description: "client address" });
 
 export interface ServiceServer extends Listener {
-  /** Readiness turns false at once; the port closes after in-flight calls finish. */
+  /** The admin port as bound (differs from the option when that was 0). */
+  readonly adminPort: number;
+  /** Readiness turns false at once; the ports close after in-flight calls finish. */
   shutdown(graceMs?: number): Promise<void>;
 }
 
@@ -40,17 +56,20 @@ const DEFAULT_READ_MAX_BYTES = 64 * 1024;
 type ConnectAdapterOptions = Parameters<typeof connectNodeAdapter>[0];
 
 /**
- * Connect, gRPC and gRPC-Web on one port, with /healthz (the process is
- * alive), /readyz (its database and NATS answer), /metrics and
- * grpc.health.v1.Health.
+ * Two ports. The public one: Connect, gRPC and gRPC-Web, grpc.health.v1 and
+ * a bare /healthz (the process is alive). The admin one (never exposed to
+ * users): /healthz, /readyz with each dependency's state, /metrics and the
+ * admin RPCs behind ADMIN_TOKEN. Both are bound with kit's listen(), so
+ * they share its timeouts and graceful close.
  */
 export async function startServiceServer(options: ServiceServerOptions): Promise<ServiceServer> {
   let shuttingDown = false;
-  const json = (res: ServerResponse, status: number, body: unknown) => {
-    res.writeHead(status, { "content-type": "application/json" });
-    res.end(JSON.stringify(body));
+  const observe = observeRpcs(options.metrics, options.logger, options.tracer);
+  const publicRoutes: Record<string, HttpRoute> = {
+    "/healthz": (_req, res) => json(res, 200, { status: "alive" }),
+    ...options.httpRoutes,
   };
-  const httpRoutes: Record<string, HttpRoute> = {
+  const adminRoutes: Record<string, HttpRoute> = {
     "/healthz": (_req, res) => json(res, 200, { status: "alive" }),
     "/readyz": async (_req, res) => {
       const report = await checkReadiness(options.readiness);
@@ -61,7 +80,6 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
       res.writeHead(200, { "content-type": options.metrics.registry.contentType });
       res.end(await options.metrics.registry.metrics());
     },
-    ...options.httpRoutes,
   };
 
   const handler = connectNodeAdapter({
@@ -75,30 +93,56 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
     // a fatal one makes the request invalid_argument instead. (Typed narrower
     // than what connect's JSON serialization reads; a test proves it applies.)
     jsonOptions: { textDecoder: new TextDecoder("utf-8", { fatal: true }) } as ConnectAdapterOptions["jsonOptions"],
-    interceptors: [observeRpcs(options.metrics, options.logger), ...(options.interceptors ?? [])],
+    interceptors: [observe, ...(options.interceptors ?? [])],
     contextValues: (req) => {
       const forwarded = options.trustProxy ? String(req.headers["x-forwarded-for"] ?? "").split(",")[0]?.trim() : "";
       return createContextValues().set(clientAddressKey, forwarded || req.socket.remoteAddress || "unknown");
     },
-    fallback: (req, res) => {
-      const path = (req.url ?? "/").split("?")[0] ?? "/";
-      const route = req.method === "GET" ? httpRoutes[path] : undefined;
-      if (!route) return json(res as ServerResponse, 404, { error: `no route for ${req.method} ${path}` });
-      Promise.resolve(route(req as IncomingMessage, res as ServerResponse)).catch((error: unknown) => {
-        options.logger.error({ err: error, path }, "http route failed");
-        if (!res.headersSent) json(res as ServerResponse, 500, { error: "internal error" });
-      });
-    },
+    fallback: plainRoutes(publicRoutes, options.logger),
+  });
+  const adminHandler = connectNodeAdapter({
+    routes: (router) => options.admin.routes?.(router),
+    readMaxBytes: DEFAULT_READ_MAX_BYTES,
+    jsonOptions: { textDecoder: new TextDecoder("utf-8", { fatal: true }) } as ConnectAdapterOptions["jsonOptions"],
+    interceptors: [observe, requireAdminToken(options.admin.token, options.logger)],
+    fallback: plainRoutes(adminRoutes, options.logger),
   });
 
   const listener = await listen(handler as never, options.port, options.host);
-  options.logger.info({ port: listener.port }, `${options.service} listening (Connect, gRPC, gRPC-Web)`);
+  let adminListener: Listener;
+  try {
+    adminListener = await listen(adminHandler as never, options.admin.port, options.host);
+  } catch (error) {
+    await listener.close(0);
+    throw error;
+  }
+  options.logger.info({ port: listener.port, adminPort: adminListener.port }, `${options.service} listening (Connect, gRPC, gRPC-Web; admin port ${adminListener.port})`);
+  const closeBoth = (graceMs?: number) => Promise.all([listener.close(graceMs), adminListener.close(graceMs)]).then(() => {});
   return {
     port: listener.port,
-    close: (graceMs) => listener.close(graceMs),
+    adminPort: adminListener.port,
+    close: closeBoth,
     async shutdown(graceMs = 10_000) {
       shuttingDown = true;
-      await listener.close(graceMs);
+      await closeBoth(graceMs);
     },
+  };
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { "content-type": "application/json" });
+  res.end(JSON.stringify(body));
+}
+
+/** GET routes beside the RPCs; anything else is a JSON 404. */
+function plainRoutes(routes: Record<string, HttpRoute>, logger: Logger): NonNullable<ConnectAdapterOptions["fallback"]> {
+  return (req, res) => {
+    const path = (req.url ?? "/").split("?")[0] ?? "/";
+    const route = req.method === "GET" ? routes[path] : undefined;
+    if (!route) return json(res as ServerResponse, 404, { error: `no route for ${req.method} ${path}` });
+    Promise.resolve(route(req as IncomingMessage, res as ServerResponse)).catch((error: unknown) => {
+      logger.error({ err: error, path }, "http route failed");
+      if (!res.headersSent) json(res as ServerResponse, 500, { error: "internal error" });
+    });
   };
 }

@@ -27,7 +27,7 @@ describe("a consumer killed after COMMIT and before ack", () => {
 
     // A new instance gets the redelivery after the ack wait, and does nothing but ack it.
     const service = await f.start();
-    const registry = async () => (await fetch(`http://127.0.0.1:${service.port}/metrics`)).text();
+    const registry = async () => (await fetch(`http://127.0.0.1:${service.adminPort}/metrics`)).text();
     await waitUntil("redelivery acked", async () => (await f.jsm.consumers.info(f.config.AUTH_EVENTS_STREAM, f.config.CONSUMER_NAME)).num_ack_pending === 0, 10_000);
     await waitUntil("duplicate counted", async () => /event_consumer_events_total\{[^}]*outcome="duplicate"[^}]*\} 1\n/.test(await registry()), 5_000);
     expect(await registry()).not.toMatch(/outcome="applied"/);

@@ -103,7 +103,7 @@ describe("profile builds its table from auth's events", () => {
     expect(dead?.header.get(DLQ.reason)).toBe("undecodable");
     expect(dead?.header.get("ce-id")).toBe(poison.id);
     expect(dead?.header.get(DLQ.subject)).toBe(`${f.config.AUTH_EVENTS_SUBJECT_PREFIX}.user_registered.v1`);
-    const metrics = await (await fetch(`http://127.0.0.1:${service.port}/metrics`)).text();
+    const metrics = await (await fetch(`http://127.0.0.1:${service.adminPort}/metrics`)).text();
     expect(metrics).toMatch(/event_consumer_dead_letters_total\{consumer="[^"]+",reason="undecodable",service="profile"\} 1/);
   });
 
@@ -142,6 +142,7 @@ describe("profile builds its table from auth's events", () => {
       const stored = await f.jsm.streams.getMessage(f.config.AUTH_EVENTS_STREAM, { seq: fine.seq });
       const h = stored!.header;
       h.set(DLQ.reason, "max-deliveries");
+      h.set(DLQ.stream, f.config.AUTH_EVENTS_STREAM);
       h.set(DLQ.subject, stored!.subject);
       h.set(DLQ.sequence, String(fine.seq));
       await f.js.publish(`${f.config.DLQ_SUBJECT_PREFIX}.${stored!.subject}`, stored!.data, { headers: h, msgID: "manual-dead-letter" });

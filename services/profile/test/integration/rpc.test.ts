@@ -128,6 +128,9 @@ describe("ProfileService over a real listening server", () => {
   it("serves health without a token", async () => {
     const health = createClient(Health, createGrpcTransport({ baseUrl: `http://127.0.0.1:${service.port}` }));
     expect((await health.check({})).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
-    expect((await fetch(`http://127.0.0.1:${service.port}/readyz`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${service.adminPort}/readyz`)).status).toBe(200);
+    // Readiness details and metrics are on the admin port only.
+    expect((await fetch(`http://127.0.0.1:${service.port}/readyz`)).status).toBe(404);
+    expect((await fetch(`http://127.0.0.1:${service.port}/metrics`)).status).toBe(404);
   });
 });

@@ -5,6 +5,7 @@ import { freePort, waitUntil } from "@acme/devstack";
 export interface ChildService {
   readonly pid: number;
   readonly port: number;
+  readonly adminPort: number;
   readonly exited: Promise<number | null>;
   output(): string;
   kill(signal: NodeJS.Signals): Promise<number | null>;
@@ -16,10 +17,11 @@ const ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
 /** Runs `script` (repo-relative) as its own process with `env`, like a pod; resolves once /readyz says ready. */
 export async function startChild(script: string, env: Record<string, string>, options: { waitReady?: boolean } = {}): Promise<ChildService> {
   const port = await freePort();
+  const adminPort = await freePort();
   // node --import tsx, not npx tsx: killing npx's pid would leave the service running.
   const child = spawn(process.execPath, ["--import", "tsx", script], {
     cwd: ROOT,
-    env: { ...process.env, ...env, PORT: String(port) },
+    env: { ...process.env, ...env, PORT: String(port), ADMIN_PORT: String(adminPort) },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -27,7 +29,8 @@ export async function startChild(script: string, env: Record<string, string>, op
   child.stdout.on("data", keep);
   child.stderr.on("data", keep);
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const base = `http://127.0.0.1:${port}`;
+  // /readyz and /metrics are on the admin port.
+  const base = `http://127.0.0.1:${adminPort}`;
   if (options.waitReady !== false) {
     await waitUntil(`${script} on :${port}`, async () => {
       if (child.exitCode !== null) throw new Error(`exited early:\n${output}`);
@@ -37,6 +40,7 @@ export async function startChild(script: string, env: Record<string, string>, op
   return {
     pid: child.pid ?? -1,
     port,
+    adminPort,
     exited,
     output: () => output,
     async kill(signal) {
