@@ -18,6 +18,7 @@ import { connectNats, natsReadiness } from "./nats.js";
 import { consumerAdminRoutes } from "./consumer/consumer-admin.js";
 import { startTelemetry } from "./observability/telemetry.js";
 import type { TelemetryEnv } from "./observability/telemetry-env.js";
+import type { Tracer } from "./observability/spans.js";
 import { createMetrics } from "./server/metrics.js";
 import { startServiceServer } from "./server/service-server.js";
 
@@ -72,7 +73,9 @@ export interface ConsumerServiceSpec<TSchema extends Record<string, unknown>> {
   consumerSettings: ConsumerSettings;
   hooks?: ConsumerServiceHooks;
   /** Work of the service's own beside the consumer (notifications' mail sender); stopped after the consumer, before the database closes. */
-  worker?: (resources: { db: PostgresJsDatabase<TSchema>; sql: Sql; registry: Registry }) => { stop(): Promise<void> };
+  worker?: (resources: { db: PostgresJsDatabase<TSchema>; sql: Sql; registry: Registry; tracer: Tracer }) => { stop(): Promise<void> };
+  /** Admin services of the service's own, served on the admin port beside the dead-letter and consumer-status ones. */
+  adminRoutes?: (db: PostgresJsDatabase<TSchema>) => (router: ConnectRouter) => void;
 }
 
 /**
@@ -93,7 +96,7 @@ export async function startConsumerService<TSchema extends Record<string, unknow
   const database = openDatabase(config.DATABASE_URL, spec.schema, { applicationName: name });
   const metrics = createMetrics(name);
   telemetry.registerMetrics(metrics.registry);
-  const worker = spec.worker?.({ db: database.db, sql: database.sql, registry: metrics.registry });
+  const worker = spec.worker?.({ db: database.db, sql: database.sql, registry: metrics.registry, tracer });
 
   // Off unless a test sets FAULT_* (tools/faults): kill -9 at the Nth batch.
   const onCommitted = spec.hooks?.onCommitted ?? killOnNthCall(config.FAULT_KILL_AFTER_COMMIT_AT);
@@ -138,7 +141,7 @@ export async function startConsumerService<TSchema extends Record<string, unknow
     admin: {
       port: config.ADMIN_PORT,
       token: config.ADMIN_TOKEN,
-      routes: consumerAdminRoutes({
+      routes: withOwnAdminRoutes(spec.adminRoutes?.(database.db), consumerAdminRoutes({
         nats: () => nats,
         consumer: () => consumer,
         db: database.db,
@@ -146,7 +149,7 @@ export async function startConsumerService<TSchema extends Record<string, unknow
         settings: spec.consumerSettings,
         routes: spec.eventRoutes as never,
         tracer,
-      }),
+      })),
     },
     readiness: {
       database: databaseReadiness(database.sql),
@@ -182,5 +185,12 @@ export async function startConsumerService<TSchema extends Record<string, unknow
       })();
       return stopped;
     },
+  };
+}
+
+function withOwnAdminRoutes(own: ((router: ConnectRouter) => void) | undefined, shared: (router: ConnectRouter) => void) {
+  return (router: ConnectRouter) => {
+    shared(router);
+    own?.(router);
   };
 }
