@@ -3,7 +3,7 @@ import { startConsumerService, type ConsumerServiceHooks, type RunningConsumerSe
 import { killOnNthCall } from "@acme/kit/fault-injection";
 import type { Logger } from "@acme/kit/logging";
 import { mailSenderSettings, notificationsConsumerSettings, type NotificationsConfig } from "./config.js";
-import { notificationRoutes } from "./connect.js";
+import { notificationRoutes, notificationsAdminRoutes } from "./connect.js";
 import { schema } from "./db/schema.js";
 import { notificationEventRoutes } from "./events/notification-events.js";
 import { startMailSender } from "./mail/mail-sender.js";
@@ -31,6 +31,7 @@ export function startNotificationsService(config: NotificationsConfig, logger: L
     routes: (db) => notificationRoutes(db, logger),
     eventRoutes: notificationEventRoutes({ messageIdDomain: config.MAIL_MESSAGE_ID_DOMAIN }),
     consumerSettings: notificationsConsumerSettings(config),
-    worker: ({ db, sql, registry }) => startMailSender(mailSenderSettings(config), { db, sql, logger, registry, ...(afterAccepted ? { afterAccepted } : {}) }),
+    worker: ({ db, sql, registry, tracer }) => startMailSender(mailSenderSettings(config), { db, sql, logger, registry, tracer, ...(afterAccepted ? { afterAccepted } : {}) }),
+    adminRoutes: (db) => notificationsAdminRoutes(db, logger),
   });
 }

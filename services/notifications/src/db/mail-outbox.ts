@@ -21,8 +21,7 @@ export interface MailKey {
 
 const byKey = (key: MailKey) => and(eq(mails.eventId, key.eventId), eq(mails.template, key.template));
 
-/** Columns that hold personal data: erased once an account is gone and its mail is done. */
-const erased = { toAddress: sql`null`, textBody: sql`null`, htmlBody: sql`null` };
+/** Columns that hold personal data are erased once an account is gone and its mail is done. */
 const eraseIfAsked = {
   toAddress: sql`case when ${mails.eraseWhenDone} then null else ${mails.toAddress} end`,
   textBody: sql`case when ${mails.eraseWhenDone} then null else ${mails.textBody} end`,
@@ -38,11 +37,18 @@ export async function recordMails(tx: MailDb, rows: NewMail[]): Promise<void> {
 
 /**
  * The account is gone: mail already done loses its address and bodies now,
- * mail still queued (the goodbye) as soon as it is done.
+ * mail still queued (the goodbye) as soon as it is done. One statement, so a
+ * sender marking one of these rows sent at the same moment cannot slip
+ * between "erase the done ones" and "flag the queued ones": whichever of the
+ * two writes comes second sees the other's row and erases.
  */
 export async function eraseMailsOf(tx: MailDb, userId: string): Promise<void> {
-  await tx.update(mails).set(erased).where(and(eq(mails.userId, userId), sql`${mails.status} <> 'queued'`));
-  await tx.update(mails).set({ eraseWhenDone: true }).where(and(eq(mails.userId, userId), eq(mails.status, "queued")));
+  const keepWhileQueued = (column: typeof mails.toAddress | typeof mails.textBody | typeof mails.htmlBody) =>
+    sql`case when ${mails.status} = 'queued' then ${column} else null end`;
+  await tx
+    .update(mails)
+    .set({ eraseWhenDone: true, toAddress: keepWhileQueued(mails.toAddress), textBody: keepWhileQueued(mails.textBody), htmlBody: keepWhileQueued(mails.htmlBody) })
+    .where(eq(mails.userId, userId));
 }
 
 /**

@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { PermanentEventError, type EventMeta } from "@acme/kit/consumer/event-route";
 import type { AccountRecord } from "@acme/kit/projection/account-facts";
 import { accountProjection, type Applied } from "@acme/kit/projection/account-projection";
@@ -15,11 +14,6 @@ export function messageIdFor(eventId: string, template: string, domain: string):
   return `<${safe}.${template}@${domain}>`;
 }
 
-/** The event's trace, continued by the mail: the sender's span and the mail's header carry it. */
-function traceparentOf(meta: EventMeta): string | null {
-  return meta.traceId ? `00-${meta.traceId}-${randomBytes(8).toString("hex")}-01` : null;
-}
-
 function mailRow(mail: PlannedMail, userId: string, meta: EventMeta, messageIdDomain: string): NewMail {
   const rendered = renderMail(mail.template, mail.facts);
   return {
@@ -31,7 +25,8 @@ function mailRow(mail: PlannedMail, userId: string, meta: EventMeta, messageIdDo
     textBody: rendered.text,
     htmlBody: rendered.html,
     messageId: messageIdFor(meta.id, mail.template, messageIdDomain),
-    traceparent: traceparentOf(meta),
+    // The mail is sent later, by the sender, in a span of the event's trace.
+    traceparent: meta.traceparent ?? null,
   };
 }
 

@@ -2,6 +2,7 @@ import { createTransport } from "nodemailer";
 import { Counter, Histogram, type Registry } from "prom-client";
 import type { Sql } from "postgres";
 import type { Logger } from "@acme/kit/logging";
+import { contextFromTraceparent, inSpan, SpanKind, traceparentOf, type Tracer } from "@acme/kit/observability/spans";
 import { Wakeup } from "@acme/kit/outbox/wakeup";
 import { claimDueMails, markFailed, markRetry, markSent, MAILS_QUEUED_CHANNEL, type MailDb } from "../db/mail-outbox.js";
 import type { MailRow } from "../db/mail-schema.js";
@@ -29,6 +30,7 @@ export interface MailSenderDeps {
   sql: Sql;
   logger: Logger;
   registry: Registry;
+  tracer: Tracer;
   /** Test seam: runs after the server accepted a mail, before it is marked sent (the fault suite crashes there). */
   afterAccepted?: (row: MailRow) => void | Promise<void>;
 }
@@ -71,17 +73,31 @@ export function startMailSender(settings: MailSenderSettings, deps: MailSenderDe
       await markFailed(deps.db, key, "no address");
       return;
     }
+    const to = row.toAddress;
     try {
-      await transport.sendMail({
-        from: settings.from,
-        to: row.toAddress,
-        subject: row.subject,
-        text: row.textBody ?? "",
-        html: row.htmlBody ?? "",
-        messageId: row.messageId,
-        date: row.createdAt,
-        headers: row.traceparent ? { traceparent: row.traceparent } : {},
-      });
+      // A span of the event's trace (its parent is the producer's span the event carried), and its traceparent in the mail.
+      await inSpan(
+        deps.tracer,
+        `send mail ${row.template}`,
+        {
+          kind: SpanKind.CLIENT,
+          parent: contextFromTraceparent(row.traceparent),
+          attributes: { "acme.mail.template": row.template, "acme.mail.message_id": row.messageId, "acme.mail.attempt": row.attempts, "acme.event.id": row.eventId },
+        },
+        async (span) => {
+          const traceparent = traceparentOf(span) ?? row.traceparent;
+          await transport.sendMail({
+            from: settings.from,
+            to,
+            subject: row.subject,
+            text: row.textBody ?? "",
+            html: row.htmlBody ?? "",
+            messageId: row.messageId,
+            date: row.createdAt,
+            headers: traceparent ? { traceparent } : {},
+          });
+        },
+      );
     } catch (error) {
       const failure = classifySmtpFailure(error);
       if (failure.permanent) {

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
+import type { DescService } from "@bufbuild/protobuf";
 import { createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
@@ -18,6 +19,8 @@ import { createTestDatabase, natsUrl, testNamespace, type TestDatabase } from "@
 import { loadConfig, type NotificationsConfig } from "../../src/config.js";
 import { startNotificationsService, type RunningNotificationsService } from "../../src/service.js";
 
+export const ADMIN_TOKEN = "test-admin-token-0123456789";
+
 export interface NotificationsFixture {
   config: NotificationsConfig;
   sql: Sql;
@@ -33,6 +36,8 @@ export interface NotificationsFixture {
   mailWithId(messageId: string): Promise<SunkMail[]>;
   start(): Promise<RunningNotificationsService>;
   client(service: RunningNotificationsService, token: string): Client<typeof NotificationService>;
+  /** A client of an admin service on the service's admin port, with the admin token. */
+  admin<S extends DescService>(service: RunningNotificationsService, desc: S): Client<S>;
   newUserId(): string;
   close(): Promise<void>;
 }
@@ -50,6 +55,8 @@ export async function notificationsFixture(label: string, env: Record<string, st
   const smtpPort = await freePort();
   const config = loadConfig({
     PORT: "0",
+    ADMIN_PORT: "0",
+    ADMIN_TOKEN: ADMIN_TOKEN,
     DATABASE_URL: database.url,
     NATS_URL: natsUrl(),
     AUTH_EVENTS_STREAM: ns.stream("AUTH_EVENTS"),
@@ -108,6 +115,16 @@ export async function notificationsFixture(label: string, env: Record<string, st
           baseUrl: `http://127.0.0.1:${service.port}`,
           httpVersion: "1.1",
           interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${token}`), next(req))],
+        }),
+      );
+    },
+    admin(service, desc) {
+      return createClient(
+        desc,
+        createConnectTransport({
+          baseUrl: `http://127.0.0.1:${service.adminPort}`,
+          httpVersion: "1.1",
+          interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${ADMIN_TOKEN}`), next(req))],
         }),
       );
     },
