@@ -22,6 +22,11 @@ import { startNotificationsService, type RunningNotificationsService } from "../
 export const ADMIN_TOKEN = "test-admin-token-0123456789";
 
 export interface NotificationsFixture {
+  /** The environment a notifications process of this fixture runs with. */
+  env: Record<string, string>;
+  /** Where the sink keeps its .eml files, and its port. */
+  mailDir: string;
+  smtpPort: number;
   config: NotificationsConfig;
   sql: Sql;
   nc: NatsConnection;
@@ -53,7 +58,7 @@ export async function notificationsFixture(label: string, env: Record<string, st
   const tokens = await startTokenIssuerStub();
   const mailDir = await mkdtemp(join(tmpdir(), "notifications-mail-"));
   const smtpPort = await freePort();
-  const config = loadConfig({
+  const processEnv: Record<string, string> = {
     PORT: "0",
     ADMIN_PORT: "0",
     ADMIN_TOKEN: ADMIN_TOKEN,
@@ -75,7 +80,8 @@ export async function notificationsFixture(label: string, env: Record<string, st
     MAIL_RETRY_MAX_MS: "500",
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
     ...env,
-  });
+  };
+  const config = loadConfig(processEnv);
   const sql = postgres(database.url, { max: 2, onnotice: () => {} });
   const nc = await connectNats({ url: natsUrl(), name: `test-${label}` });
   const jsm = await jetstreamManager(nc);
@@ -86,6 +92,9 @@ export async function notificationsFixture(label: string, env: Record<string, st
   await startSink();
 
   return {
+    env: processEnv,
+    mailDir,
+    smtpPort,
     config,
     sql,
     nc,
