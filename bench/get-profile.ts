@@ -27,6 +27,7 @@ import { startTokenIssuerStub } from "@acme/kit/testing/token-issuer-stub";
 import { startOtlpReceiver } from "@acme/testing/otlp-receiver";
 import { loadConfig } from "../services/profile/src/config.js";
 import { MIGRATIONS_FOLDER, startProfileService } from "../services/profile/src/service.js";
+import { recordFigure } from "./report/results.js";
 import { median, report, startBenchInfra } from "./support/infra.js";
 
 const USERS = 1_000;
@@ -130,8 +131,8 @@ try {
       `round ${round + 1}/${ROUNDS}: bare connect-node + postgres.js ${bareRates[round]!.toFixed(0)} rps, GetProfile tracing off ${profileRates[round]!.toFixed(0)} rps, tracing on ${tracedRates[round]!.toFixed(0)} rps`,
     );
   }
-  report(`GetProfile throughput vs bare connect-node handler (x${CONCURRENCY} keep-alive, Connect JSON), tracing off`, median(profileRates), median(bareRates), "rps", 0.5);
-  report(`GetProfile throughput, tracing on (every span exported to a local OTLP sink) vs tracing off`, median(tracedRates), median(profileRates), "rps");
+  recordFigure("P6", median(profileRates), median(bareRates));
+  recordFigure("P6.traced", median(tracedRates), median(bareRates), "tracing on: every span exported to a local OTLP sink");
   console.log(`tracing overhead on GetProfile: ${((1 - median(tracedRates) / median(profileRates)) * 100).toFixed(1)}% fewer rps (${sink.requests.protobuf} OTLP export requests received)`);
   await profile.stop();
   await traced.stop();

@@ -1,17 +1,86 @@
 /**
- * `npm run bench`: every benchmark under bench/, one after another (each
- * starts its own servers, measures its own baseline, prints its ratio).
+ * `npm run bench [-- P3 P5 ...]`: runs the benchmark scripts that measure the
+ * chosen figures (all by default), one after another, each starting its own
+ * servers and measuring its own baseline; then writes reports/bench.json,
+ * bench.md and bench.svg, prints the table and, after a full run, rewrites the
+ * README's benchmark table. A script that fails leaves its figures missing
+ * (with the reason), never a ratio against zero; the report is still written.
  */
-import { spawnSync } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { selectFigures } from "./report/figures.js";
+import { markdownReport, markdownTable, svgChart, withBenchTable, type BenchReport } from "./report/render.js";
+import { describe, missingResult, type BenchResult } from "./report/results.js";
 
-const here = fileURLToPath(new URL(".", import.meta.url));
-const benches = readdirSync(here).filter((f) => f.endsWith(".ts") && f !== "run-all.ts").sort();
-let failed = 0;
-for (const bench of benches) {
-  console.log(`\n=== ${bench} ===`);
-  const result = spawnSync(process.execPath, ["--import", "tsx", `${here}${bench}`], { stdio: "inherit" });
-  if (result.status !== 0) failed++;
+const root = fileURLToPath(new URL("..", import.meta.url));
+const SCRIPT_TIMEOUT_MS = Number(process.env.BENCH_SCRIPT_TIMEOUT_MS ?? 15 * 60_000);
+
+const args = process.argv.slice(2);
+const chosen = selectFigures(args);
+const scripts = [...new Set(chosen.map((f) => f.script))];
+const resultsFile = join(tmpdir(), `acme-bench-${process.pid}.jsonl`);
+rmSync(resultsFile, { force: true });
+
+const results: BenchResult[] = [];
+for (const [i, script] of scripts.entries()) {
+  const figures = chosen.filter((f) => f.script === script);
+  console.log(`\n=== [${i + 1}/${scripts.length}] bench/${script}.ts: ${figures.map((f) => f.id).join(", ")} ===`);
+  const started = Date.now();
+  const outcome = await runScript(script);
+  const recorded = readRecorded();
+  for (const f of figures) {
+    const found = recorded.find((r) => r.id === f.id);
+    results.push(found ?? missingResult(f, outcome.ok ? `bench/${script}.ts did not report it` : `bench/${script}.ts ${outcome.why}`));
+  }
+  console.log(`=== bench/${script}.ts done in ${((Date.now() - started) / 1000).toFixed(0)} s ===`);
 }
-process.exit(failed === 0 ? 0 : 1);
+rmSync(resultsFile, { force: true });
+
+const report: BenchReport = { date: new Date().toISOString(), node: process.version, cores: availableParallelism(), results };
+mkdirSync(join(root, "reports"), { recursive: true });
+writeFileSync(join(root, "reports/bench.json"), `${JSON.stringify(report, null, 2)}\n`);
+writeFileSync(join(root, "reports/bench.md"), markdownReport(report));
+writeFileSync(join(root, "reports/bench.svg"), svgChart(report));
+console.log(`\n${markdownTable(report)}\n`);
+for (const r of results) console.log(`${r.id}: ${describe(r)}`);
+console.log("\nwritten: reports/bench.json, reports/bench.md, reports/bench.svg");
+if (args.length === 0) {
+  const readme = join(root, "README.md");
+  writeFileSync(readme, withBenchTable(readFileSync(readme, "utf8"), report));
+  console.log("README.md: benchmark table updated");
+}
+process.exit(results.some((r) => r.met === null) ? 1 : 0);
+
+function readRecorded(): BenchResult[] {
+  if (!existsSync(resultsFile)) return [];
+  return readFileSync(resultsFile, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as BenchResult);
+}
+
+function runScript(script: string): Promise<{ ok: true } | { ok: false; why: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", join(root, "bench", `${script}.ts`)], {
+      cwd: root,
+      stdio: ["ignore", "inherit", "pipe"],
+      env: { ...process.env, BENCH_RESULTS: resultsFile },
+    });
+    let lastError = "";
+    child.stderr.on("data", (chunk: Buffer) => {
+      process.stderr.write(chunk);
+      const lines = chunk.toString().trim().split("\n").filter(Boolean);
+      if (lines.length) lastError = lines[lines.length - 1]!.slice(0, 300);
+    });
+    const timer = setTimeout(() => child.kill("SIGTERM"), SCRIPT_TIMEOUT_MS);
+    child.on("exit", (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve({ ok: true });
+      else resolve({ ok: false, why: `failed (${signal ?? `exit ${code}`})${lastError ? `: ${lastError}` : ""}` });
+    });
+  });
+}
+

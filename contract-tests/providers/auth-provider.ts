@@ -9,6 +9,7 @@ import { register } from "@acme/auth/app/register";
 import { createCredentialRepository } from "@acme/auth/db/credentials-repository";
 import { outbox, schema } from "@acme/auth/db/schema";
 import { userDeleted, userEmailChanged, userRegistered } from "@acme/auth/events/user-events";
+import { LoginThrottle } from "@acme/auth/security/login-throttle";
 import { createArgon2Hasher } from "@acme/auth/security/password-hasher";
 import { MIGRATIONS_FOLDER } from "@acme/auth/service";
 import { openDatabase } from "@acme/kit/db/database";
@@ -85,9 +86,15 @@ export interface AuthProviderOptions {
 export async function createAuthProvider(databaseUrl: string, options: AuthProviderOptions = {}): Promise<AuthProvider> {
   await runMigrations(databaseUrl, MIGRATIONS_FOLDER, "auth");
   const database = openDatabase(databaseUrl, schema, { max: 2, applicationName: "auth-pact-provider" });
-  const deps = { store: createCredentialRepository(database.db), hasher: createArgon2Hasher(), subjectPrefix: SUBJECT_PREFIX };
+  const deps = {
+    store: createCredentialRepository(database.db),
+    hasher: createArgon2Hasher(),
+    // Auth's real throttle on this database; the provider states stay far below its limits.
+    throttle: new LoginThrottle(database.sql),
+    subjectPrefix: SUBJECT_PREFIX,
+  };
   const useCases = { register: register(deps), changeEmail: changeEmail(deps), deleteAccount: deleteAccount(deps) };
-  const registerSomeone = async () => (await useCases.register({ email: `pact-${randomUUID()}@example.com`, password: SCENARIO_PASSWORD })).userId;
+  const registerSomeone = async () => (await useCases.register({ email: `pact-${randomUUID()}@example.com`, password: SCENARIO_PASSWORD, client: "pact-provider" })).userId;
   const existingUser = options.existingUser ?? registerSomeone;
 
   async function lastOutboxEvent(userId: string): Promise<OutboxEvent> {

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { SERVICE_PORTS } from "./lib/checks.js";
+import { ADMIN_PORTS, SERVICE_PORTS } from "./lib/checks.js";
 import { copies, inBuildContext, runs, stages, type Stage } from "./lib/dockerfile.js";
 import { SERVICES } from "./lib/model.js";
 import { DEPLOY_DIR } from "./lib/render.js";
@@ -37,8 +37,8 @@ describe.each(SERVICES)("services/%s/Dockerfile", (svc) => {
   const buildStage = () => all().find((s) => bundled(s));
   const depsStage = () => all().find((s) => npmCi(s)?.flags.includes("--omit=dev"));
 
-  it("is multi-stage, every stage on node:20-slim (ARG NODE_IMAGE, pinned by digest in CI)", () => {
-    expect(dockerfile(svc)).toMatch(/^ARG NODE_IMAGE=node:20-slim$/m);
+  it("is multi-stage, every stage on node:24-slim (ARG NODE_IMAGE, pinned by digest in CI)", () => {
+    expect(dockerfile(svc)).toMatch(/^ARG NODE_IMAGE=node:24-slim$/m);
     expect(all().length).toBeGreaterThanOrEqual(3);
     for (const s of all()) expect(s.base).toBe("${NODE_IMAGE}");
     expect(final().name).toBeUndefined();
@@ -63,11 +63,11 @@ describe.each(SERVICES)("services/%s/Dockerfile", (svc) => {
     expect(ci.flags).not.toContain("--include-workspace-root");
   });
 
-  it("final stage: user node, the service's port, runs the bundle on plain node", () => {
+  it("final stage: user node, the service's ports (public and admin), runs the bundle on plain node", () => {
     const keywords = final().instructions;
     const last = (k: string) => keywords.filter((i) => i.keyword === k).at(-1)?.args;
     expect(last("USER")).toBe("node");
-    expect(last("EXPOSE")).toBe(String(SERVICE_PORTS[svc]));
+    expect(last("EXPOSE")).toBe(`${SERVICE_PORTS[svc]} ${ADMIN_PORTS[svc]}`);
     expect(last("WORKDIR")).toBe(`/app/services/${svc}`);
     expect(keywords.some((i) => i.keyword === "ENV" && /\bNODE_ENV=production\b/.test(i.args))).toBe(true);
     expect(last("CMD")).toBe('["node", "--enable-source-maps", "dist/main.mjs"]');
@@ -113,8 +113,8 @@ describe(".dockerignore", () => {
       return statSync(join(ROOT, path)).isDirectory() ? filesUnder(path) : [path];
     });
 
-  it("keeps node_modules, git and env files out of the build context", () => {
-    for (const pattern of ["**/node_modules", ".git", "**/.env"]) expect(lines()).toContain(pattern);
+  it("keeps node_modules, .devstack, git and env files out of the build context", () => {
+    for (const pattern of ["**/node_modules", ".devstack", ".git", "**/.env"]) expect(lines()).toContain(pattern);
   });
 
   it("keeps every workspace's package.json in it (npm ci checks them against the lockfile)", () => {

@@ -1,6 +1,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { autoscalingProblems } from "./lib/autoscaling.js";
+import { tlsProblems } from "./lib/tls.js";
 import { crossReferenceProblems, ownershipProblems, podSecurityProblems, serviceDeploymentProblems } from "./lib/checks.js";
 import { EXTERNAL_SECRETS } from "./lib/external.js";
 import { find, podSpecOf, SERVICES } from "./lib/model.js";
@@ -37,6 +40,25 @@ describe.each(OVERLAYS)("overlay %s: invariants", (overlay) => {
     }
   });
 
+  it("the OpenTelemetry Collector receives OTLP on its Service's ports and exports through defined exporters", () => {
+    const config = parse((find(objects(), "ConfigMap", "otel-collector-config").data as Record<string, string>)["config.yaml"]!) as {
+      receivers: { otlp: { protocols: { grpc: { endpoint: string }; http: { endpoint: string } } } };
+      exporters: Record<string, { endpoint?: string }>;
+      service: { pipelines: { traces: { receivers: string[]; exporters: string[] } } };
+    };
+    const ports = (find(objects(), "Service", "otel-collector").spec as { ports: { name: string; port: number }[] }).ports;
+    expect(config.receivers.otlp.protocols.grpc.endpoint).toBe(`0.0.0.0:${ports.find((p) => p.name === "otlp-grpc")!.port}`);
+    expect(config.receivers.otlp.protocols.http.endpoint).toBe(`0.0.0.0:${ports.find((p) => p.name === "otlp-http")!.port}`);
+    expect(config.service.pipelines.traces.receivers).toEqual(["otlp"]);
+    for (const exporter of config.service.pipelines.traces.exporters) expect(Object.keys(config.exporters)).toContain(exporter);
+    // An exporter's ${env:X} comes from the collector's own environment ConfigMap.
+    const env = objects().find((o) => o.kind === "ConfigMap" && o.metadata.name.startsWith("otel-collector-env"))?.data as Record<string, string> | undefined;
+    for (const { endpoint } of Object.values(config.exporters)) {
+      const variable = /^\$\{env:(\w+)\}$/.exec(endpoint ?? "")?.[1];
+      if (variable) expect(env?.[variable], `${variable} for the collector`).toMatch(/^https?:\/\//);
+    }
+  });
+
   it("network: default deny; each service reaches only its database, NATS, DNS (and auth's JWKS)", () => {
     expect(networkProblems(objects())).toEqual([]);
   });
@@ -67,15 +89,23 @@ describe("overlay dev", () => {
     }
   });
 
-  it("generates every Secret it uses, with passwords that say they are for dev only", () => {
+  it("generates every Secret it uses, with values that say they are for dev only", () => {
     const secrets = objects().filter((o) => o.kind === "Secret");
-    expect(secrets.length).toBe(9);
+    expect(secrets.length).toBe(13);
     for (const s of secrets) {
-      const data = s.data as Record<string, string>;
-      // notifications-smtp holds a URL whose password says it, the others a password.
-      if (data.password) expect(Buffer.from(data.password, "base64").toString()).toMatch(/^dev-only-/);
-      else expect(new URL(Buffer.from(data.url!, "base64").toString()).password).toMatch(/^dev-only-/);
+      const data = Object.fromEntries(Object.entries(s.data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, "base64").toString()]));
+      // notifications-smtp holds a URL whose password says it.
+      const secret = data.password ?? data.token ?? (data.url ? new URL(data.url).password : Buffer.from(data.AUTH_KEY_ENCRYPTION_KEY ?? "", "base64").toString());
+      expect(secret, s.metadata.name).toMatch(/^dev-only-/);
     }
+    // auth's key-encryption key is what auth parses: 32 bytes, base64.
+    const key = (find(objects(), "Secret", "auth-key-encryption").data as Record<string, string>).AUTH_KEY_ENCRYPTION_KEY!;
+    expect(Buffer.from(Buffer.from(key, "base64").toString(), "base64")).toHaveLength(32);
+  });
+
+  it("has no autoscalers and no TLS (a plain cluster: no KEDA or cert-manager needed)", () => {
+    expect(objects().filter((o) => ["ScaledObject", "HorizontalPodAutoscaler", "Certificate", "Issuer"].includes(o.kind))).toEqual([]);
+    expect(natsConfOf(objects()).tls).toBeUndefined();
   });
 });
 
@@ -101,11 +131,24 @@ describe("overlay prod", () => {
     }
   });
 
-  it("has two replicas and a PodDisruptionBudget per service, and one for NATS", () => {
-    for (const name of [...SERVICES, "nats"]) {
-      expect(find(objects(), "PodDisruptionBudget", name)).toBeDefined();
-      if (name !== "nats") expect((find(objects(), "Deployment", name).spec as { replicas: number }).replicas).toBe(2);
-    }
+  it("has a PodDisruptionBudget per service and one for NATS", () => {
+    for (const name of [...SERVICES, "nats"]) expect(find(objects(), "PodDisruptionBudget", name)).toBeDefined();
+  });
+
+  // The scalers may run the consumers at any replica count because per-user
+  // order holds with several instances sharing the durable consumer:
+  // services/profile/test/integration/scale-out.test.ts.
+  it("autoscales: KEDA on each consumer's JetStream lag (its stream, its durable, NATS's monitoring endpoint), an HPA on CPU for auth; minimums of 2 that the PDBs honour", () => {
+    expect(autoscalingProblems(objects())).toEqual([]);
+  });
+
+  it("TLS: cert-manager issues NATS's server and client certificates; NATS requires client certificates; the services verify NATS and their database (verify-full, CloudNativePG's CA)", () => {
+    expect(tlsProblems(objects())).toEqual([]);
+  });
+
+  it("the scale-out test the autoscalers rely on exists", () => {
+    const test = readFileSync(join(DEPLOY_DIR, "..", "services/profile/test/integration/scale-out.test.ts"), "utf8");
+    expect(test).toMatch(/two profile instances share the durable consumer/);
   });
 
   it("commits no Secret: they are external, and README.md says how to create each", () => {

@@ -1,5 +1,5 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -37,6 +37,18 @@ function writeConfig(overlay: Overlay, dir: string, port: number, monitorPort: n
   if (major === 2 && minor < 10 && syncSetting.test(data["jetstream.conf"])) {
     data["jetstream.conf"] = data["jetstream.conf"].replace(syncSetting, "");
     notes.push(`nats-server ${major}.${minor} predates sync_interval (2.10): ${overlay}'s config checked without that line`);
+  }
+  // prod's TLS files (cert-manager's Secret nats-server-tls): a CA and a
+  // certificate made here with openssl, so nats-server loads real ones.
+  if (Object.values(data).some((text) => text.includes("/etc/nats-tls/"))) {
+    const tls = join(dir, "tls");
+    mkdirSync(tls);
+    const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: tls, stdio: "pipe" });
+    const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    openssl("req", "-x509", ...ec, "-days", "1", "-subj", "/CN=test-ca", "-keyout", "ca.key", "-out", "ca.crt");
+    openssl("req", ...ec, "-subj", "/CN=nats", "-keyout", "tls.key", "-out", "tls.csr");
+    openssl("x509", "-req", "-in", "tls.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "1", "-out", "tls.crt");
+    for (const file of Object.keys(data)) data[file] = data[file]!.replaceAll("/etc/nats-tls/", `${tls}/`);
   }
   for (const [file, text] of Object.entries(data)) writeFileSync(join(dir, file), text);
   return notes;

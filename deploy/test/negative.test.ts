@@ -4,7 +4,9 @@ import { crossReferenceProblems, ownershipProblems, podSecurityProblems, service
 import { EXTERNAL_SECRETS } from "./lib/external.js";
 import { find, podSpecOf } from "./lib/model.js";
 import { natsPermissionProblems } from "./lib/nats-checks.js";
+import { autoscalingProblems } from "./lib/autoscaling.js";
 import { networkProblems } from "./lib/netpol.js";
+import { tlsProblems } from "./lib/tls.js";
 import { render, type K8sObject, type Overlay } from "./lib/render.js";
 import { schemaProblems } from "./lib/schema.js";
 
@@ -22,6 +24,9 @@ const spec = (objects: K8sObject[], kind: string, name: string) => podSpecOf(fin
 const main = (objects: K8sObject[], name: string) => spec(objects, "Deployment", name).containers[0]!;
 const data = (objects: K8sObject[], name: string) => find(objects, "ConfigMap", name).data as Record<string, string>;
 const policy = (objects: K8sObject[], name: string) => find(objects, "NetworkPolicy", name).spec as Record<string, any>;
+const scaler = (objects: K8sObject[], name: string) => find(objects, "ScaledObject", name).spec as Record<string, any>;
+const trigger = (objects: K8sObject[], name: string) => scaler(objects, name).triggers[0].metadata as Record<string, string>;
+const cert = (objects: K8sObject[], name: string) => find(objects, "Certificate", name).spec as Record<string, any>;
 const crossRefs = (overlay: Overlay): Check => (objects) => crossReferenceProblems(objects, EXTERNAL_SECRETS[overlay]);
 
 const cases: [string, Overlay, Check, (objects: K8sObject[]) => void, RegExp][] = [
@@ -67,6 +72,35 @@ const cases: [string, Overlay, Check, (objects: K8sObject[]) => void, RegExp][] 
   ["no default deny", "dev", networkProblems, (o) => void o.splice(o.indexOf(find(o, "NetworkPolicy", "default-deny")), 1), /no default-deny NetworkPolicy/],
   ["a service cut off from its database", "dev", networkProblems, (o) => void (policy(o, "auth").egress[0].ports = [{ port: 5433 }]), /Deployment\/auth cannot reach StatefulSet\/auth-db:5432/],
   ["NATS peers cut off from each other", "prod", networkProblems, (o) => void (policy(o, "nats").egress = []), /peers cannot open routes/],
+  // Admin port, metrics, traces
+  ["a liveness probe on the public port", "dev", serviceDeploymentProblems, (o) => void (main(o, "auth").livenessProbe!.httpGet!.port = "grpc"), /Deployment\/auth: liveness probe is not GET \/healthz on the admin port/],
+  ["Prometheus scraping the public port", "prod", serviceDeploymentProblems, (o) => void ((find(o, "Deployment", "profile").spec as any).template.metadata.annotations["prometheus.io/port"] = "8082"), /Deployment\/profile: Prometheus does not scrape \/metrics on the admin port 9082/],
+  ["an admin token written into the manifest", "dev", serviceDeploymentProblems, (o) => void (main(o, "billing").env!.find((e) => e.name === "ADMIN_TOKEN")!.valueFrom = undefined as never, main(o, "billing").env!.find((e) => e.name === "ADMIN_TOKEN")!.value = "hunter2"), /Deployment\/billing: ADMIN_TOKEN does not come from a Secret/],
+  ["ADMIN_PORT that is not the admin port", "dev", serviceDeploymentProblems, (o) => void (data(o, "auth-config").ADMIN_PORT = "9999"), /Deployment\/auth: ADMIN_PORT is 9999/],
+  ["traces sent past the collector", "dev", serviceDeploymentProblems, (o) => void (data(o, "profile-config").OTEL_EXPORTER_OTLP_ENDPOINT = "http://nats:4222"), /Deployment\/profile: OTEL_EXPORTER_OTLP_ENDPOINT \(http:\/\/nats:4222\) is not the collector/],
+  ["the admin port open to every namespace", "prod", networkProblems, (o) => void (policy(o, "auth").ingress[1].from = [{ namespaceSelector: {} }]), /Deployment\/auth accepts external\/elsewhere on its admin port 9081/],
+  ["the admin port closed to monitoring", "dev", networkProblems, (o) => void policy(o, "billing").ingress.splice(1, 1), /Deployment\/billing: Prometheus cannot scrape its admin port 9083/],
+  ["NATS monitoring open to every namespace", "prod", networkProblems, (o) => void policy(o, "nats").ingress.push({ from: [{ namespaceSelector: {} }], ports: [{ port: 8222 }] }), /StatefulSet\/nats accepts external\/elsewhere on its monitoring port 8222/],
+  ["KEDA cut off from NATS monitoring", "prod", networkProblems, (o) => void policy(o, "nats").ingress.splice(2, 1), /KEDA cannot read consumer lag on 8222/],
+  ["the collector open to anyone", "dev", networkProblems, (o) => void (policy(o, "otel-collector").ingress[0].from = []), /otel-collector accepts OTLP from external\/elsewhere on 4317/],
+  ["a service cut off from the collector", "dev", networkProblems, (o) => void policy(o, "profile").egress.splice(2, 1), /Deployment\/profile cannot reach Deployment\/otel-collector:4318/],
+  // Autoscaling (prod)
+  ["a scaler on another stream", "prod", autoscalingProblems, (o) => void (trigger(o, "profile").stream = "AUTH_EVENTS_V2"), /ScaledObject\/profile: stream AUTH_EVENTS_V2, but profile consumes AUTH_EVENTS/],
+  ["a scaler on another service's consumer", "prod", autoscalingProblems, (o) => void (trigger(o, "billing").consumer = "profile"), /ScaledObject\/billing: consumer profile, but billing's durable consumer is billing/],
+  ["a scaler reading the client Service, not the monitoring endpoint", "prod", autoscalingProblems, (o) => void (trigger(o, "profile").natsServerMonitoringEndpoint = "nats.acme.svc.cluster.local:4222"), /ScaledObject\/profile: natsServerMonitoringEndpoint nats.acme.svc.cluster.local:4222 is not NATS's headless monitoring endpoint/],
+  ["a scaler aimed at a Deployment that does not exist", "prod", autoscalingProblems, (o) => void (scaler(o, "billing").scaleTargetRef.name = "billing-api"), /ScaledObject\/billing: scaleTargetRef Deployment\/billing-api is not a Deployment of the render/],
+  ["a minimum of one replica", "prod", autoscalingProblems, (o) => void ((find(o, "HorizontalPodAutoscaler", "auth").spec as any).minReplicas = 1), /HorizontalPodAutoscaler\/auth: minimum 1 replicas/],
+  ["a PDB that blocks every disruption at the minimum", "prod", autoscalingProblems, (o) => void ((find(o, "PodDisruptionBudget", "profile").spec as any).minAvailable = 2), /Deployment\/profile: PodDisruptionBudget minAvailable 2 leaves no disruption/],
+  ["replicas set beside an autoscaler", "prod", autoscalingProblems, (o) => void ((find(o, "Deployment", "billing").spec as any).replicas = 2), /Deployment\/billing: sets replicas, which ScaledObject\/billing owns/],
+  ["a scaler whose minimum is not an integer", "prod", schemaProblems, (o) => void (scaler(o, "profile").minReplicaCount = "two"), /ScaledObject\/profile: .*minReplicaCount must be integer/],
+  // TLS (prod)
+  ["a Certificate from an Issuer that does not exist", "prod", tlsProblems, (o) => void (cert(o, "nats-server").issuerRef.name = "acme-root"), /Certificate\/nats-server: issuerRef Issuer\/acme-root is not an Issuer of the render/],
+  ["a CA Issuer whose Secret no Certificate makes", "prod", tlsProblems, (o) => void ((find(o, "Issuer", "acme-ca").spec as any).ca.secretName = "acme-root-ca"), /Issuer\/acme-ca: CA Secret acme-root-ca is made by no CA Certificate/],
+  ["a client certificate written to another Secret", "prod", tlsProblems, (o) => void (cert(o, "profile-nats-client").secretName = "profile-nats-tls"), /Deployment\/profile: volume nats-tls mounts Secret profile-nats-client-tls, which no Certificate or CloudNativePG Cluster makes/],
+  ["NATS not requiring client certificates", "prod", tlsProblems, (o) => void (data(o, "nats-config")["tls.conf"] = data(o, "nats-config")["tls.conf"]!.replace(/^(\s+)verify: true$/m, "$1verify: false")), /NATS: tls.verify is not true/],
+  ["a server certificate without the name clients use", "prod", tlsProblems, (o) => void (cert(o, "nats-server").dnsNames = ["nats.acme.svc"]), /Deployment\/auth: NATS_URL host nats is not a name of the NATS server's certificate/],
+  ["the database CA Secret mounted whole (with its private key)", "prod", tlsProblems, (o) => void delete spec(o, "Deployment", "billing").volumes!.find((v) => v.name === "db-ca")!.secret!.items, /Deployment\/billing container billing: mounts all of billing-db-ca/],
+  ["a service without the database CA", "prod", tlsProblems, (o) => void delete data(o, "auth-config").DATABASE_SSL_ROOT_CERT, /Deployment\/auth container migrate: DATABASE_SSL_ROOT_CERT \(undefined\)/],
   // NATS permissions
   ["profile allowed to publish auth.events.>", "dev", natsPermissionProblems, (o) => void patchNats(o, '"dlq.profile.>"', '"dlq.profile.>"\n"auth.events.>"'), /NATS user profile may publish auth.events.> \(covers auth.events.>\), which is auth's/],
   ["billing allowed to publish everything", "prod", natsPermissionProblems, (o) => void patchNats(o, '"dlq.billing.>"', '">"'), /NATS user billing may publish > \(covers auth.events.>\)/],

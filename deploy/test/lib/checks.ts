@@ -4,5 +4,5 @@ import type { K8sObject } from "./render.js";
 export type Check = (objects: K8sObject[]) => string[];
 
 export { ownershipProblems } from "./ownership.js";
-export { podSecurityProblems, SERVICE_PORTS, serviceDeploymentProblems } from "./pods.js";
+export { ADMIN_PORTS, podSecurityProblems, SERVICE_PORTS, serviceDeploymentProblems } from "./pods.js";
 export { crossReferenceProblems } from "./references.js";

@@ -5,9 +5,13 @@ import type { K8sObject } from "./render.js";
 export const SERVICES = ["auth", "profile", "billing", "notifications"] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
-/** kustomize appends a content hash to generated names: auth-config-bm9fc2mk79. */
+/**
+ * kustomize appends a content hash to generated names: auth-config-bm9fc2mk79.
+ * Its alphabet has no vowels (hex digits 0, 1, 3, a, e become g, h, k, m, t),
+ * so a ten-letter word such as "encryption" is never taken for one.
+ */
 export function baseName(name: string): string {
-  return name.replace(/-[a-z0-9]{10}$/, "");
+  return name.replace(/-[2-9bcdfghkmt]{10}$/, "");
 }
 
 export function isNamed(o: K8sObject, kind: string, name: string): boolean {
@@ -104,12 +108,33 @@ export const EXTERNAL_PODS: Pod[] = [
     ports: [25, 465, 587].map((port) => ({ port, protocol: "TCP" })),
   },
   {
+    source: "external/prometheus",
+    namespace: "monitoring",
+    namespaceLabels: { "kubernetes.io/metadata.name": "monitoring" },
+    labels: { "app.kubernetes.io/name": "prometheus" },
+    ports: [{ port: 9090, protocol: "TCP" }],
+  },
+  {
+    source: "external/keda-operator",
+    namespace: "keda",
+    namespaceLabels: { "kubernetes.io/metadata.name": "keda" },
+    labels: { "app.kubernetes.io/name": "keda-operator" },
+    ports: [],
+  },
+  {
+    source: "external/tracing-backend",
+    namespace: "observability",
+    namespaceLabels: { "kubernetes.io/metadata.name": "observability" },
+    labels: { "app.kubernetes.io/name": "tempo" },
+    ports: [{ port: 4318, protocol: "TCP" }],
+  },
+  {
     source: "external/elsewhere",
     namespace: "elsewhere",
     namespaceLabels: { "kubernetes.io/metadata.name": "elsewhere" },
     labels: {},
     // Ports an exfiltration or a misrouted client would use.
-    ports: [80, 443, 4222, 5432, 8081, 8082, 8083, 8084].map((port) => ({ port, protocol: "TCP" })),
+    ports: [80, 443, 4222, 4317, 4318, 5432, 8081, 8082, 8083, 8084, 8222, 9081, 9082, 9083, 9084].map((port) => ({ port, protocol: "TCP" })),
   },
 ];
 

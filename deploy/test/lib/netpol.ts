@@ -3,6 +3,7 @@ import type { INetworkPolicySpec } from "kubernetes-models/networking.k8s.io/v1/
 import type { INetworkPolicyPeer } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyPeer";
 import type { INetworkPolicyPort } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyPort";
 import { EXTERNAL_PODS, podsOf, SERVICES, selects, type Pod, type ServiceName } from "./model.js";
+import { ADMIN_PORTS } from "./pods.js";
 import type { K8sObject } from "./render.js";
 
 /**
@@ -58,12 +59,16 @@ const name = (p: Pod) => p.labels["app.kubernetes.io/name"];
 const isApi = (p: Pod, svc?: string) => p.labels["app.kubernetes.io/component"] === "api" && (!svc || name(p) === svc);
 const isDbOf = (p: Pod, svc: string) => name(p) === `${svc}-db`;
 const isNats = (p: Pod) => name(p) === "nats";
+const isCollector = (p: Pod) => name(p) === "otel-collector";
+const inMonitoring = (p: Pod) => p.namespaceLabels["kubernetes.io/metadata.name"] === "monitoring";
+const isKeda = (p: Pod) => p.source === "external/keda-operator";
 
 /** What a service's pods may open, beyond which nothing may be allowed. */
 function expectedEgress(svc: ServiceName, to: Pod, port: number): boolean {
   if (to.source === "external/kube-dns") return port === 53;
   if (isDbOf(to, svc)) return port === 5432;
   if (isNats(to)) return port === 4222;
+  if (isCollector(to)) return port === 4318; // traces, OTLP over HTTP
   if (svc !== "auth" && isApi(to, "auth")) return port === 8081; // JWKS
   if (svc === "notifications" && to.source === "external/smtp-relay") return port === 465 || port === 587; // its mail relay
   return false;
@@ -106,6 +111,13 @@ export function networkProblems(objects: K8sObject[]): string[] {
         if (!allowed(api, to, port) && expected) problems.push(`${api.source} cannot reach ${to.source}:${port.port}, which it needs`);
       }
     }
+    // The admin port: the monitoring namespace (Prometheus) only.
+    const admin = ADMIN_PORTS[svc];
+    for (const from of all) {
+      if (from !== api && ingress(from, api, admin) && !inMonitoring(from)) problems.push(`${api.source} accepts ${from.source} on its admin port ${admin}`);
+    }
+    const prometheus = EXTERNAL_PODS.find((p) => p.source === "external/prometheus")!;
+    if (!allowed(prometheus, api, { port: admin, protocol: "TCP" })) problems.push(`${api.source}: Prometheus cannot scrape its admin port ${admin}`);
     for (const db of inside.filter((p) => isDbOf(p, svc))) {
       for (const from of all) {
         if (from === db || !ingress(from, db, 5432)) continue;
@@ -122,6 +134,21 @@ export function networkProblems(objects: K8sObject[]): string[] {
       if (ingress(from, nats, 6222) && !isNats(from)) problems.push(`${nats.source} accepts routes from ${from.source}`);
     }
     if (!allowed(nats, nats, { port: 6222, protocol: "TCP" })) problems.push(`${nats.source}: peers cannot open routes to each other`);
+    // Monitoring (8222): KEDA reads consumer lag there; Prometheus scrapes it.
+    for (const from of all) {
+      if (from !== nats && ingress(from, nats, 8222) && !isKeda(from) && !inMonitoring(from)) problems.push(`${nats.source} accepts ${from.source} on its monitoring port 8222`);
+    }
+    const keda = EXTERNAL_PODS.find(isKeda)!;
+    if (!allowed(keda, nats, { port: 8222, protocol: "TCP" })) problems.push(`${nats.source}: KEDA cannot read consumer lag on 8222`);
+  }
+  const collectors = inside.filter(isCollector);
+  if (!collectors.length) problems.push("no OpenTelemetry Collector pod");
+  for (const collector of collectors) {
+    for (const from of all) {
+      for (const port of [4317, 4318]) {
+        if (from !== collector && ingress(from, collector, port) && !SERVICES.some((s) => isApi(from, s))) problems.push(`${collector.source} accepts OTLP from ${from.source} on ${port}`);
+      }
+    }
   }
   return problems;
 }

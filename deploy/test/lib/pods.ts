@@ -1,6 +1,6 @@
 import type { IContainer } from "kubernetes-models/v1/Container";
 import type { IProbe } from "kubernetes-models/v1/Probe";
-import { containersOf, podSpecOf, SERVICES, type ServiceName } from "./model.js";
+import { containersOf, podsOf, podSpecOf, serviceSelects, SERVICES, type ServiceName } from "./model.js";
 import { id, workloads } from "./refs.js";
 import type { K8sObject } from "./render.js";
 
@@ -37,10 +37,24 @@ function mebibytes(quantity: string | number | undefined): number {
 }
 
 export const SERVICE_PORTS: Record<ServiceName, number> = { auth: 8081, profile: 8082, billing: 8083, notifications: 8084 };
+/** The admin ports (ADMIN_PORT): probes, metrics, admin RPCs; monitoring namespace only. */
+export const ADMIN_PORTS: Record<ServiceName, number> = { auth: 9081, profile: 9082, billing: 9083, notifications: 9084 };
 
-function httpProbe(probe: IProbe | undefined, path: string, c: IContainer): boolean {
+/** GET path on the container's named port `admin`. */
+function adminProbe(probe: IProbe | undefined, path: string, c: IContainer): boolean {
   const port = probe?.httpGet?.port;
-  return probe?.httpGet?.path === path && typeof port === "string" && (c.ports ?? []).some((p) => p.name === port);
+  return probe?.httpGet?.path === path && port === "admin" && (c.ports ?? []).some((p) => p.name === port);
+}
+
+/** The service's environment: its ConfigMaps' data, then its own `env` values. */
+function envOf(objects: K8sObject[], c: IContainer): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const ref of c.envFrom ?? []) {
+    const cm = ref.configMapRef && objects.find((o) => o.kind === "ConfigMap" && o.metadata.name === ref.configMapRef!.name);
+    if (cm) Object.assign(env, cm.data as Record<string, string>);
+  }
+  for (const e of c.env ?? []) if (e.value !== undefined) env[e.name] = e.value;
+  return env;
 }
 
 /** How each service runs: port, probes, drain on shutdown, memory, migrations, its Service. */
@@ -60,8 +74,27 @@ export function serviceDeploymentProblems(objects: K8sObject[]): string[] {
     }
     const where = `Deployment/${svc}`;
     if (!(c.ports ?? []).some((p) => p.name === "grpc" && p.containerPort === SERVICE_PORTS[svc])) problems.push(`${where}: no port grpc = ${SERVICE_PORTS[svc]}`);
-    if (!httpProbe(c.livenessProbe, "/healthz", c)) problems.push(`${where}: liveness probe is not GET /healthz on a named port`);
-    if (!httpProbe(c.readinessProbe, "/readyz", c)) problems.push(`${where}: readiness probe is not GET /readyz on a named port`);
+    // Operations live on the admin port (ADMIN_PORT); the public one keeps a bare /healthz.
+    const env = envOf(objects, c);
+    if (!(c.ports ?? []).some((p) => p.name === "admin" && p.containerPort === ADMIN_PORTS[svc])) problems.push(`${where}: no port admin = ${ADMIN_PORTS[svc]}`);
+    if (env.ADMIN_PORT !== String(ADMIN_PORTS[svc])) problems.push(`${where}: ADMIN_PORT is ${env.ADMIN_PORT}, not the admin port ${ADMIN_PORTS[svc]}`);
+    if (env.PORT !== String(SERVICE_PORTS[svc])) problems.push(`${where}: PORT is ${env.PORT}, not the grpc port ${SERVICE_PORTS[svc]}`);
+    if (!adminProbe(c.startupProbe, "/healthz", c)) problems.push(`${where}: startup probe is not GET /healthz on the admin port`);
+    if (!adminProbe(c.livenessProbe, "/healthz", c)) problems.push(`${where}: liveness probe is not GET /healthz on the admin port`);
+    if (!adminProbe(c.readinessProbe, "/readyz", c)) problems.push(`${where}: readiness probe is not GET /readyz on the admin port`);
+    const annotations = ((deployment.spec as { template: { metadata?: { annotations?: Record<string, string> } } }).template.metadata?.annotations ?? {});
+    if (annotations["prometheus.io/scrape"] !== "true" || annotations["prometheus.io/port"] !== String(ADMIN_PORTS[svc]) || annotations["prometheus.io/path"] !== "/metrics") {
+      problems.push(`${where}: Prometheus does not scrape /metrics on the admin port ${ADMIN_PORTS[svc]} (prometheus.io/* annotations)`);
+    }
+    const token = c.env?.find((e) => e.name === "ADMIN_TOKEN");
+    if (!token?.valueFrom?.secretKeyRef || token.value !== undefined) problems.push(`${where}: ADMIN_TOKEN does not come from a Secret`);
+    if (env.ADMIN_TOKEN !== undefined) problems.push(`${where}: ADMIN_TOKEN is written in a ConfigMap or the manifest`);
+    const otlp = /^http:\/\/([a-z0-9-]+):(\d+)$/.exec(env.OTEL_EXPORTER_OTLP_ENDPOINT ?? "");
+    const collector = otlp && objects.find((o) => o.kind === "Service" && o.metadata.name === otlp[1]);
+    const collectorPods = collector && podsOf(objects).filter((p) => serviceSelects((collector.spec as { selector?: Record<string, string> }).selector, p.labels));
+    if (!otlp || !collectorPods?.length || !collectorPods.every((p) => p.labels["app.kubernetes.io/name"] === "otel-collector") || otlp[2] !== "4318") {
+      problems.push(`${where}: OTEL_EXPORTER_OTLP_ENDPOINT (${env.OTEL_EXPORTER_OTLP_ENDPOINT}) is not the collector Service's OTLP/HTTP port (http://<collector>:4318)`);
+    }
     const sleep = Number(c.lifecycle?.preStop?.exec?.command?.[1] ?? c.lifecycle?.preStop?.sleep?.seconds ?? 0);
     if (!(sleep > 0)) problems.push(`${where}: no preStop sleep to let endpoints drain`);
     if (!((spec.terminationGracePeriodSeconds ?? 30) > sleep + 10)) problems.push(`${where}: terminationGracePeriodSeconds leaves no time to drain after the preStop sleep`);

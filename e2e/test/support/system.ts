@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
@@ -40,6 +41,7 @@ const client = <S extends Parameters<typeof createClient>[0]>(service: S, port: 
 export async function startSystem(loggers: { profile?: Logger } = {}, env: Record<string, string> = {}): Promise<System> {
   const ns = testNamespace();
   const [authDb, profileDb, billingDb] = await Promise.all(["auth", "profile", "billing"].map((s) => createTestDatabase(`e2e_${s}`)));
+  const authKey = { AUTH_KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64") };
   const shared = {
     NATS_URL: natsUrl(),
     PORT: "0",
@@ -58,7 +60,7 @@ export async function startSystem(loggers: { profile?: Logger } = {}, env: Recor
     dlqBilling: ns.stream("DLQ_BILLING"),
     dlqBillingPrefix: ns.subjectPrefix("dlq.billing"),
   };
-  const auth = await startAuthService(authConfig({ ...shared, DATABASE_URL: authDb!.url }), createLogger("auth", "silent"));
+  const auth = await startAuthService(authConfig({ ...shared, ...authKey, DATABASE_URL: authDb!.url }), createLogger("auth", "silent"));
   const jwks = { AUTH_JWKS_URL: `http://127.0.0.1:${auth.port}/.well-known/jwks.json` };
   const profile = await startProfileService(
     profileConfig({ ...shared, ...jwks, DATABASE_URL: profileDb!.url, DLQ_STREAM: names.dlqProfile, DLQ_SUBJECT_PREFIX: names.dlqProfilePrefix }),

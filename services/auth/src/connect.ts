@@ -21,7 +21,8 @@ export function authRoutes(useCases: AuthUseCases, logger: Logger) {
     router.service(AuthService, {
       register: (req, ctx) =>
         guarded(async () => {
-          const { userId } = await useCases.register({ email: req.email, password: req.password, traceparent: traceparent(ctx) });
+          const client = ctx.values.get(clientAddressKey);
+          const { userId } = await useCases.register({ email: req.email, password: req.password, client, traceparent: traceparent(ctx) });
           return { userId };
         }),
       login: (req, ctx) =>

@@ -6,9 +6,10 @@ import { databaseReadiness, openDatabase, waitForDatabase } from "@acme/kit/db/d
 import { runMigrations } from "@acme/kit/db/migrate";
 import { killOnNthCall } from "@acme/kit/fault-injection";
 import { createLogger, type Logger } from "@acme/kit/logging";
-import { connectNats, natsReadiness } from "@acme/kit/nats";
+import { checkNatsTls, connectNats, natsReadiness, natsTlsFromEnv } from "@acme/kit/nats";
 import { startTelemetry } from "@acme/kit/observability/telemetry";
 import { startOutboxRelay, type OutboxRelay } from "@acme/kit/outbox/outbox-relay";
+import { serverLimits } from "@acme/kit/env";
 import { createMetrics } from "@acme/kit/server/metrics";
 import { startServiceServer } from "@acme/kit/server/service-server";
 import { createUseCases } from "./app/use-cases.js";
@@ -19,8 +20,9 @@ import { createCredentialRepository } from "./db/credentials-repository.js";
 import { schema } from "./db/schema.js";
 import { createSigningKeyRepository } from "./db/signing-keys-repository.js";
 import { declareAuthEventsStream } from "./events/auth-events-stream.js";
+import { KeySealer } from "./security/key-sealer.js";
 import { LoginThrottle } from "./security/login-throttle.js";
-import { createArgon2Hasher } from "./security/password-hasher.js";
+import { countVerifications, createArgon2Hasher, type PasswordHasher } from "./security/password-hasher.js";
 import { tracedHasher } from "./security/traced-hasher.js";
 import { TokenIssuer } from "./security/token-issuer.js";
 
@@ -42,27 +44,52 @@ export interface AuthService {
  * soon as NATS answers (it may be down at start), the stream and the relay.
  * Registrations succeed without NATS; their events wait in the outbox.
  */
-export async function startAuthService(config: AuthConfig, logger: Logger = createLogger("auth", config.LOG_LEVEL)): Promise<AuthService> {
+export interface AuthServiceOverrides {
+  /** Replaces argon2id; only the pipeline benchmark uses it (bench/pipeline.ts), to measure everything but the hash. */
+  hasher?: PasswordHasher;
+}
+
+export async function startAuthService(config: AuthConfig, logger: Logger = createLogger("auth", config.LOG_LEVEL), overrides: AuthServiceOverrides = {}): Promise<AuthService> {
   const telemetry = startTelemetry({ service: "auth", env: config, logger });
   const { tracer } = telemetry;
+  const natsSettings = { url: config.NATS_URL, user: config.NATS_USER, password: config.NATS_PASSWORD, name: "auth", tls: natsTlsFromEnv(config) };
+  // TLS settings that cannot work stop the start here, named; a NATS that is down does not.
+  await checkNatsTls(natsSettings);
   await waitForDatabase(config.DATABASE_URL, (message) => logger.warn(message));
   await runMigrations(config.DATABASE_URL, MIGRATIONS_FOLDER, "auth");
   const database = openDatabase(config.DATABASE_URL, schema, { applicationName: "auth", arrayParameters: false });
   const metrics = createMetrics("auth");
   telemetry.registerMetrics(metrics.registry);
+  const signingKeyStore = createSigningKeyRepository(database.db, new KeySealer(config.AUTH_KEY_ENCRYPTION_KEY));
+  const sealed = await signingKeyStore.sealPlaintextKeys();
+  if (sealed > 0) logger.info({ sealed }, "sealed signing keys stored in plain text by an older auth");
   const tokens = new TokenIssuer({
-    store: createSigningKeyRepository(database.db),
+    store: signingKeyStore,
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
     ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
     rotateAfterMs: config.SIGNING_KEY_ROTATE_AFTER_HOURS * 3_600_000,
   });
-  await tokens.refresh();
+  await tokens.refresh(); // unseals every key: a wrong AUTH_KEY_ENCRYPTION_KEY stops the start here, saying so
+  const throttle = new LoginThrottle(database.sql, {
+    accountAttempts: config.LOGIN_ACCOUNT_ATTEMPTS,
+    accountWindowMs: config.LOGIN_ACCOUNT_WINDOW_MS,
+    delayBaseMs: config.LOGIN_DELAY_BASE_MS,
+    clientAttempts: config.LOGIN_CLIENT_ATTEMPTS,
+    clientWindowMs: config.LOGIN_CLIENT_WINDOW_MS,
+    registerAttempts: config.REGISTER_CLIENT_ATTEMPTS,
+    registerWindowMs: config.REGISTER_CLIENT_WINDOW_MS,
+    leaseMs: 30_000,
+  });
+  const pruning = setInterval(() => {
+    throttle.prune().catch((error: unknown) => logger.warn({ reason: (error as Error).message }, "could not prune login attempts; next try in a minute"));
+  }, 60_000);
+  pruning.unref();
   const useCases = createUseCases({
     store: createCredentialRepository(database.db, tracer),
-    hasher: tracedHasher(createArgon2Hasher(), tracer),
+    hasher: countVerifications(tracedHasher(overrides.hasher ?? createArgon2Hasher(), tracer), metrics.registry),
     tokens,
-    throttle: new LoginThrottle(),
+    throttle,
     subjectPrefix: config.AUTH_EVENTS_SUBJECT_PREFIX,
   });
 
@@ -70,7 +97,7 @@ export async function startAuthService(config: AuthConfig, logger: Logger = crea
   let nats: NatsConnection | undefined;
   let relay: OutboxRelay | undefined;
   void (async () => {
-    const nc = await connectNats({ url: config.NATS_URL, user: config.NATS_USER, password: config.NATS_PASSWORD, name: "auth" });
+    const nc = await connectNats(natsSettings);
     nats = nc;
     if (stopping) return;
     await declareStreamUntilDone(nc, config, logger, () => stopping);
@@ -95,7 +122,8 @@ export async function startAuthService(config: AuthConfig, logger: Logger = crea
     routes: authRoutes(useCases, logger),
     port: config.PORT,
     host: config.HOST,
-    trustProxy: config.TRUST_PROXY,
+    trustProxyHops: config.TRUST_PROXY_HOPS,
+    limits: serverLimits(config),
     metrics,
     logger,
     tracer,
@@ -120,6 +148,7 @@ export async function startAuthService(config: AuthConfig, logger: Logger = crea
     relay: () => relay,
     async stop() {
       stopping = true;
+      clearInterval(pruning);
       await server.shutdown();
       await relay?.stop();
       // Still connecting (NATS down)? Then there is nothing to drain; the attempt stops with the process.

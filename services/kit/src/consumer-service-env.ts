@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { consumerEnv, consumerSettings, streamNameSchema, subjectPrefixSchema, type ConsumerSettings } from "./consumer/consumer-settings.js";
-import { portSchema, postgresUrlSchema } from "./env.js";
+import { DEFAULT_ACCESS_TOKEN_MAX_AGE_SECONDS } from "./auth/access-token.js";
+import { databaseTlsEnv, natsTlsEnv, portSchema, postgresUrlSchema, serverLimitsEnv } from "./env.js";
+import { trustProxyHopsSchema } from "./server/client-address.js";
 import { faultCountSchema } from "./fault-injection.js";
 import { telemetryEnv } from "./observability/telemetry-env.js";
 import { adminEnv } from "./server/admin-token.js";
@@ -22,11 +24,17 @@ export function consumerServiceEnv(service: string, defaultPort: number) {
     NATS_URL: z.string().default("nats://127.0.0.1:4222"),
     NATS_USER: z.string().optional(),
     NATS_PASSWORD: z.string().optional(),
+    ...natsTlsEnv,
+    ...databaseTlsEnv,
     AUTH_EVENTS_STREAM: streamNameSchema.default("AUTH_EVENTS"),
     AUTH_EVENTS_SUBJECT_PREFIX: subjectPrefixSchema.default("auth.events"),
     AUTH_JWKS_URL: z.url({ protocol: /^https?$/ }).default("http://127.0.0.1:8081/.well-known/jwks.json"),
     JWT_ISSUER: z.string().min(1).default("acme-auth"),
     JWT_AUDIENCE: z.string().min(1).default("acme"),
+    /** Tokens issued longer ago than this are refused even if their exp is later. */
+    ACCESS_TOKEN_MAX_AGE_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(DEFAULT_ACCESS_TOKEN_MAX_AGE_SECONDS),
+    TRUST_PROXY_HOPS: trustProxyHopsSchema,
+    ...serverLimitsEnv,
     ...consumerEnv({ durable: service, deadLetterStream: `DLQ_${service.toUpperCase()}`, deadLetterSubjectPrefix: `dlq.${service}` }),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     /** TEST ONLY (tools/faults): SIGKILL this process inside its Nth batch transaction, before COMMIT. */

@@ -5,6 +5,7 @@ import type { PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import type { Sql } from "postgres";
 import type { Registry } from "prom-client";
 import { remoteKeySet } from "./auth/access-token.js";
+import { DEFAULT_ACCESS_TOKEN_MAX_AGE_SECONDS } from "./auth/access-token.js";
 import { requireAccessToken } from "./auth/caller.js";
 import type { ConsumerSettings } from "./consumer/consumer-settings.js";
 import { startEventConsumer, type EventConsumer } from "./consumer/event-consumer.js";
@@ -14,16 +15,17 @@ import { databaseReadiness, openDatabase, waitForDatabase } from "./db/database.
 import { runMigrations } from "./db/migrate.js";
 import { killOnNthCall } from "./fault-injection.js";
 import type { Logger } from "./logging.js";
-import { connectNats, natsReadiness } from "./nats.js";
+import { checkNatsTls, connectNats, natsReadiness, natsTlsFromEnv } from "./nats.js";
 import { consumerAdminRoutes } from "./consumer/consumer-admin.js";
 import { startTelemetry } from "./observability/telemetry.js";
 import type { TelemetryEnv } from "./observability/telemetry-env.js";
 import type { Tracer } from "./observability/spans.js";
 import { createMetrics } from "./server/metrics.js";
+import { serverLimits, type ServerLimitsConfig } from "./env.js";
 import { startServiceServer } from "./server/service-server.js";
 
 /** The settings every event-consuming service parses from its environment. */
-export interface ConsumerServiceConfig extends TelemetryEnv {
+export interface ConsumerServiceConfig extends TelemetryEnv, Partial<ServerLimitsConfig> {
   PORT: number;
   /** Operations port: /readyz, /metrics and the admin RPCs. */
   ADMIN_PORT: number;
@@ -33,6 +35,9 @@ export interface ConsumerServiceConfig extends TelemetryEnv {
   NATS_URL: string;
   NATS_USER?: string | undefined;
   NATS_PASSWORD?: string | undefined;
+  NATS_TLS_CA?: string | undefined;
+  NATS_TLS_CERT?: string | undefined;
+  NATS_TLS_KEY?: string | undefined;
   AUTH_JWKS_URL: string;
   JWT_ISSUER: string;
   JWT_AUDIENCE: string;
@@ -41,6 +46,9 @@ export interface ConsumerServiceConfig extends TelemetryEnv {
   FAULT_KILL_AFTER_COMMIT_AT?: number | undefined;
   /** How long applied event ids stay in the inbox (default 30 days). */
   INBOX_RETENTION_DAYS?: number | undefined;
+  /** Oldest access token (by iat) accepted, whatever its exp (default 24 h). */
+  ACCESS_TOKEN_MAX_AGE_SECONDS?: number | undefined;
+  TRUST_PROXY_HOPS?: number | undefined;
 }
 
 export interface ConsumerServiceHooks {
@@ -91,6 +99,9 @@ export async function startConsumerService<TSchema extends Record<string, unknow
   const { name, config, logger } = spec;
   const telemetry = startTelemetry({ service: name, env: config, logger });
   const { tracer } = telemetry;
+  const natsSettings = { url: config.NATS_URL, user: config.NATS_USER, password: config.NATS_PASSWORD, name, inboxPrefix: `_INBOX_${name}`, tls: natsTlsFromEnv(config) };
+  // TLS settings that cannot work stop the start here, named; a NATS that is down does not.
+  await checkNatsTls(natsSettings);
   await waitForDatabase(config.DATABASE_URL, (message) => logger.warn(message));
   await runMigrations(config.DATABASE_URL, spec.migrationsFolder, name);
   const database = openDatabase(config.DATABASE_URL, spec.schema, { applicationName: name });
@@ -106,7 +117,7 @@ export async function startConsumerService<TSchema extends Record<string, unknow
   let nats: NatsConnection | undefined;
   let consumer: EventConsumer | undefined;
   void (async () => {
-    const nc = await connectNats({ url: config.NATS_URL, user: config.NATS_USER, password: config.NATS_PASSWORD, name, inboxPrefix: `_INBOX_${name}` });
+    const nc = await connectNats(natsSettings);
     nats = nc;
     if (stopping) return;
     consumer = startEventConsumer({
@@ -129,12 +140,14 @@ export async function startConsumerService<TSchema extends Record<string, unknow
     interceptors: [
       requireAccessToken({
         keys: remoteKeySet(config.AUTH_JWKS_URL, tracer),
-        policy: { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE },
+        policy: { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, maxAgeSeconds: config.ACCESS_TOKEN_MAX_AGE_SECONDS ?? DEFAULT_ACCESS_TOKEN_MAX_AGE_SECONDS },
         services: [spec.rpcService],
       }),
     ],
     port: config.PORT,
     host: config.HOST,
+    trustProxyHops: config.TRUST_PROXY_HOPS ?? 0,
+    limits: serverLimits(config),
     metrics,
     logger,
     tracer,

@@ -68,15 +68,23 @@ describe("outbox relay", () => {
   it("publishes a row whose transaction commits after later rows were already published", async () => {
     const relay = startOutboxRelay({ databaseUrl: db.url, js: jetstream(nc), logger, pollIntervalMs: 50 });
     try {
-      // Transaction A takes the lower id but commits last.
+      // Transaction A takes the lower id but commits last: it stays open
+      // until the later row has been published (no timer, so a slow machine
+      // cannot let it commit early).
+      let commitLate!: () => void;
+      const lateMayCommit = new Promise<void>((resolve) => (commitLate = resolve));
+      let lateInserted!: () => void;
+      const lateIsInserted = new Promise<void>((resolve) => (lateInserted = resolve));
       const slow = sql.begin(async (tx) => {
         await insert(tx as unknown as Sql, "late", 1);
-        await new Promise((resolve) => setTimeout(resolve, 500));
+        lateInserted();
+        await lateMayCommit;
       });
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await lateIsInserted;
       await insert(sql, "early", 1);
       await until("the early row", async () => (await streamBodies()).includes("early:1"));
       expect(await streamBodies()).not.toContain("late:1");
+      commitLate();
       await slow;
       await until("the late row", async () => (await streamBodies()).includes("late:1"));
       const ids = await sql<{ id: string; partition_key: string }[]>`select id, partition_key from outbox order by id`;

@@ -1,3 +1,4 @@
+import { Writable } from "node:stream";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,6 +15,7 @@ describe("service server: Connect, gRPC and gRPC-Web on one port, operations on 
   let databaseUp = true;
   let baseUrl: string;
   let adminUrl: string;
+  const logLines: string[] = [];
 
   beforeAll(async () => {
     server = await startServiceServer({
@@ -27,7 +29,16 @@ describe("service server: Connect, gRPC and gRPC-Web on one port, operations on 
         },
       },
       metrics: createMetrics("kit-test"),
-      logger: createLogger("kit-test", "silent"),
+      logger: createLogger(
+        "kit-test",
+        "info",
+        new Writable({
+          write(chunk, _encoding, callback) {
+            logLines.push(String(chunk));
+            callback();
+          },
+        }),
+      ),
       readMaxBytes: 1024,
       tracer: trace.getTracer("kit-test"),
       admin: {
@@ -95,6 +106,11 @@ describe("service server: Connect, gRPC and gRPC-Web on one port, operations on 
       expect(error?.code, `token ${JSON.stringify(token)}`).toBe(Code.Unauthenticated);
     }
     expect((await call(ADMIN_TOKEN)).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
+    // Each refusal is logged, with why, never with what was sent.
+    const refusals = logLines.filter((l) => l.includes("admin RPC refused"));
+    expect(refusals.length).toBe(5);
+    expect(refusals.join("\n")).toMatch(/"reason":"wrong token"/);
+    for (const line of logLines) expect(line).not.toContain(ADMIN_TOKEN.slice(0, -1));
     // Admin services are not on the public port, nor the public ones on the admin port.
     const publicHealth = await fetch(`${adminUrl}/grpc.health.v1.Health/Check`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
     expect(publicHealth.status).toBe(401);

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { consumerServiceEnv, consumerServiceSettings } from "@acme/kit/consumer-service-env";
-import { parseEnv } from "@acme/kit/env";
+import { parseEnv, withDatabaseTls } from "@acme/kit/env";
 import { faultCountSchema } from "@acme/kit/fault-injection";
 import type { MailSenderSettings } from "./mail/mail-sender.js";
 
@@ -27,7 +27,7 @@ const schema = z.object({
 export type NotificationsConfig = z.infer<typeof schema>;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): NotificationsConfig {
-  return parseEnv(schema, env);
+  return withDatabaseTls(parseEnv(schema, env));
 }
 
 export function notificationsConsumerSettings(config: NotificationsConfig) {

@@ -28,6 +28,6 @@ describe("service bundles", () => {
     const sql = postgres(db.url, { max: 1 });
     const tables = await sql<{ table_name: string }[]>`select table_name from information_schema.tables where table_schema = 'public' order by 1`;
     await sql.end();
-    expect(tables.map((t) => t.table_name)).toEqual(["credentials", "outbox", "passwords", "signing_keys"]);
+    expect(tables.map((t) => t.table_name)).toEqual(["credentials", "login_attempts", "outbox", "passwords", "signing_keys"]);
   });
 });

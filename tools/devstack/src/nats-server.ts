@@ -9,6 +9,8 @@ export interface NatsUser {
   password: string;
   publish: string[];
   subscribe: string[];
+  /** Subjects refused even though `publish` allows them. */
+  publishDeny?: string[];
 }
 
 export interface NatsOptions {
@@ -18,6 +20,8 @@ export interface NatsOptions {
   monitorPort: number;
   /** Without users the server accepts anyone on loopback (tests); with users, only them. */
   users?: NatsUser[];
+  /** Client TLS (tests of TLS settings): the server's certificate and key, and with `caFile` client certificates are required. */
+  tls?: { certFile: string; keyFile: string; caFile?: string };
   log?: (line: string) => void;
 }
 
@@ -51,12 +55,18 @@ export function natsConfig(options: NatsOptions): string {
     // never on a process crash; the auth outbox keeps sent rows to republish.
     `}`,
   ];
+  if (options.tls) {
+    const { certFile, keyFile, caFile } = options.tls;
+    lines.push("tls {", `  cert_file: ${JSON.stringify(certFile)}`, `  key_file: ${JSON.stringify(keyFile)}`);
+    if (caFile) lines.push(`  ca_file: ${JSON.stringify(caFile)}`, "  verify: true");
+    lines.push("}");
+  }
   if (options.users?.length) {
     lines.push("authorization {", "  users: [");
     for (const u of options.users) {
       lines.push(
         `    { user: ${JSON.stringify(u.user)}, password: ${JSON.stringify(u.password)}, permissions: {`,
-        `        publish: { allow: ${JSON.stringify(u.publish)} }`,
+        `        publish: { allow: ${JSON.stringify(u.publish)}${u.publishDeny?.length ? `, deny: ${JSON.stringify(u.publishDeny)}` : ""} }`,
         `        subscribe: { allow: ${JSON.stringify(u.subscribe)} } } }`,
       );
     }

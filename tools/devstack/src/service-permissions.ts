@@ -14,6 +14,8 @@ export type ServiceName = (typeof SERVICES)[number];
 export interface SubjectPermissions {
   publish: string[];
   subscribe: string[];
+  /** Refused even where `publish` allows it. */
+  publishDeny?: string[];
 }
 
 const AUTH_EVENTS = "AUTH_EVENTS";
@@ -63,3 +65,30 @@ export const SERVICE_NATS_PERMISSIONS: Readonly<Record<ServiceName, SubjectPermi
 export function inboxPrefixOf(service: ServiceName): string {
   return service === "auth" ? "_INBOX" : `_INBOX_${service}`;
 }
+
+/** The durable consumers on AUTH_EVENTS, one per consuming service. */
+export const DURABLE_CONSUMERS = ["profile", "billing", "notifications"] as const;
+
+/**
+ * The console (tools/console) reads the system as an operator may: it tails
+ * AUTH_EVENTS through ordered ephemeral consumers of its own (nats.js names
+ * them `<prefix>_<n>` and, with a filter, puts the filter in the subject) and
+ * reads stream and consumer info. It may not publish `auth.events.>`, and may
+ * neither create nor pull from a service's durable: NATS subjects cannot
+ * match a name prefix, so the durables' names are denied explicitly.
+ */
+export const CONSOLE_NATS_PERMISSIONS: SubjectPermissions = {
+  publish: [
+    "$JS.API.INFO",
+    `$JS.API.STREAM.INFO.${AUTH_EVENTS}`,
+    ...DURABLE_CONSUMERS.map((d) => `$JS.API.STREAM.INFO.DLQ_${d.toUpperCase()}`),
+    `$JS.API.CONSUMER.CREATE.${AUTH_EVENTS}.*.auth.events.>`,
+    `$JS.API.CONSUMER.MSG.NEXT.${AUTH_EVENTS}.*`,
+    `$JS.API.CONSUMER.INFO.${AUTH_EVENTS}.*`,
+  ],
+  publishDeny: DURABLE_CONSUMERS.flatMap((d) => [`$JS.API.CONSUMER.CREATE.${AUTH_EVENTS}.${d}.>`, `$JS.API.CONSUMER.MSG.NEXT.${AUTH_EVENTS}.${d}`]),
+  subscribe: ["_INBOX_console.>"],
+};
+
+/** Every NATS user: the services and the console. */
+export const NATS_PERMISSIONS: Readonly<Record<ServiceName | "console", SubjectPermissions>> = { ...SERVICE_NATS_PERMISSIONS, console: CONSOLE_NATS_PERMISSIONS };

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parseNatsConf, subjectsOverlap, type NatsMap } from "../../../deploy/test/lib/nats-conf.js";
 import { natsConfig } from "../src/nats-server.js";
-import { SERVICE_NATS_PERMISSIONS, SERVICES } from "../src/service-permissions.js";
+import { NATS_PERMISSIONS, SERVICE_NATS_PERMISSIONS, SERVICES } from "../src/service-permissions.js";
 
 /**
  * `npm start` and Kubernetes must grant each service the same NATS subjects:
@@ -20,28 +20,33 @@ function allowList(value: unknown): string[] {
   return (Array.isArray(allow) ? allow : allow === undefined ? [] : [allow]).map(String);
 }
 
-function deployedPermissions(): Record<string, { publish: string[]; subscribe: string[] }> {
+function deployedPermissions(): Record<string, { publish: string[]; subscribe: string[]; publishDeny?: string[] }> {
   const conf = parseNatsConf(readFileSync(AUTHORIZATION_CONF, "utf8"));
   const users = ((conf.authorization as NatsMap).users ?? []) as NatsMap[];
   return Object.fromEntries(
     users.map((u) => {
       const perms = (u.permissions ?? {}) as NatsMap;
-      return [String(u.user), { publish: allowList(perms.publish).sort(), subscribe: allowList(perms.subscribe).sort() }];
+      const deny = ((perms.publish as NatsMap | undefined)?.deny ?? []) as unknown[];
+      return [String(u.user), { publish: allowList(perms.publish).sort(), subscribe: allowList(perms.subscribe).sort(), ...(deny.length ? { publishDeny: deny.map(String).sort() } : {}) }];
     }),
   );
 }
 
 describe("NATS permissions of the launcher and of deploy/ agree", () => {
   it("grants every service the same publish and subscribe subjects", () => {
+    // The console runs beside `npm start` only (not in Kubernetes), so deploy/ has no console user.
     const ours = Object.fromEntries(
-      SERVICES.map((s) => [s, { publish: [...SERVICE_NATS_PERMISSIONS[s].publish].sort(), subscribe: [...SERVICE_NATS_PERMISSIONS[s].subscribe].sort() }]),
+      Object.entries(SERVICE_NATS_PERMISSIONS).map(([s, p]) => [
+        s,
+        { publish: [...p.publish].sort(), subscribe: [...p.subscribe].sort(), ...(p.publishDeny ? { publishDeny: [...p.publishDeny].sort() } : {}) },
+      ]),
     );
     expect(ours).toEqual(deployedPermissions());
   });
 
   it("lets only auth publish auth.events.>", () => {
-    for (const s of SERVICES) {
-      const may = SERVICE_NATS_PERMISSIONS[s].publish.some((p) => subjectsOverlap(p, "auth.events.>"));
+    for (const s of Object.keys(NATS_PERMISSIONS) as (keyof typeof NATS_PERMISSIONS)[]) {
+      const may = NATS_PERMISSIONS[s].publish.some((p) => subjectsOverlap(p, "auth.events.>"));
       expect(may, s).toBe(s === "auth");
     }
   });
@@ -50,7 +55,7 @@ describe("NATS permissions of the launcher and of deploy/ agree", () => {
     const dir = mkdtempSync(join(tmpdir(), "acme-devstack-conf-"));
     try {
       const file = join(dir, "nats-server.conf");
-      const users = SERVICES.map((s) => ({ user: s, password: `${s}-secret`, ...SERVICE_NATS_PERMISSIONS[s] }));
+      const users = Object.entries(NATS_PERMISSIONS).map(([s, p]) => ({ user: s, password: `${s}-secret`, ...p }));
       writeFileSync(file, natsConfig({ dir, port: 4222, monitorPort: 8222, users }));
       const run = spawnSync("nats-server", ["-c", file, "-t"], { encoding: "utf8" });
       expect(`${run.stdout}${run.stderr}`).toContain("is valid");

@@ -12,18 +12,20 @@ import { spawnService, type ServiceProcess } from "@acme/launcher/service-proces
 import { isAlive } from "@acme/launcher/state";
 
 /** The processes of the system under test: auth, two profile instances, billing. */
-export type ProcessName = "auth" | "profile-1" | "profile-2" | "billing";
+export type ProcessName = "auth" | "auth-2" | "profile-1" | "profile-2" | "billing";
 export const STREAM = "AUTH_EVENTS";
 /** The services whose processes (and databases) this system runs; notifications' crashes are tested in its own suite. */
 export const SYSTEM_SERVICES = ["auth", "profile", "billing"] as const satisfies readonly ServiceName[];
 const RUN = SYSTEM_SERVICES;
-const serviceOf = (name: ProcessName): ServiceName => (name.startsWith("profile") ? "profile" : (name as ServiceName));
+const serviceOf = (name: ProcessName): ServiceName => (name.startsWith("profile") ? "profile" : name.startsWith("auth") ? "auth" : (name as ServiceName));
 
 export interface SystemOptions {
   /** A fresh temp dir: each PostgreSQL's data and nats-server's store go under it. */
   dir: string;
   /** 2 (default): the durable `profile` shared by two processes. */
   profileInstances?: 1 | 2;
+  /** 2: a second auth process ("auth-2") on the same database, as when auth is scaled out. */
+  authInstances?: 1 | 2;
   /** The consumers' ack wait: how long a message held by a dead or frozen instance waits for redelivery. */
   ackWaitMs?: number;
   /** Every log line of every process, e.g. to print on failure. */
@@ -34,6 +36,7 @@ interface Secrets {
   postgres: string;
   nats: Record<ServiceName | "operator", string>;
   database: Record<ServiceName, string>;
+  authKeyEncryptionKey: string;
 }
 
 /**
@@ -69,6 +72,7 @@ export class FaultSystem {
       postgres: secret(),
       nats: { auth: secret(), profile: secret(), billing: secret(), notifications: secret(), operator: secret() },
       database: { auth: secret(), profile: secret(), billing: secret(), notifications: secret() },
+      authKeyEncryptionKey: randomBytes(32).toString("base64"),
     };
   }
 
@@ -90,11 +94,22 @@ export class FaultSystem {
   }
 
   get names(): ProcessName[] {
-    return this.options.profileInstances === 1 ? ["auth", "profile-1", "billing"] : ["auth", "profile-1", "profile-2", "billing"];
+    const auths: ProcessName[] = this.options.authInstances === 2 ? ["auth", "auth-2"] : ["auth"];
+    return [...auths, ...(this.options.profileInstances === 1 ? ["profile-1", "billing"] : ["profile-1", "profile-2", "billing"]) as ProcessName[]];
+  }
+
+  /** Auth's AUTH_KEY_ENCRYPTION_KEY in this run (to check what a sealed key needs). */
+  get authKeyEncryptionKey(): string {
+    return this.secrets.authKeyEncryptionKey;
   }
 
   url(name: ProcessName): string {
     return `http://127.0.0.1:${this.ports[name]}`;
+  }
+
+  /** The process's admin port: /readyz with details, /metrics, the admin RPCs. */
+  adminUrl(name: ProcessName): string {
+    return `http://127.0.0.1:${this.adminPorts[name]}`;
   }
 
   get natsUrl(): string {
@@ -197,6 +212,11 @@ export class FaultSystem {
       NATS_PASSWORD: this.secrets.nats[service],
       LOG_LEVEL: "info",
     };
+    if (service === "auth") {
+      env.AUTH_KEY_ENCRYPTION_KEY = this.secrets.authKeyEncryptionKey;
+      // The load writes from one address, far faster than a person registers.
+      env.REGISTER_CLIENT_ATTEMPTS = "1000000";
+    }
     if (service !== "auth") {
       Object.assign(env, {
         AUTH_JWKS_URL: `${this.url("auth")}/.well-known/jwks.json`,

@@ -9,7 +9,7 @@ import { resultNotes, resultTable } from "../src/table.js";
  * The fast subset of `npm run faults`: three faults, short load, on the
  * real system as processes (PostgreSQL per service, nats-server with the
  * services' NATS users, the bundled services). The whole run is
- * `npm run faults`; README "Faults and hostile input".
+ * `npm run faults`; docs/testing.md, "Faults and hostile input".
  */
 describe("faults (fast subset): every write that returned OK is applied once in profile and billing", () => {
   it("through kill -9 of nats-server, kill -9 of billing after COMMIT before its ack, and SIGTERM to every process", async () => {

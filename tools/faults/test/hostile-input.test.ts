@@ -16,6 +16,7 @@ import { UserRegisteredSchema } from "@acme/gen/acme/auth/events/v1/events_pb";
 import { BillingService } from "@acme/gen/acme/billing/v1/billing_service_pb";
 import { ProfileService } from "@acme/gen/acme/profile/v1/profile_service_pb";
 import { userRegistered } from "../../../services/auth/src/events/user-events.js";
+import { KeySealer } from "../../../services/auth/src/security/key-sealer.js";
 import { databaseDigest } from "../src/db-digest.js";
 import { FaultSystem, STREAM } from "../src/system.js";
 
@@ -23,7 +24,7 @@ import { FaultSystem, STREAM } from "../src/system.js";
  * Hostile input against the running system (processes, each service with
  * its own PostgreSQL and NATS user, as in `npm start`): every attempt gets
  * its refusal and changes nothing in any database. Cases already covered
- * elsewhere are not repeated here (README "Faults and hostile input" lists them).
+ * elsewhere are not repeated here (docs/faults.md lists them).
  */
 const PASSWORD = "correct horse battery staple";
 const codeOf = (error: unknown) => ConnectError.from(error).code;
@@ -280,9 +281,11 @@ describe("hostile input against the running system", () => {
 
     beforeAll(async () => {
       victim = await member("jwt.victim@example.com");
-      const [key] = await system.sql("auth")<{ kid: string; private_jwk: JWK; public_jwk: JWK }[]>`
-        select kid, private_jwk, public_jwk from signing_keys where retired_at is null order by created_at desc limit 1`;
-      const authKey = await importJWK(key!.private_jwk, "EdDSA");
+      const [key] = await system.sql("auth")<{ kid: string; sealed_private_jwk: string; public_jwk: JWK }[]>`
+        select kid, sealed_private_jwk, public_jwk from signing_keys where retired_at is null order by created_at desc limit 1`;
+      // The attacker here holds auth's real private key (sealed in the database: opened with the run's key).
+      const privateJwk = new KeySealer(Buffer.from(system.authKeyEncryptionKey, "base64")).unseal<JWK>(key!.kid, key!.sealed_private_jwk);
+      const authKey = await importJWK(privateJwk, "EdDSA");
       const attacker = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
       const attackerJwk = { ...(await exportJWK(attacker.publicKey)), kid: "attacker", alg: "EdDSA", use: "sig" };
       jkuServer = createServer((_req, res) => {
@@ -309,6 +312,7 @@ describe("hostile input against the running system", () => {
         "not valid before an hour from now (auth's real key)": await signed({ kid: key!.kid }, authKey, { nbf: now + 3_600 }),
         "wrong audience (auth's real key)": await signed({ kid: key!.kid }, authKey, { aud: "billing-admin" }),
         "wrong issuer (auth's real key)": await signed({ kid: key!.kid }, authKey, { iss: "evil-auth" }),
+        "issued two days ago, expiring next year (auth's real key; past the verifiers' maximum age)": await signed({ kid: key!.kid }, authKey, { iat: now - 2 * 86_400, exp: now + 365 * 86_400 }),
         "no expiry (auth's real key)": await new SignJWT({ ...claims, iat: now }).setProtectedHeader({ alg: "EdDSA", kid: key!.kid }).sign(authKey),
         "unknown kid": await signed({ kid: "not-published" }, attacker.privateKey),
         "auth's kid, attacker's key": await signed({ kid: key!.kid }, attacker.privateKey),

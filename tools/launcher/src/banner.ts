@@ -16,6 +16,7 @@ export function banner(state: LauncherState, options: { seconds: number; dir: st
     const memory = m ? `resident ${m.rssMb} MB` : "";
     lines.push(`  ${name.padEnd(13)} ${s.url.padEnd(24)} pid ${String(s.pid).padEnd(7)} ${memory.padEnd(18)} admin ${s.adminUrl ?? "-"}`);
   }
+  if (state.console) lines.push(`  ${"console".padEnd(13)} ${state.console.url.padEnd(24)} pid ${String(state.console.pid).padEnd(7)} ${bold("open it in a browser")}: events, traces, dead letters, every RPC`);
   if (state.postgres) lines.push(`  ${"postgres".padEnd(13)} ${`127.0.0.1:${state.postgres.port}`.padEnd(24)} pid ${String(state.postgres.pid).padEnd(7)} databases auth, profile, billing, notifications (one role each)`);
   if (state.mailSink) lines.push(`  ${"mail".padEnd(13)} ${`smtp://127.0.0.1:${state.mailSink.port}`.padEnd(24)} ${"".padEnd(11)} development mail sink: every mail as an .eml in ${state.mailSink.dir}`);
   if (state.nats) lines.push(`  ${"nats".padEnd(13)} ${state.nats.url.padEnd(24)} pid ${String(state.nats.pid).padEnd(7)} JetStream; monitor ${state.nats.monitorUrl}`);

@@ -9,8 +9,12 @@ export interface Credentials {
   /** Superuser of the embedded PostgreSQL. */
   postgres: string;
   services: Record<ServiceName, { database: string; nats: string }>;
+  /** The console's read-only NATS user. */
+  console: { nats: string };
   /** Bearer token of every service's admin RPCs (ADMIN_TOKEN); added to older files on the next start. */
   adminToken: string;
+  /** Auth's AUTH_KEY_ENCRYPTION_KEY (32 bytes, base64): seals its signing keys in its database. */
+  authKeyEncryptionKey: string;
 }
 
 export const credentialsFile = (dir: string) => join(dir, "credentials.json");
@@ -27,7 +31,10 @@ export async function loadOrCreateCredentials(dir: string): Promise<Credentials>
     services: Object.fromEntries(
       SERVICES.map((s) => [s, { database: saved.services?.[s]?.database ?? secret(), nats: saved.services?.[s]?.nats ?? secret() }]),
     ) as Credentials["services"],
+    console: { nats: saved.console?.nats ?? secret() },
     adminToken: saved.adminToken ?? secret(),
+    // Added to a file written before it existed: auth then seals its existing keys under it at start.
+    authKeyEncryptionKey: saved.authKeyEncryptionKey ?? randomBytes(32).toString("base64"),
   };
   await writeFile(file, JSON.stringify(credentials, null, 2) + "\n", { mode: 0o600 });
   await chmod(file, 0o600);

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { SERVICE_NATS_PERMISSIONS, SERVICES, startNats, startPostgres, type NatsServer, type PostgresServer } from "@acme/devstack";
+import { CONSOLE_NATS_PERMISSIONS, SERVICE_NATS_PERMISSIONS, SERVICES, startNats, startPostgres, type NatsServer, type PostgresServer } from "@acme/devstack";
 import type { Credentials } from "./credentials.js";
 import { provisionDatabases } from "./databases.js";
 import type { LauncherSettings } from "./settings.js";
@@ -41,13 +41,16 @@ export function assertPostgresOpenable(dir: string, credentialsExisted: boolean)
   }
 }
 
-/** nats-server with JetStream (store in DEVSTACK_DIR/nats) and one user per service. */
+/** nats-server with JetStream (store in DEVSTACK_DIR/nats), one user per service and the console's read-only user. */
 export async function startEmbeddedNats(settings: LauncherSettings, credentials: Credentials, log: (line: string) => void): Promise<NatsServer> {
   return startNats({
     dir: join(settings.dir, "nats"),
     port: settings.natsPort,
     monitorPort: settings.natsMonitorPort,
-    users: SERVICES.map((s) => ({ user: s, password: credentials.services[s].nats, ...SERVICE_NATS_PERMISSIONS[s] })),
+    users: [
+      ...SERVICES.map((s) => ({ user: s, password: credentials.services[s].nats, ...SERVICE_NATS_PERMISSIONS[s] })),
+      { user: "console", password: credentials.console.nats, ...CONSOLE_NATS_PERMISSIONS },
+    ],
     log,
   });
 }

@@ -12,6 +12,7 @@ import { assertPortsFree } from "./port-check.js";
 import { serviceEnvironment } from "./service-env.js";
 import { buildService } from "@acme/build";
 import { spawnService, type ServiceProcess } from "./service-process.js";
+import { startConsoleProcess, type ConsoleProcess } from "./console-process.js";
 import { loadSettings, portVariable, type LauncherSettings } from "./settings.js";
 import { removeState, writeState, type LauncherState } from "./state.js";
 
@@ -36,6 +37,7 @@ const started = Date.now();
 const services: ServiceProcess[] = [];
 let stateWritten = false;
 let nats: NatsServer | undefined;
+let consoleStarting: Promise<ConsoleProcess> | undefined;
 let postgres: RunningPostgres | undefined;
 let mailSink: MailSink | undefined;
 let infrastructure: Promise<unknown> | undefined;
@@ -53,6 +55,7 @@ function stopAll(reason: string, exitCode: number): Promise<void> {
     const codes = await Promise.all(services.map(async (s) => [s.name, await s.stop()] as const));
     for (const [name, code] of codes) if (code !== 0) say(`${name} exited with ${code}`);
     await mailSink?.stop();
+    await (await consoleStarting?.catch(() => undefined))?.stop();
     await nats?.stop();
     await postgres?.server.stop();
     // Only our own record: a refused start must not erase the running launcher's.
@@ -85,6 +88,7 @@ async function run(s: LauncherSettings): Promise<void> {
   if (embeddedNats && !natsServerAvailable()) throw new Error(NATS_INSTALL_HINT);
   await assertPortsFree([
     ...s.services.map((svc) => ({ what: svc.name, port: svc.port, variable: portVariable(svc.name) })),
+    { what: "console", port: s.consolePort, variable: portVariable("console") },
     ...s.services.map((svc) => ({ what: `${svc.name} admin`, port: svc.adminPort, variable: portVariable(`${svc.name}-admin`) })),
     ...(embeddedPostgres ? [{ what: "postgres", port: s.postgresPort, variable: portVariable("postgres") }] : []),
     ...(embeddedNats ? [{ what: "nats", port: s.natsPort, variable: portVariable("nats") }] : []),
@@ -125,10 +129,15 @@ async function run(s: LauncherSettings): Promise<void> {
   stateWritten = true;
   if (stopping) return;
 
+  // The console starts beside the services, off their critical path: they know its address from its port.
+  const consoleUrl = `http://127.0.0.1:${s.consolePort}`;
+  consoleStarting = startConsoleProcess({ port: s.consolePort, dir: s.dir, onLine: (line) => sayRaw(format("console", line)) });
+  consoleStarting.catch(() => {});
   await Promise.all(s.services.map((svc) => buildService(svc.name)));
+  if (stopping) return;
   const authUrl = `http://127.0.0.1:${s.services.find((svc) => svc.name === "auth")!.port}`;
   for (const svc of s.services) {
-    const env = serviceEnvironment(svc, { settings: s, credentials, natsUrl: nats?.url ?? s.natsUrl!, authUrl });
+    const env = serviceEnvironment(svc, { settings: s, credentials, natsUrl: nats?.url ?? s.natsUrl!, authUrl, consoleUrl });
     const child = spawnService({ name: svc.name, port: svc.port, adminPort: svc.adminPort, env, nodeFlags: s.serviceNodeFlags, onLine: (line) => sayRaw(format(svc.name, line)) });
     services.push(child);
     state.services[svc.name] = { pid: child.pid, url: child.url, adminUrl: child.adminUrl };
@@ -139,7 +148,12 @@ async function run(s: LauncherSettings): Promise<void> {
   }
   await writeState(s.dir, state);
   say(`started ${services.map((c) => `${c.name} (pid ${c.pid})`).join(", ")}; each applies its migrations, then waits for its database and NATS`);
-  await Promise.all(services.map((c) => c.ready(s.readyTimeoutMs)));
+  const [consoleProcess] = await Promise.all([consoleStarting, ...services.map((c) => c.ready(s.readyTimeoutMs))]);
+  state.console = { pid: consoleProcess.pid, url: consoleProcess.url };
+  void consoleProcess.exited.then((code) => {
+    if (!stopping) say(`the console exited unexpectedly (${code}); stopping everything`, 50);
+    return stopAll("console exited", 1);
+  });
   if (stopping) return;
 
   state.ready = true;

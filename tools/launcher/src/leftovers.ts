@@ -23,6 +23,7 @@ export async function handlePreviousRun(dir: string, log: (line: string) => void
   }
   const candidates = [
     ...Object.entries(previous.services).map(([name, s]) => ({ name, pid: s!.pid, looksLike: "dist/main.mjs" })),
+    ...(previous.console ? [{ name: "console", pid: previous.console.pid, looksLike: "dist/main.mjs" }] : []),
     ...(previous.nats ? [{ name: "nats-server", pid: previous.nats.pid, looksLike: "nats-server" }] : []),
     ...(previous.postgres ? [{ name: "postgres", pid: previous.postgres.pid, looksLike: "postgres" }] : []),
   ];

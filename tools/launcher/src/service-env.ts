@@ -10,7 +10,7 @@ import type { LauncherSettings, ServiceSettings } from "./settings.js";
  */
 export function serviceEnvironment(
   service: ServiceSettings,
-  context: { settings: LauncherSettings; credentials: Credentials; natsUrl: string; authUrl: string; environment?: NodeJS.ProcessEnv },
+  context: { settings: LauncherSettings; credentials: Credentials; natsUrl: string; authUrl: string; environment?: NodeJS.ProcessEnv; consoleUrl?: string },
 ): Record<string, string> {
   const { settings, credentials } = context;
   const own = credentials.services[service.name];
@@ -29,6 +29,14 @@ export function serviceEnvironment(
   for (const [name, value] of Object.entries(context.environment ?? process.env)) if (name.startsWith("OTEL_") && value !== undefined) env[name] = value;
   if (natsUser) env.NATS_USER = natsUser;
   if (natsPassword) env.NATS_PASSWORD = natsPassword;
+  if (context.consoleUrl) {
+    // Spans go to the console's OTLP receiver unless the user named a collector; browsers may call from the console's page only.
+    env.OTEL_EXPORTER_OTLP_ENDPOINT = settings.otlpEndpoint ?? context.consoleUrl;
+    // A span shows in the console a second after it ends, not five (the SDK's default batch delay).
+    env.OTEL_BSP_SCHEDULE_DELAY ??= "1000";
+    env.CORS_ALLOWED_ORIGINS = `${context.consoleUrl},${context.consoleUrl.replace("127.0.0.1", "localhost")}`;
+  }
+  if (service.name === "auth") env.AUTH_KEY_ENCRYPTION_KEY = credentials.authKeyEncryptionKey;
   if (service.name !== "auth") env.AUTH_JWKS_URL = `${context.authUrl}/.well-known/jwks.json`;
   if (service.name === "notifications") env.SMTP_URL = "smtpUrl" in settings.mail ? settings.mail.smtpUrl : `smtp://127.0.0.1:${settings.mail.sinkPort}`;
   return env;

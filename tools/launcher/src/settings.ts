@@ -26,6 +26,9 @@ const schema = z.object({
   PROFILE_ADMIN_PORT: port.default(9082),
   BILLING_ADMIN_PORT: port.default(9083),
   NOTIFICATIONS_ADMIN_PORT: port.default(9084),
+  CONSOLE_PORT: port.default(8080),
+  /** Set by the user: the services export there instead of to the console. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: optional,
   AUTH_DATABASE_URL: postgresUrl,
   PROFILE_DATABASE_URL: postgresUrl,
   BILLING_DATABASE_URL: postgresUrl,
@@ -43,7 +46,7 @@ const schema = z.object({
   /** pretty: `[auth] 12:00:01 INFO ...`; json: the services' pino lines unchanged. */
   LOG_FORMAT: z.enum(["pretty", "json"]).default("pretty"),
   READY_TIMEOUT_MS: z.coerce.number().int().positive().default(90_000),
-  /** Node flags for each service process (see README: memory). */
+  /** Node flags for each service process (see docs/operations.md, "Memory"). */
   SERVICE_NODE_FLAGS: z.string().default("--max-semi-space-size=2"),
 });
 
@@ -65,6 +68,9 @@ export interface LauncherSettings {
   /** Set: use that NATS server; unset: start nats-server. */
   natsUrl?: string;
   services: ServiceSettings[];
+  /** The console (tools/console): its port, and where the services send their spans. */
+  consolePort: number;
+  otlpEndpoint?: string;
   logLevel: string;
   logFormat: "pretty" | "json";
   readyTimeoutMs: number;
@@ -101,6 +107,8 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): LauncherSett
       service("billing", e.BILLING_PORT, e.BILLING_ADMIN_PORT, e.BILLING_DATABASE_URL, e.BILLING_NATS_USER, e.BILLING_NATS_PASSWORD),
       service("notifications", e.NOTIFICATIONS_PORT, e.NOTIFICATIONS_ADMIN_PORT, e.NOTIFICATIONS_DATABASE_URL, e.NOTIFICATIONS_NATS_USER, e.NOTIFICATIONS_NATS_PASSWORD),
     ],
+    consolePort: e.CONSOLE_PORT,
+    ...(e.OTEL_EXPORTER_OTLP_ENDPOINT ? { otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT } : {}),
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
     readyTimeoutMs: e.READY_TIMEOUT_MS,
@@ -110,8 +118,9 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): LauncherSett
 }
 
 /** The variable that sets a port, for "port taken" messages. */
-export function portVariable(what: ServiceName | `${ServiceName}-admin` | "postgres" | "nats" | "nats-monitor" | "mail-sink"): string {
+export function portVariable(what: ServiceName | `${ServiceName}-admin` | "postgres" | "nats" | "nats-monitor" | "mail-sink" | "console"): string {
   return {
+    console: "CONSOLE_PORT",
     auth: "AUTH_PORT",
     profile: "PROFILE_PORT",
     billing: "BILLING_PORT",

@@ -22,6 +22,8 @@ export interface LauncherState {
   mailSink?: { port: number; dir: string };
   /** Written as each one is spawned, so a launcher killed mid-start leaves a trail. */
   services: Partial<Record<ServiceName, { pid: number; url: string; adminUrl?: string }>>;
+  /** The console (tools/console), started before the services so their first spans reach it. */
+  console?: { pid: number; url: string };
 }
 
 export const stateFile = (dir: string) => join(dir, "launcher.json");

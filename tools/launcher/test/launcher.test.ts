@@ -41,8 +41,8 @@ async function launch(): Promise<Launch> {
   child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  // The launcher's own READY_TIMEOUT_MS (90 s): four services start on two shared cores.
-  const deadline = Date.now() + 90_000;
+  // Four services and the console start on two shared cores of a loaded machine.
+  const deadline = Date.now() + 120_000;
   for (;;) {
     const state = readState(dir);
     if (state?.ready && state.pid !== launches.at(-1)?.state.pid) {
@@ -62,6 +62,7 @@ function pidsOf(state: LauncherState): Record<string, number> {
     postgres: state.postgres!.pid,
     "nats-server": state.nats!.pid,
     ...Object.fromEntries(Object.entries(state.services).map(([name, s]) => [name, s!.pid])),
+    ...(state.console ? { console: state.console.pid } : {}),
   };
 }
 
@@ -98,14 +99,14 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "acme-launcher-"));
   // As root, PostgreSQL runs as user `postgres`, which must be able to enter the folder.
   await chmod(dir, 0o755);
-  const ports = await Promise.all(Array.from({ length: 12 }, () => freePort()));
-  const [auth, profile, billing, notifications, pg, nats, monitor, authAdmin, profileAdmin, billingAdmin, notificationsAdmin, sink] = ports.map(String);
+  const ports = await Promise.all(Array.from({ length: 13 }, () => freePort()));
+  const [auth, profile, billing, notifications, pg, nats, monitor, authAdmin, profileAdmin, billingAdmin, notificationsAdmin, sink, consolePort] = ports.map(String) as [string, string, string, string, string, string, string, string, string, string, string, string, string];
   env = {
-    DEVSTACK_DIR: dir, AUTH_PORT: auth!, PROFILE_PORT: profile!, BILLING_PORT: billing!, NOTIFICATIONS_PORT: notifications!, POSTGRES_PORT: pg!, NATS_PORT: nats!, NATS_MONITOR_PORT: monitor!,
-    AUTH_ADMIN_PORT: authAdmin!, PROFILE_ADMIN_PORT: profileAdmin!, BILLING_ADMIN_PORT: billingAdmin!, NOTIFICATIONS_ADMIN_PORT: notificationsAdmin!, SMTP_SINK_PORT: sink!, LOG_LEVEL: "info", NO_COLOR: "1",
+    DEVSTACK_DIR: dir, AUTH_PORT: auth, PROFILE_PORT: profile, BILLING_PORT: billing, NOTIFICATIONS_PORT: notifications, POSTGRES_PORT: pg, NATS_PORT: nats, NATS_MONITOR_PORT: monitor,
+    AUTH_ADMIN_PORT: authAdmin, PROFILE_ADMIN_PORT: profileAdmin, BILLING_ADMIN_PORT: billingAdmin, NOTIFICATIONS_ADMIN_PORT: notificationsAdmin, SMTP_SINK_PORT: sink, CONSOLE_PORT: consolePort, LOG_LEVEL: "info", NO_COLOR: "1",
   };
   await launch();
-});
+}, 150_000);
 
 afterAll(async () => {
   // Only if a test failed half-way: take the whole group down, then the data.

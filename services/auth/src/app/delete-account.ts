@@ -1,11 +1,13 @@
 import { userDeleted } from "../events/user-events.js";
 import type { PasswordHasher } from "../security/password-hasher.js";
-import type { CredentialStore } from "./ports.js";
+import type { AttemptBudget, CredentialStore } from "./ports.js";
 import { reauthenticate } from "./reauthenticate.js";
 
 export interface DeleteAccountDeps {
   store: CredentialStore;
   hasher: PasswordHasher;
+  /** The per-account password-check budget Login spends too. */
+  throttle: AttemptBudget;
   subjectPrefix: string;
 }
 
@@ -17,7 +19,7 @@ export interface DeleteAccountInput {
 
 /** Removes the credentials; UserDeleted tells every other service to remove its personal data. */
 export const deleteAccount = (deps: DeleteAccountDeps) => async (input: DeleteAccountInput): Promise<void> => {
-  await reauthenticate(deps.store, deps.hasher, input.userId, input.currentPassword);
+  await reauthenticate(deps, input.userId, input.currentPassword);
   await deps.store.delete(input.userId, (revision) =>
     userDeleted({ userId: input.userId, at: new Date(), revision }, { subjectPrefix: deps.subjectPrefix, traceparent: input.traceparent }),
   );

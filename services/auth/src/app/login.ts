@@ -1,16 +1,16 @@
 import { AuthError } from "../domain/errors.js";
 import { normaliseEmail } from "../domain/email.js";
 import { isPlausiblePassword } from "../domain/password.js";
-import type { LoginThrottle } from "../security/login-throttle.js";
 import type { PasswordHasher } from "../security/password-hasher.js";
 import type { IssuedToken, TokenIssuer } from "../security/token-issuer.js";
-import type { CredentialStore } from "./ports.js";
+import type { AttemptBudget, CredentialStore } from "./ports.js";
+import { checkPassword } from "./reauthenticate.js";
 
 export interface LoginDeps {
   store: CredentialStore;
   hasher: PasswordHasher;
   tokens: Pick<TokenIssuer, "issue">;
-  throttle: LoginThrottle;
+  throttle: AttemptBudget;
 }
 
 export interface LoginInput {
@@ -24,8 +24,9 @@ const badCredentials = () => new AuthError("AUTH.BAD_CREDENTIALS", "email or pas
 
 /**
  * Unknown email and wrong password fail with the same error after the same
- * work (an argon2id verification either way), so neither the message nor the
- * timing tells whether an account exists.
+ * work (an argon2id verification either way), and the throttle keys on the
+ * email typed, so neither the message, the timing nor the throttle tells
+ * whether an account exists. The attempt is reserved before any hashing.
  */
 export const login = (deps: LoginDeps) => async (input: LoginInput): Promise<IssuedToken & { userId: string }> => {
   let email: string;
@@ -34,19 +35,16 @@ export const login = (deps: LoginDeps) => async (input: LoginInput): Promise<Iss
   } catch {
     throw badCredentials();
   }
-  deps.throttle.check(email, input.client);
-  if (!isPlausiblePassword(input.password)) {
-    deps.throttle.recordFailure(email, input.client);
-    throw badCredentials();
+  const attempt = await deps.throttle.reservePasswordCheck(email, input.client);
+  try {
+    const credential = isPlausiblePassword(input.password) ? await deps.store.findByEmail(email) : undefined;
+    const valid = credential
+      ? await checkPassword(deps.hasher, credential.passwordHash, input.password)
+      : (isPlausiblePassword(input.password) && (await deps.hasher.verifyNothing(input.password)), false);
+    if (!credential || !valid) throw badCredentials();
+    await attempt.succeeded();
+    return { ...(await deps.tokens.issue(credential.userId)), userId: credential.userId };
+  } finally {
+    await attempt.failed(); // no-op after succeeded(); otherwise the account waits its delay
   }
-  const credential = await deps.store.findByEmail(email);
-  const valid = credential
-    ? await deps.hasher.verify(credential.passwordHash, input.password)
-    : (await deps.hasher.verifyNothing(input.password), false);
-  if (!credential || !valid) {
-    deps.throttle.recordFailure(email, input.client);
-    throw badCredentials();
-  }
-  deps.throttle.recordSuccess(email);
-  return { ...(await deps.tokens.issue(credential.userId)), userId: credential.userId };
 };

@@ -20,3 +20,20 @@ export interface CredentialStore {
   changeEmail(userId: string, email: string, event: (revision: number) => OutboxEvent): Promise<void>;
   delete(userId: string, event: (revision: number) => OutboxEvent): Promise<void>;
 }
+
+/** A password check that was allowed: report how it went, exactly once. */
+export interface ReservedAttempt {
+  succeeded(): Promise<void>;
+  failed(): Promise<void>;
+}
+
+/**
+ * The attempt budget shared by every auth instance (security/login-throttle.ts).
+ * Each method reserves before any hashing, or throws AuthError TOO_MANY_ATTEMPTS.
+ */
+export interface AttemptBudget {
+  /** One password check for `account` (its normalised email), by `client` when known. At most one per account runs at a time. */
+  reservePasswordCheck(account: string, client?: string): Promise<ReservedAttempt>;
+  /** One registration by `client`. */
+  reserveRegistration(client: string): Promise<void>;
+}

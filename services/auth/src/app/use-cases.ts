@@ -1,18 +1,17 @@
 import type { AccessTokenClaims } from "@acme/kit/auth/access-token";
-import type { LoginThrottle } from "../security/login-throttle.js";
 import type { PasswordHasher } from "../security/password-hasher.js";
 import type { TokenIssuer } from "../security/token-issuer.js";
 import { changeEmail } from "./change-email.js";
 import { deleteAccount } from "./delete-account.js";
 import { login } from "./login.js";
-import type { CredentialStore } from "./ports.js";
+import type { AttemptBudget, CredentialStore } from "./ports.js";
 import { register } from "./register.js";
 
 export interface AuthUseCaseDeps {
   store: CredentialStore;
   hasher: PasswordHasher;
   tokens: TokenIssuer;
-  throttle: LoginThrottle;
+  throttle: AttemptBudget;
   subjectPrefix: string;
 }
 

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigint, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { bigint, check, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { outbox } from "@acme/kit/outbox/outbox-table";
 
 export { outbox };
@@ -39,13 +39,41 @@ export const passwords = pgTable("passwords", {
  * The newest signs; older ones stay published in the JWKS until the tokens
  * they signed have expired.
  */
-export const signingKeys = pgTable("signing_keys", {
-  kid: text("kid").primaryKey(),
-  privateJwk: jsonb("private_jwk").$type<Record<string, unknown>>().notNull(),
-  publicJwk: jsonb("public_jwk").$type<Record<string, unknown>>().notNull(),
-  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
-  /** When a newer key replaced it; it leaves the JWKS once tokens it signed have expired. */
-  retiredAt: timestamp("retired_at", { withTimezone: true }),
-});
+export const signingKeys = pgTable(
+  "signing_keys",
+  {
+    kid: text("kid").primaryKey(),
+    /** Only rows written before 0003 have it, until auth's start seals them (then null). */
+    privateJwk: jsonb("private_jwk").$type<Record<string, unknown>>(),
+    /** The private JWK, AES-256-GCM under AUTH_KEY_ENCRYPTION_KEY (security/key-sealer.ts). */
+    sealedPrivateJwk: text("sealed_private_jwk"),
+    publicJwk: jsonb("public_jwk").$type<Record<string, unknown>>().notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    /** When a newer key replaced it; it is deleted once tokens it signed have expired. */
+    retiredAt: timestamp("retired_at", { withTimezone: true }),
+  },
+  (table) => [check("signing_keys_private_half_check", sql`${table.privateJwk} is not null or ${table.sealedPrivateJwk} is not null`)],
+);
 
-export const schema = { credentials, passwords, signingKeys, outbox };
+/**
+ * The login throttle's budget, shared by every auth instance
+ * (security/login-throttle.ts). `key` is a hash of what is limited (an
+ * account's email, a client address); rows are deleted once their window
+ * is over, so the table stays as small as the traffic of one window.
+ */
+export const loginAttempts = pgTable(
+  "login_attempts",
+  {
+    key: text("key").primaryKey(),
+    /** Attempts spent in the current window (a password check counts from its reservation until it succeeds). */
+    attempts: integer("attempts").notNull(),
+    windowEndsAt: timestamp("window_ends_at", { withTimezone: true }).notNull(),
+    /** Progressive delay: no check of this account before then. */
+    nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true }),
+    /** A check of this account is in flight until then (a lease, should its instance die). */
+    checkingUntil: timestamp("checking_until", { withTimezone: true }),
+  },
+  (table) => [index("login_attempts_window_ends_at_idx").on(table.windowEndsAt)],
+);
+
+export const schema = { credentials, passwords, signingKeys, loginAttempts, outbox };

@@ -8,10 +8,21 @@ export const MAX_EMAIL_LENGTH = 254;
 const LOCAL_PART = /^[^\s@"<>()[\]\\,;:\u0000-\u001f\u007f]+$/u;
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 
-/** Trims, lower-cases and validates an email; throws INVALID_EMAIL naming what is wrong. */
+/**
+ * Control characters (NUL, CR, LF...), format characters (zero-width
+ * spaces and joiners, bidirectional overrides and isolates, soft hyphens)
+ * and line or paragraph separators: invisible or reordering, so two
+ * addresses that look the same could be different accounts.
+ */
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+
+/** NFC-normalises, trims, lower-cases and validates an email; throws INVALID_EMAIL naming what is wrong. Lengths count the normalised form. */
 export function normaliseEmail(raw: string): string {
-  const email = raw.trim().toLowerCase();
+  const email = raw.normalize("NFC").trim().toLowerCase();
   if (email === "") throw new AuthError("AUTH.INVALID_EMAIL", "email is required");
+  if (INVISIBLE.test(email)) {
+    throw new AuthError("AUTH.INVALID_EMAIL", "email must not contain control characters or invisible formatting characters (zero-width, bidirectional)");
+  }
   if (email.length > MAX_EMAIL_LENGTH) throw new AuthError("AUTH.INVALID_EMAIL", `email is longer than ${MAX_EMAIL_LENGTH} characters`);
   const at = email.lastIndexOf("@");
   const local = email.slice(0, at);

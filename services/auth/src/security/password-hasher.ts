@@ -1,4 +1,5 @@
 import { hash, verify, type Algorithm } from "@node-rs/argon2";
+import { Counter, type Registry } from "prom-client";
 
 /**
  * argon2id with OWASP's recommended minimum (m=19 MiB, t=2, p=1), written
@@ -51,6 +52,29 @@ export function createArgon2Hasher(concurrency = Number(process.env.UV_THREADPOO
     async verifyNothing(password) {
       const decoyHash = await decoy;
       await limited(() => verify(decoyHash, password, ARGON2ID_PARAMS));
+    },
+  };
+}
+
+/**
+ * Counts argon2id verifications (auth_password_verifications_total on
+ * /metrics): what the login throttle must bound, observable from outside.
+ */
+export function countVerifications(hasher: PasswordHasher, registry: Registry): PasswordHasher {
+  const verifications = new Counter({
+    name: "auth_password_verifications_total",
+    help: "argon2id password verifications run (logins of unknown accounts included).",
+    registers: [registry],
+  });
+  return {
+    hash: (password) => hasher.hash(password),
+    verify: (passwordHash, password) => {
+      verifications.inc();
+      return hasher.verify(passwordHash, password);
+    },
+    verifyNothing: (password) => {
+      verifications.inc();
+      return hasher.verifyNothing(password);
     },
   };
 }

@@ -16,6 +16,8 @@ export interface SigningKeyStore {
   list(keepRetiredMs: number): Promise<StoredSigningKey[]>;
   /** Adds `key` and retires older ones, unless another instance rotated since `newestKid`. */
   rotate(key: StoredSigningKey, newestKid: string | undefined): Promise<void>;
+  /** Deletes keys retired more than `keepRetiredMs` ago: no token they signed can still be valid. */
+  forgetRetired(keepRetiredMs: number): Promise<void>;
 }
 
 export interface TokenIssuerOptions {
@@ -52,6 +54,7 @@ export class TokenIssuer {
 
   /** Loads the keys, making (or rotating to) a new one when the newest is too old. */
   async refresh(): Promise<void> {
+    await this.options.store.forgetRetired(this.keepRetiredMs);
     let keys = await this.options.store.list(this.keepRetiredMs);
     const newest = keys[0];
     if (!newest || Date.now() - newest.createdAt.getTime() > this.options.rotateAfterMs) {
@@ -88,7 +91,7 @@ export class TokenIssuer {
   /** Verifies a token this service issued (for ChangeEmail and DeleteAccount). */
   async verify(token: string): Promise<AccessTokenClaims> {
     await this.fresh();
-    return verifyAccessToken(token, this.localKeySet!, { issuer: this.options.issuer, audience: this.options.audience });
+    return verifyAccessToken(token, this.localKeySet!, { issuer: this.options.issuer, audience: this.options.audience, maxAgeSeconds: this.options.ttlSeconds });
   }
 
   async jwks(): Promise<{ keys: JWK[] }> {

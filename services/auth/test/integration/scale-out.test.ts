@@ -65,5 +65,5 @@ describe("two auth instances on one database", () => {
       expect(revisions).toEqual([1n, 2n, 3n]);
       expect(fromBinary(UserEmailChangedSchema, mine[2]!.data).email).toBe(email);
     }
-  });
+  }, 120_000); // 160 sequential argon2 operations through tsx-run processes, each password check also reserved in PostgreSQL
 });

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { AuthService } from "@acme/gen/acme/auth/v1/auth_service_pb";
@@ -31,6 +32,9 @@ export async function authTestEnv(overrides: Record<string, string> = {}): Promi
       AUTH_EVENTS_STREAM: ns.stream("AUTH_EVENTS"),
       AUTH_EVENTS_SUBJECT_PREFIX: ns.subjectPrefix("auth.events"),
       LOG_LEVEL: "silent",
+      AUTH_KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+      // Tests register hundreds of accounts from 127.0.0.1; the per-client limit has its own test (login-throttle.test.ts).
+      REGISTER_CLIENT_ATTEMPTS: "1000000",
       ...overrides,
     },
   };

@@ -15,6 +15,10 @@ function memoryKeyStore() {
       for (const k of keys) k.retiredAt ??= new Date();
       keys.push(key);
     },
+    async forgetRetired(keepRetiredMs) {
+      const since = Date.now() - keepRetiredMs;
+      keys.splice(0, keys.length, ...keys.filter((k) => !k.retiredAt || k.retiredAt.getTime() > since));
+    },
   };
   return { store, keys };
 }

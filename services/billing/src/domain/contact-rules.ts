@@ -2,15 +2,22 @@ import type { PostalAddress } from "./billing-contact.js";
 import { COUNTRY_CODES } from "./country-codes.js";
 import { invalid } from "./errors.js";
 
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u;
+// Control characters (NUL, CR, LF, C1...) and the Unicode line/paragraph separators.
+const CONTROL = /[\p{Cc}\u2028\u2029]/u;
+// Bidirectional marks, embeddings, overrides and isolates: they reorder what a reader (or an invoice) shows.
+const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
+// In an email every format character is refused: zero-width ones make two addresses that look alike.
+const FORMAT = /\p{Cf}/u;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const POSTAL_CODE = /^[A-Za-z0-9][A-Za-z0-9 -]*$/;
 
+/** NFC, trimmed; control and bidirectional characters refused; length counted after normalisation. */
 function text(field: string, value: string, options: { required: boolean; max: number }): string {
-  const trimmed = value.trim();
+  const trimmed = value.normalize("NFC").trim();
+  if (CONTROL.test(trimmed)) throw invalid(field, "must not contain control characters");
+  if (BIDI.test(trimmed)) throw invalid(field, "must not contain bidirectional control characters");
   if (options.required && trimmed === "") throw invalid(field, "must not be empty");
   if ([...trimmed].length > options.max) throw invalid(field, `must be at most ${options.max} characters`);
-  if (CONTROL.test(trimmed)) throw invalid(field, "must not contain control characters");
   return trimmed;
 }
 
@@ -32,8 +39,10 @@ export function validAddress(address: PostalAddress): PostalAddress {
 
 /** "" means "no own billing email" (follow the account email again); anything else must look like an email. */
 export function validBillingEmail(value: string): string | null {
-  const email = value.trim();
+  const email = value.normalize("NFC").trim();
   if (email === "") return null;
+  if (CONTROL.test(email)) throw invalid("billing_email", "must not contain control characters");
+  if (FORMAT.test(email)) throw invalid("billing_email", "must not contain invisible formatting characters (zero-width, bidirectional)");
   if (email.length > 254 || !EMAIL.test(email)) throw invalid("billing_email", "must be an email address such as invoices@example.com");
   return email;
 }

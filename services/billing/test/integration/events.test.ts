@@ -45,8 +45,10 @@ describe("billing builds its contacts from auth's events", () => {
   it("an email change keeps a billing email the user set, and out-of-order changes end right", async () => {
     const userId = f.newUserId();
     await f.auth.emailChanged(userId, "third@example.com", 3); // overtook everything
-    await f.auth.registered(userId, "first@example.com");
+    const registered = await f.auth.registered(userId, "first@example.com");
     await untilRow(userId, (r) => r !== undefined);
+    // Both applied before the direct UPDATE below, which takes no per-user lock and would race the registration's apply.
+    await waitUntil("registration applied", async () => (await f.sql`select 1 from processed_events where event_id = ${registered.id}`).length === 1, 10_000);
     await f.sql`update billing_contacts set own_billing_email = 'invoices@corp.example' where user_id = ${userId}`;
     await f.auth.emailChanged(userId, "second@example.com", 2); // stale: ignored
     await f.auth.emailChanged(userId, "fourth@example.com", 4);

@@ -19,3 +19,29 @@ describe("billing contact rules", () => {
     expect(() => validBillingEmail("a@b")).toThrow(/^billing_email: /);
   });
 });
+
+describe("billing contact rules: invisible and control characters (issue 13)", () => {
+  it.each([
+    ["NUL", "inv\u0000oices@example.com", "billing_email: must not contain control characters"],
+    ["a line feed", "invoices@example.com\nBcc: x@example.com", "billing_email: must not contain control characters"],
+    ["a zero-width space", "inv\u200Boices@example.com", "billing_email: must not contain invisible formatting characters (zero-width, bidirectional)"],
+    ["a right-to-left override", "invoices\u202E@example.com", "billing_email: must not contain invisible formatting characters (zero-width, bidirectional)"],
+  ])("refuses a billing email with %s, naming the field", (_name, email, message) => {
+    expect(() => validBillingEmail(email)).toThrow(message);
+  });
+
+  it.each([
+    ["line1", "address.line1"],
+    ["line2", "address.line2"],
+    ["city", "address.city"],
+  ] as const)("refuses NUL and bidirectional overrides in %s, naming the field", (key, field) => {
+    expect(() => validAddress({ ...address, [key]: "Main\u0000Street" })).toThrow(`${field}: must not contain control characters`);
+    expect(() => validAddress({ ...address, [key]: "Main \u202Eteerts" })).toThrow(`${field}: must not contain bidirectional control characters`);
+  });
+
+  it("NFC-normalises and counts length after normalisation", () => {
+    const decomposed = "Mu\u0308nchen"; // u + combining diaeresis
+    expect(validAddress({ ...address, city: decomposed }).city).toBe("M\u00fcnchen");
+    expect(validAddress({ ...address, line1: "e\u0301".repeat(100) }).line1).toHaveLength(100); // 200 code points typed, 100 characters
+  });
+});

@@ -7,7 +7,16 @@ import { tracedFetch } from "../observability/traced-fetch.js";
 export interface AccessTokenPolicy {
   issuer: string;
   audience: string;
+  /**
+   * Refuse tokens issued (iat) longer ago than this, whatever their `exp`
+   * says: a leaked signing key or a misconfigured issuer cannot mint
+   * tokens that live for years here.
+   */
+  maxAgeSeconds: number;
 }
+
+/** Verifiers' default maximum token age (ACCESS_TOKEN_MAX_AGE_SECONDS): auth's longest allowed token lifetime. */
+export const DEFAULT_ACCESS_TOKEN_MAX_AGE_SECONDS = 86_400;
 
 export interface AccessTokenClaims {
   userId: string;
@@ -23,12 +32,28 @@ export const ACCESS_TOKEN_ALGORITHM = "EdDSA";
  * With a tracer, each fetch is a client span.
  */
 export function remoteKeySet(jwksUrl: string, tracer?: Tracer): JWTVerifyGetKey {
-  return createRemoteJWKSet(new URL(jwksUrl), {
+  const keySet = createRemoteJWKSet(new URL(jwksUrl), {
     cooldownDuration: 30_000,
     cacheMaxAge: 10 * 60_000,
     timeoutDuration: 5_000,
     ...(tracer ? { [customFetch]: tracedFetch(tracer, "fetch JWKS") } : {}),
   });
+  return async (header, token) => {
+    try {
+      return await keySet(header, token);
+    } catch (error) {
+      // A key set that was fetched and lacks the key: the token's fault.
+      if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) throw error;
+      // Anything else is the fetch failing (refused, timeout, HTTP 500, not a JWK set): auth's fault, worth retrying.
+      throw new KeySetUnavailable(error);
+    }
+  };
+}
+
+class KeySetUnavailable extends Error {
+  constructor(cause: unknown) {
+    super("auth's JWKS could not be fetched", { cause });
+  }
 }
 
 /** The token of an `Authorization: Bearer <token>` header, or `unauthenticated`. */
@@ -60,11 +85,12 @@ export async function verifyAccessToken(token: string, keys: JWTVerifyGetKey, po
       audience: policy.audience,
       algorithms: [ACCESS_TOKEN_ALGORITHM],
       requiredClaims: ["sub", "exp", "iat"],
+      maxTokenAge: policy.maxAgeSeconds,
       clockTolerance: 5,
     });
     return { userId: payload.sub! };
   } catch (error) {
-    if (error instanceof errors.JWKSTimeout || error instanceof TypeError) {
+    if (error instanceof KeySetUnavailable || error instanceof errors.JWKSTimeout || error instanceof TypeError) {
       // auth's JWKS could not be fetched: not the caller's fault, and worth retrying.
       throw new ConnectError("cannot reach auth's public keys to check the access token; try again shortly", Code.Unavailable);
     }
@@ -73,6 +99,7 @@ export async function verifyAccessToken(token: string, keys: JWTVerifyGetKey, po
 }
 
 function describeTokenError(error: unknown): string {
+  if (error instanceof errors.JWTExpired && error.claim === "iat") return "the access token was issued too long ago; sign in again";
   if (error instanceof errors.JWTExpired) return "the access token has expired; sign in again";
   if (error instanceof errors.JWTClaimValidationFailed) return `the access token is not valid here: ${error.message}`;
   if (error instanceof errors.JOSEAlgNotAllowed) return "the access token is not signed with EdDSA";

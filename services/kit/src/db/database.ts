@@ -1,5 +1,8 @@
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
-import postgres, { type Sql } from "postgres";
+import { readFileSync } from "node:fs";
+import type { ConnectionOptions } from "node:tls";
+import postgres, { type Options, type PostgresType, type Sql } from "postgres";
+import { tlsVerificationError } from "../tls.js";
 
 export interface Database<TSchema extends Record<string, unknown>> {
   sql: Sql;
@@ -34,7 +37,7 @@ export function openDatabase<TSchema extends Record<string, unknown>>(
     arrayParameters?: boolean;
   } = {},
 ): Database<TSchema> {
-  const sql = postgres(url, {
+  const sql = postgresClient(url, {
     fetch_types: options.arrayParameters ?? true,
     max: options.max ?? 10,
     idle_timeout: 30,
@@ -44,6 +47,32 @@ export function openDatabase<TSchema extends Record<string, unknown>>(
     connection: { application_name: options.applicationName ?? "acme" },
   });
   return { sql, db: drizzle(sql, { schema }), close: () => sql.end({ timeout: 5 }) };
+}
+
+/**
+ * A postgres.js client for a libpq-style URL. postgres.js understands
+ * `sslmode` but not `sslrootcert` (it would send it to the server as a
+ * setting): here `sslrootcert=<PEM file>` becomes the CA the server's
+ * certificate is verified against, with its host name (`verify-full`, the
+ * default) or without (`verify-ca`). Every connection of kit opens through
+ * this, so DATABASE_SSL_ROOT_CERT (folded into the URL) reaches all of them.
+ */
+export function postgresClient(url: string, options: Options<Record<string, PostgresType>> = {}): Sql {
+  const parsed = new URL(url);
+  const rootCert = parsed.searchParams.get("sslrootcert");
+  if (!rootCert || rootCert === "system") return postgres(url, options);
+  const mode = parsed.searchParams.get("sslmode") ?? "verify-full";
+  if (mode !== "verify-full" && mode !== "verify-ca") {
+    throw new Error(`DATABASE_URL: sslrootcert needs sslmode=verify-full or verify-ca, not ${mode}`);
+  }
+  parsed.searchParams.delete("sslrootcert");
+  parsed.searchParams.delete("sslmode");
+  const ssl: ConnectionOptions = {
+    ca: readFileSync(rootCert, "utf8"),
+    rejectUnauthorized: true,
+    ...(mode === "verify-ca" ? { checkServerIdentity: () => undefined } : {}),
+  };
+  return postgres(parsed.toString(), { ...options, ssl });
 }
 
 /** Readiness check: the database answers a trivial query. */
@@ -88,11 +117,13 @@ export async function waitForDatabase(url: string, log: (message: string) => voi
   const deadline = Date.now() + timeoutMs;
   let lastLog = 0;
   for (;;) {
-    const sql = postgres(url, { max: 1, connect_timeout: 3, onnotice: () => {} });
+    const sql = postgresClient(url, { max: 1, connect_timeout: 3, onnotice: () => {} });
     try {
       await sql`select 1`;
       return;
     } catch (error) {
+      const tls = tlsVerificationError(error);
+      if (tls) throw new Error(`DATABASE_SSL_ROOT_CERT: the database at ${new URL(url).host} failed verification (${tls}); is it the CA that signed the server's certificate, for this host name?`, { cause: error });
       if (!isDatabaseUnavailable(error) || Date.now() > deadline) throw error;
       if (Date.now() - lastLog > 5_000) {
         lastLog = Date.now();

@@ -1,6 +1,6 @@
 import { drizzle } from "drizzle-orm/postgres-js";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
-import postgres from "postgres";
+import { postgresClient } from "./database.js";
 
 /**
  * Applies a service's committed Drizzle migrations. A session-level advisory
@@ -9,7 +9,7 @@ import postgres from "postgres";
  * makes a second run a no-op.
  */
 export async function runMigrations(url: string, migrationsFolder: string, service: string): Promise<void> {
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  const sql = postgresClient(url, { max: 1, onnotice: () => {} });
   try {
     await sql`select pg_advisory_lock(hashtext(${"migrations:" + service}))`;
     try {

@@ -1,8 +1,8 @@
 import type { JetStreamClient } from "@nats-io/jetstream";
 import { headers as natsHeaders } from "@nats-io/transport-node";
-import postgres, { type Sql } from "postgres";
+import type { Sql } from "postgres";
 import { Counter, Gauge, type Registry } from "prom-client";
-import { reconnectBackoff } from "../db/database.js";
+import { postgresClient, reconnectBackoff } from "../db/database.js";
 import type { Logger } from "../logging.js";
 import { ATTR, contextFromTraceparent, linkTo, recordFailure, SpanKind, trace, type Tracer } from "../observability/spans.js";
 import { OUTBOX_CHANNEL } from "./outbox-table.js";
@@ -92,8 +92,8 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   // 3.4.9 leaves that fetch's failure unhandled, which kills the process when
   // the database goes away during a reconnect (porsager/postgres#1192).
   const reconnect = { onnotice: () => {}, fetch_types: false, backoff: reconnectBackoff };
-  const sql = postgres(options.databaseUrl, { ...reconnect, max: 2, connection: { application_name: "outbox-relay" } });
-  const lockSql = postgres(options.databaseUrl, { ...reconnect, max: 1, connection: { application_name: relayLockApplicationName(options.instanceId) } });
+  const sql = postgresClient(options.databaseUrl, { ...reconnect, max: 2, connection: { application_name: "outbox-relay" } });
+  const lockSql = postgresClient(options.databaseUrl, { ...reconnect, max: 1, connection: { application_name: relayLockApplicationName(options.instanceId) } });
   const tracer = options.tracer ?? trace.getTracer("@acme/kit");
   const batchSize = options.batchSize ?? 500;
   const pollIntervalMs = options.pollIntervalMs ?? 1_000;

@@ -2,14 +2,14 @@ import { runDeadLetterCommand } from "../consumer/dead-letter-command.js";
 import type { EventRoute } from "../consumer/event-route.js";
 import { consumerServiceSettings } from "../consumer-service-env.js";
 import { openDatabase } from "../db/database.js";
-import { connectNats } from "../nats.js";
+import { connectNats, natsTlsFromEnv } from "../nats.js";
 
 type DeadLetterConfig = Parameters<typeof consumerServiceSettings>[0] & {
   DATABASE_URL: string;
   NATS_URL: string;
   NATS_USER?: string | undefined;
   NATS_PASSWORD?: string | undefined;
-};
+} & Parameters<typeof natsTlsFromEnv>[0];
 
 /**
  * A consumer service's `dlq` command, whole: `npm run dlq -w @acme/<service>
@@ -30,7 +30,7 @@ export async function runDeadLetterEntry<TSchema extends Record<string, unknown>
     console.error(`NATS at ${config.NATS_URL} did not answer within 10 s`);
     process.exit(1);
   }, 10_000);
-  const nc = await connectNats({ url: config.NATS_URL, user: config.NATS_USER, password: config.NATS_PASSWORD, name: `${service}-dlq`, inboxPrefix: `_INBOX_${service}` });
+  const nc = await connectNats({ url: config.NATS_URL, user: config.NATS_USER, password: config.NATS_PASSWORD, name: `${service}-dlq`, inboxPrefix: `_INBOX_${service}`, tls: natsTlsFromEnv(config) });
   clearTimeout(timeout);
   try {
     process.exitCode = await runDeadLetterCommand(spec.argv ?? process.argv.slice(2), {

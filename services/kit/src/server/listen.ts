@@ -1,5 +1,5 @@
 import { createServer as createHttp1Server, type RequestListener } from "node:http";
-import { createServer as createHttp2Server, type Http2Session } from "node:http2";
+import { constants as http2Constants, createServer as createHttp2Server, type Http2Session } from "node:http2";
 import { createServer as createNetServer, type Socket } from "node:net";
 import { Duplex } from "node:stream";
 
@@ -12,14 +12,56 @@ export interface Listener {
 const HTTP2_PREFACE = Buffer.from("PRI * HTTP/2.0");
 
 /**
+ * What one connection may cost: a client that opens sockets and sends
+ * nothing, half a header or a trickle of body must not hold them forever.
+ */
+export interface ServerLimits {
+  /** The request line and headers must arrive within this (HEADERS_TIMEOUT_MS). */
+  headersTimeoutMs: number;
+  /** The whole request, body included, must arrive within this (REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs: number;
+  /** An HTTP/1.1 keep-alive socket with no request is closed after this. */
+  keepAliveTimeoutMs: number;
+  /** A new connection must send enough bytes to tell HTTP/1.1 from h2c within this. */
+  sniffTimeoutMs: number;
+  /** An HTTP/2 session with no activity is closed (GOAWAY) after this. */
+  http2IdleTimeoutMs: number;
+  /** Connections open at once in this process; more are refused (closed at accept). */
+  maxConnections: number;
+}
+
+export const DEFAULT_SERVER_LIMITS: ServerLimits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  sniffTimeoutMs: 5_000,
+  http2IdleTimeoutMs: 60_000,
+  maxConnections: 1_024,
+};
+
+/**
  * One port for Connect, gRPC and gRPC-Web: gRPC needs HTTP/2 (h2c, cleartext
  * with prior knowledge) and curl or browsers speak HTTP/1.1. Node's cleartext
  * HTTP/2 server cannot fall back to HTTP/1.1, so each connection's first bytes
  * pick the server: the HTTP/2 preface goes to the h2c server, anything else to
  * the HTTP/1.1 server.
  */
-export async function listen(handler: RequestListener, port: number, host = "127.0.0.1"): Promise<Listener> {
-  const http1 = createHttp1Server({ keepAliveTimeout: 5_000 }, handler);
+export async function listen(handler: RequestListener, port: number, host = "127.0.0.1", limits: Partial<ServerLimits> = {}): Promise<Listener> {
+  const limit = { ...DEFAULT_SERVER_LIMITS, ...limits };
+  const http1 = createHttp1Server(
+    {
+      headersTimeout: limit.headersTimeoutMs,
+      requestTimeout: limit.requestTimeoutMs,
+      keepAliveTimeout: limit.keepAliveTimeoutMs,
+      // Node checks the two timeouts above on this interval (30 s by default, which would triple a 10 s limit).
+      connectionsCheckingInterval: Math.max(100, Math.min(1_000, Math.floor(limit.headersTimeoutMs / 4))),
+    },
+    handler,
+  );
+  // Node starts enforcing headersTimeout and requestTimeout when the server
+  // emits 'listening'. This one never listens (the sniffing server below hands
+  // it its sockets), so start that checker by hand, or nothing times out.
+  http1.emit("listening");
   const http2 = createHttp2Server({}, handler as never);
   const sockets = new Set<Socket>();
   const sessions = new Set<Http2Session>();
@@ -40,6 +82,17 @@ export async function listen(handler: RequestListener, port: number, host = "127
   http2.on("session", (session) => {
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
+    // Idle: no frame either way. close() is a GOAWAY that lets open streams finish.
+    session.setTimeout(limit.http2IdleTimeoutMs, () => session.close());
+  });
+  http2.on("stream", (stream) => {
+    // The HTTP/2 counterpart of requestTimeout: a request whose body has not
+    // fully arrived by then is cancelled (RST_STREAM), freeing its handler.
+    const timer = setTimeout(() => {
+      if (!stream.readableEnded && !stream.closed) stream.close(http2Constants.NGHTTP2_CANCEL);
+    }, limit.requestTimeoutMs);
+    timer.unref();
+    stream.once("close", () => clearTimeout(timer));
   });
 
   const server = createNetServer((socket) => {
@@ -49,12 +102,18 @@ export async function listen(handler: RequestListener, port: number, host = "127
       inFlight.delete(socket);
     });
     socket.on("error", () => socket.destroy());
+    // Until the protocol is known neither server guards the socket: this does.
+    const sniffTimedOut = () => socket.destroy();
+    socket.setTimeout(limit.sniffTimeoutMs);
+    socket.once("timeout", sniffTimedOut);
     let head = Buffer.alloc(0);
     const onData = (chunk: Buffer) => {
       head = Buffer.concat([head, chunk]);
       const isHttp2 = head.subarray(0, HTTP2_PREFACE.length).equals(HTTP2_PREFACE.subarray(0, Math.min(head.length, HTTP2_PREFACE.length)));
       if (isHttp2 && head.length < HTTP2_PREFACE.length) return; // need more bytes to decide
       socket.off("data", onData);
+      socket.setTimeout(0);
+      socket.off("timeout", sniffTimedOut);
       socket.pause();
       if (isHttp2) {
         http2.emit("connection", replayingStream(socket, head));
@@ -66,6 +125,7 @@ export async function listen(handler: RequestListener, port: number, host = "127
     };
     socket.on("data", onData);
   });
+  server.maxConnections = limit.maxConnections;
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -79,6 +139,7 @@ export async function listen(handler: RequestListener, port: number, host = "127
     async close(graceMs = 10_000) {
       closing = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      http1.close(() => {}); // stops the timeout checker started above (it was never listening)
       for (const session of sessions) session.close(); // GOAWAY: finish open streams, accept no new ones
       for (const socket of sockets) {
         // HTTP/1.1 sockets with no request in flight; h2 sockets close with their session.

@@ -4,10 +4,13 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Tracer } from "@opentelemetry/api";
 import type { Logger } from "../logging.js";
 import { requireAdminToken } from "./admin-token.js";
+import { clientAddress } from "./client-address.js";
 import { checkReadiness, healthRoutes, type ReadinessChecks } from "./health.js";
-import { listen, type Listener } from "./listen.js";
+import { listen, type Listener, type ServerLimits } from "./listen.js";
 import type { Metrics } from "./metrics.js";
 import { observeRpcs } from "./rpc-observer.js";
+import { corsOriginsFromEnv, withCors } from "./cors.js";
+import { reflectionRoutes } from "./reflection.js";
 
 /** A plain HTTP endpoint beside the RPCs (e.g. auth's JWKS). */
 export type HttpRoute = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
@@ -26,8 +29,10 @@ export interface ServiceServerOptions {
   interceptors?: Interceptor[];
   /** Largest request body accepted, in bytes. */
   readMaxBytes?: number;
-  /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
-  trustProxy?: boolean;
+  /** Reverse proxies in front that append to X-Forwarded-For (TRUST_PROXY_HOPS); 0: use the socket's peer. */
+  trustProxyHops?: number;
+  /** Timeouts and connection cap (kit/src/env.ts serverLimitsEnv); listen()'s defaults otherwise. */
+  limits?: Partial<ServerLimits>;
   /** The service's tracer (its own service.name): every RPC gets a server span. */
   tracer: Tracer;
   /** The admin port: /healthz, /readyz with details, /metrics and the admin RPCs. */
@@ -86,6 +91,7 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
     routes: (router) => {
       options.routes(router);
       healthRoutes(options.rpcServiceNames, options.readiness, () => shuttingDown)(router);
+      reflectionRoutes(router);
     },
     readMaxBytes: options.readMaxBytes ?? DEFAULT_READ_MAX_BYTES,
     // JSON must be UTF-8 (RFC 8259). The default decoder would turn invalid
@@ -94,10 +100,7 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
     // than what connect's JSON serialization reads; a test proves it applies.)
     jsonOptions: { textDecoder: new TextDecoder("utf-8", { fatal: true }) } as ConnectAdapterOptions["jsonOptions"],
     interceptors: [observe, ...(options.interceptors ?? [])],
-    contextValues: (req) => {
-      const forwarded = options.trustProxy ? String(req.headers["x-forwarded-for"] ?? "").split(",")[0]?.trim() : "";
-      return createContextValues().set(clientAddressKey, forwarded || req.socket.remoteAddress || "unknown");
-    },
+    contextValues: (req) => createContextValues().set(clientAddressKey, clientAddress(req, options.trustProxyHops ?? 0)),
     fallback: plainRoutes(publicRoutes, options.logger),
   });
   const adminHandler = connectNodeAdapter({
@@ -108,10 +111,10 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
     fallback: plainRoutes(adminRoutes, options.logger),
   });
 
-  const listener = await listen(handler as never, options.port, options.host);
+  const listener = await listen(withCors(handler as never, corsOriginsFromEnv()) as never, options.port, options.host, options.limits);
   let adminListener: Listener;
   try {
-    adminListener = await listen(adminHandler as never, options.admin.port, options.host);
+    adminListener = await listen(adminHandler as never, options.admin.port, options.host, options.limits);
   } catch (error) {
     await listener.close(0);
     throw error;

@@ -3,16 +3,21 @@ import { invalid } from "./errors.js";
 export const DISPLAY_NAME_MAX = 64;
 export const AVATAR_URL_MAX = 2_048;
 
-// Control characters and the Unicode line/paragraph separators.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u;
+// Control characters (NUL, CR, LF, C1...) and the Unicode line/paragraph separators.
+const CONTROL = /[\p{Cc}\u2028\u2029]/u;
+// Bidirectional marks, embeddings, overrides and isolates: they reorder what a
+// reader sees ("Trojan Source"). Zero-width joiners stay: emoji sequences and
+// some scripts need them.
+const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
 
-/** Trimmed, 1 to 64 characters, no control characters. */
+/** NFC, trimmed, 1 to 64 characters (counted after normalisation), no control or bidirectional characters. */
 export function validDisplayName(value: string): string {
-  const name = value.trim();
+  const name = value.normalize("NFC").trim();
+  if (CONTROL.test(name)) throw invalid("display_name", "must not contain control characters");
+  if (BIDI.test(name)) throw invalid("display_name", "must not contain bidirectional control characters");
   const length = [...name].length;
   if (length === 0) throw invalid("display_name", "must not be empty");
   if (length > DISPLAY_NAME_MAX) throw invalid("display_name", `must be at most ${DISPLAY_NAME_MAX} characters`);
-  if (CONTROL.test(name)) throw invalid("display_name", "must not contain control characters");
   return name;
 }
 

@@ -17,3 +17,20 @@ describe("profile rules", () => {
     }
   });
 });
+
+describe("profile rules: invisible and control characters (issue 13)", () => {
+  it.each([
+    ["NUL", "Ada\u0000", "display_name: must not contain control characters"],
+    ["an escape", "Ada\u001b[31m", "display_name: must not contain control characters"],
+    ["a right-to-left override", "Ada\u202Eecalevol", "display_name: must not contain bidirectional control characters"],
+    ["a left-to-right isolate", "\u2066Ada", "display_name: must not contain bidirectional control characters"],
+  ])("refuses a display name with %s, naming the field", (_name, value, message) => {
+    expect(() => validDisplayName(value)).toThrow(message);
+  });
+
+  it("keeps zero-width joiners (emoji sequences need them), NFC-normalises and counts after normalisation", () => {
+    expect(validDisplayName("👩\u200D💻 Ada")).toBe("👩\u200D💻 Ada");
+    expect(validDisplayName("Zoe\u0308")).toBe("Zo\u00eb");
+    expect(validDisplayName("e\u0301".repeat(64))).toBe("\u00e9".repeat(64)); // 128 code points typed, 64 characters
+  });
+});

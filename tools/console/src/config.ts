@@ -1,0 +1,89 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const REPO_ROOT = fileURLToPath(new URL("../../..", import.meta.url));
+export const SERVICE_NAMES = ["auth", "profile", "billing"] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+const DEFAULT_PORTS: Record<ServiceName, { port: number; admin: number }> = {
+  auth: { port: 8081, admin: 9081 },
+  profile: { port: 8082, admin: 9082 },
+  billing: { port: 8083, admin: 9083 },
+};
+
+export interface ServiceTarget {
+  name: ServiceName;
+  url: string;
+  adminUrl: string;
+  adminToken?: string;
+  /** Known when the launcher started it on this machine: for its resident memory. */
+  pid?: number;
+}
+
+export interface SystemTarget {
+  natsUrl: string;
+  natsUser?: string;
+  natsPassword?: string;
+  services: ServiceTarget[];
+}
+
+export interface ConsoleSettings {
+  port: number;
+  dir: string;
+  spanLimit: number;
+  webDir: string;
+}
+
+export function consoleSettings(env: NodeJS.ProcessEnv = process.env): ConsoleSettings {
+  const number = (name: string, fallback: number) => {
+    const value = env[name] ? Number(env[name]) : fallback;
+    if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a whole number, not ${JSON.stringify(env[name])}`);
+    return value;
+  };
+  return {
+    port: number("CONSOLE_PORT", 8080),
+    dir: env.DEVSTACK_DIR || join(REPO_ROOT, ".devstack"),
+    spanLimit: Math.max(100, number("CONSOLE_SPAN_LIMIT", 10_000)),
+    webDir: env.CONSOLE_WEB_DIR || join(REPO_ROOT, "tools/console/web/dist"),
+  };
+}
+
+function readJson(file: string): Record<string, any> | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as Record<string, any>;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Where the system is and the console's credentials for it: the environment
+ * first (AUTH_URL, AUTH_ADMIN_URL, AUTH_ADMIN_TOKEN, ..., NATS_URL,
+ * CONSOLE_NATS_USER, CONSOLE_NATS_PASSWORD), then the launcher's
+ * launcher.json and credentials.json. Read again on every poll, so a console
+ * started before the system finds it when it comes up.
+ */
+export function resolveSystem(dir: string, env: NodeJS.ProcessEnv = process.env): SystemTarget {
+  const state = readJson(join(dir, "launcher.json"));
+  const credentials = readJson(join(dir, "credentials.json"));
+  const services = SERVICE_NAMES.map((name): ServiceTarget => {
+    const upper = name.toUpperCase();
+    const launched = state?.services?.[name] as { url?: string; adminUrl?: string; pid?: number } | undefined;
+    const own = credentials?.services?.[name] as Record<string, string> | undefined;
+    const adminToken = env[`${upper}_ADMIN_TOKEN`] || env.ADMIN_TOKEN || (credentials?.adminToken as string | undefined) || own?.adminToken;
+    return {
+      name,
+      url: env[`${upper}_URL`] || launched?.url || `http://127.0.0.1:${DEFAULT_PORTS[name].port}`,
+      adminUrl: env[`${upper}_ADMIN_URL`] || launched?.adminUrl || `http://127.0.0.1:${DEFAULT_PORTS[name].admin}`,
+      ...(adminToken ? { adminToken } : {}),
+      ...(launched?.pid ? { pid: launched.pid } : {}),
+    };
+  });
+  const natsPassword = env.CONSOLE_NATS_PASSWORD || credentials?.console?.nats;
+  return {
+    natsUrl: env.NATS_URL || state?.nats?.url || "nats://127.0.0.1:4222",
+    ...(natsPassword ? { natsUser: env.CONSOLE_NATS_USER || "console", natsPassword } : {}),
+    services,
+  };
+}
