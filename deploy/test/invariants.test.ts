@@ -91,7 +91,7 @@ describe("overlay dev", () => {
 
   it("generates every Secret it uses, with values that say they are for dev only", () => {
     const secrets = objects().filter((o) => o.kind === "Secret");
-    expect(secrets.length).toBe(13);
+    expect(secrets.length).toBe(14);
     for (const s of secrets) {
       const data = Object.fromEntries(Object.entries(s.data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, "base64").toString()]));
       // notifications-smtp holds a URL whose password says it.
