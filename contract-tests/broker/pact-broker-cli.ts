@@ -5,7 +5,7 @@ import type { BrokerSettings } from "./broker-settings.js";
 
 /** The pact-broker CLI of @pact-foundation/pact-cli (a broker client; it starts no broker). */
 export const PACT_BROKER_BIN = join(REPO_ROOT, "node_modules", ".bin", "pact-broker");
-export const PACTICIPANTS = ["auth", "profile", "billing"] as const;
+export const PACTICIPANTS = ["auth", "profile", "billing", "notifications"] as const;
 export type Pacticipant = (typeof PACTICIPANTS)[number];
 
 /**

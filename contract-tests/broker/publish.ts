@@ -5,7 +5,7 @@ import { publishArgs, runPactBroker } from "./pact-broker-cli.js";
 /**
  * `npm run contracts:publish`: the committed pacts (which `npm test` holds to
  * what the consumer tests produce) go to the broker as this commit's version
- * of profile and billing, on this branch.
+ * of profile, billing and notifications, on this branch.
  */
 if (isMain(import.meta.url)) {
   const settings = brokerSettings();

@@ -3,7 +3,7 @@ import { brokerSettings } from "./broker-settings.js";
 import { PACTICIPANTS, recordDeploymentArgs, runPactBroker, type Pacticipant } from "./pact-broker-cli.js";
 
 /**
- * `npm run contracts:record-deployment -- [auth|profile|billing ...]`: after a
+ * `npm run contracts:record-deployment -- [auth|profile|billing|notifications ...]`: after a
  * deployment, tells the broker which version now runs in PACT_ENVIRONMENT
  * (default production), so the next can-i-deploy and the providers'
  * `deployedOrReleased` selector know it. No names: all three.

@@ -7,6 +7,7 @@ import { isMain } from "../../tools/checks/common.js";
 import { brokerSettings } from "../broker/broker-settings.js";
 import { canIDeployArgs, runPactBroker } from "../broker/pact-broker-cli.js";
 import { billingContract } from "../consumers/billing-contract.js";
+import { notificationsContract } from "../consumers/notifications-contract.js";
 import { writeConsumerPact, type ConsumerContract } from "../consumers/consumer-contract.js";
 import { profileContract } from "../consumers/profile-contract.js";
 import { verificationLines } from "../providers/verification-report.js";
@@ -56,6 +57,7 @@ export async function canIDeploy(): Promise<boolean> {
   const consumerPacts = {
     profile: await step("profile's pact tests", () => consumerPact(profileContract), (r) => r.ok),
     billing: await step("billing's pact tests", () => consumerPact(billingContract), (r) => r.ok),
+    notifications: await step("notifications' pact tests", () => consumerPact(notificationsContract), (r) => r.ok),
   };
   const verification = await step(
     "auth's provider verification",

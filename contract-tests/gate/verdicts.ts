@@ -3,7 +3,7 @@ import { failedInteractions } from "../providers/verification-report.js";
 import type { VerificationResult } from "../providers/verify-auth.js";
 import { CONSUMERS, type Consumer } from "../src/auth-events.js";
 
-export const SERVICES = ["auth", "profile", "billing"] as const;
+export const SERVICES = ["auth", "profile", "billing", "notifications"] as const;
 export type Service = (typeof SERVICES)[number];
 
 export interface GateFindings {
@@ -63,7 +63,7 @@ function pactParts(f: GateFindings, service: Service): Part[] {
     verification.interactions.some((i) => i.consumer === consumer) && failedInteractions(verification, consumer).length === 0;
   if (service === "auth") {
     const broken = CONSUMERS.filter((c) => !verified(c));
-    if (broken.length === 0) return [{ ok: true, text: `pacts of ${CONSUMERS.join(" and ")} verified` }];
+    if (broken.length === 0) return [{ ok: true, text: `pacts of ${new Intl.ListFormat("en", { type: "conjunction" }).format(CONSUMERS)} verified` }];
     return broken.map((c) => ({ ok: false, text: `breaks ${c}'s pact: ${describeFailures(verification, c) || "not verified"}` }));
   }
   const own = f.consumerPacts[service];

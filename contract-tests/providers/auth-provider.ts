@@ -89,12 +89,14 @@ export async function createAuthProvider(databaseUrl: string, options: AuthProvi
   const deps = {
     store: createCredentialRepository(database.db),
     hasher: createArgon2Hasher(),
-    // Auth's real throttle on this database; the provider states stay far below its limits.
+    // Auth's real throttle on this database. Each provider state registers as its own
+    // client address: a verification of three consumers' pacts, run a few times a minute
+    // (breaking-change.test.ts), would otherwise pass auth's 30 registrations per address.
     throttle: new LoginThrottle(database.sql),
     subjectPrefix: SUBJECT_PREFIX,
   };
   const useCases = { register: register(deps), changeEmail: changeEmail(deps), deleteAccount: deleteAccount(deps) };
-  const registerSomeone = async () => (await useCases.register({ email: `pact-${randomUUID()}@example.com`, password: SCENARIO_PASSWORD, client: "pact-provider" })).userId;
+  const registerSomeone = async () => (await useCases.register({ email: `pact-${randomUUID()}@example.com`, password: SCENARIO_PASSWORD, client: `pact-provider-${randomUUID()}` })).userId;
   const existingUser = options.existingUser ?? registerSomeone;
 
   async function lastOutboxEvent(userId: string): Promise<OutboxEvent> {

@@ -8,7 +8,7 @@ import { PROTOBUF_CONTENT_TYPE } from "@acme/kit/cloudevents";
  * CloudEvents type. Consumers still state their own body expectations.
  */
 export const PROVIDER = "auth";
-export const CONSUMERS = ["profile", "billing"] as const;
+export const CONSUMERS = ["profile", "billing", "notifications"] as const;
 export type Consumer = (typeof CONSUMERS)[number];
 
 /** The production subject prefix (auth's AUTH_EVENTS_SUBJECT_PREFIX default). */

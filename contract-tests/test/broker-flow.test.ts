@@ -166,7 +166,7 @@ describe("auth's Verifier options", () => {
   it("without PACT_BROKER_BASE_URL the source is the committed pacts", () => {
     const source = pactSourceFromEnv({});
     expect(source.kind).toBe("files");
-    expect(source.kind === "files" && source.files.map((f) => f.split("/").slice(-2).join("/"))).toEqual(["pacts/profile-auth.json", "pacts/billing-auth.json"]);
+    expect(source.kind === "files" && source.files.map((f) => f.split("/").slice(-2).join("/"))).toEqual(["pacts/profile-auth.json", "pacts/billing-auth.json", "pacts/notifications-auth.json"]);
   });
 
   it("hides the ambient broker variables from Pact's core while it verifies, and restores them", async () => {

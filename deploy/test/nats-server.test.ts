@@ -14,7 +14,7 @@ import { OVERLAYS, render, type Overlay } from "./lib/render.js";
  * global setup already needs one on the PATH): it parses, and its users and
  * permissions do what the services need and refuse what they must not do.
  */
-const PASSWORDS = { AUTH_NATS_PASSWORD: "a-pass", PROFILE_NATS_PASSWORD: "p-pass", BILLING_NATS_PASSWORD: "b-pass" };
+const PASSWORDS = { AUTH_NATS_PASSWORD: "a-pass", PROFILE_NATS_PASSWORD: "p-pass", BILLING_NATS_PASSWORD: "b-pass", NOTIFICATIONS_NATS_PASSWORD: "n-pass" };
 
 function localVersion(): [number, number] {
   const out = spawnSync("nats-server", ["--version"], { encoding: "utf8" }).stdout ?? "";
@@ -82,7 +82,7 @@ describe("dev NATS config on a real nats-server: the services' permissions", () 
   let dir: string;
   let url: string;
   const open: NatsConnection[] = [];
-  const as = async (user: "auth" | "profile" | "billing", pass: string) => {
+  const as = async (user: "auth" | "profile" | "billing" | "notifications", pass: string) => {
     const nc = await connect({ servers: url, user, pass, ...(user === "auth" ? {} : { inboxPrefix: `_INBOX_${user}` }), timeout: 2_000 });
     open.push(nc);
     return nc;
@@ -122,8 +122,8 @@ describe("dev NATS config on a real nats-server: the services' permissions", () 
     expect(ack.stream).toBe("AUTH_EVENTS");
   });
 
-  it.each(["profile", "billing"] as const)("%s creates its durable, consumes and acks, and dead-letters", async (svc) => {
-    const nc = await as(svc, svc === "profile" ? PASSWORDS.PROFILE_NATS_PASSWORD : PASSWORDS.BILLING_NATS_PASSWORD);
+  it.each(["profile", "billing", "notifications"] as const)("%s creates its durable, consumes and acks, and dead-letters", async (svc) => {
+    const nc = await as(svc, PASSWORDS[`${svc.toUpperCase() as Uppercase<typeof svc>}_NATS_PASSWORD`]);
     const jsm = await jetstreamManager(nc, { checkAPI: false, timeout: 2_000 });
     await jsm.consumers.add("AUTH_EVENTS", { durable_name: svc, ack_policy: AckPolicy.Explicit, filter_subject: "auth.events.>" });
     const consumer = await jetstream(nc).consumers.get("AUTH_EVENTS", svc);

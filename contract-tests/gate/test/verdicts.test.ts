@@ -12,12 +12,12 @@ const interaction = (consumer: string, description: string, mismatches: string[]
 const allVerified: VerificationResult = {
   ok: true,
   output: "",
-  interactions: ["profile", "billing"].flatMap((c) => ["a UserRegistered event", "a UserEmailChanged event", "a UserDeleted event"].map((d) => interaction(c, d))),
+  interactions: ["profile", "billing", "notifications"].flatMap((c) => ["a UserRegistered event", "a UserEmailChanged event", "a UserDeleted event"].map((d) => interaction(c, d))),
 };
 const green = (): GateFindings => ({
   buf: { ok: true, findings: [] },
   architecture: { violations: [], problems: [] },
-  consumerPacts: { profile: { ok: true, problems: [] }, billing: { ok: true, problems: [] } },
+  consumerPacts: { profile: { ok: true, problems: [] }, billing: { ok: true, problems: [] }, notifications: { ok: true, problems: [] } },
   verification: structuredClone(allVerified),
 });
 const lines = (findings: GateFindings) => gateVerdicts(findings).map((v) => v.line);
@@ -25,9 +25,10 @@ const lines = (findings: GateFindings) => gateVerdicts(findings).map((v) => v.li
 describe("the gate's verdict per service", () => {
   it("all green: one OK line per service", () => {
     expect(lines(green())).toEqual([
-      "auth: OK — pacts of profile and billing verified, protos compatible with main, architecture clean",
+      "auth: OK — pacts of profile, billing, and notifications verified, protos compatible with main, architecture clean",
       "profile: OK — pact current and verified by auth, protos compatible with main, architecture clean",
       "billing: OK — pact current and verified by auth, protos compatible with main, architecture clean",
+      "notifications: OK — pact current and verified by auth, protos compatible with main, architecture clean",
     ]);
   });
 
@@ -36,7 +37,7 @@ describe("the gate's verdict per service", () => {
     findings.verification.ok = false;
     findings.verification.interactions[3] = interaction("billing", "a UserRegistered event", ["$: Actual map is missing the following keys: email"]);
     const verdicts = gateVerdicts(findings);
-    expect(verdicts.map((v) => [v.service, v.ok])).toEqual([["auth", false], ["profile", true], ["billing", false]]);
+    expect(verdicts.map((v) => [v.service, v.ok])).toEqual([["auth", false], ["profile", true], ["billing", false], ["notifications", true]]);
     expect(verdicts[0]!.line).toBe(
       "auth: FAILED — breaks billing's pact: a UserRegistered event: $: Actual map is missing the following keys: email, protos compatible with main, architecture clean",
     );
@@ -52,34 +53,34 @@ describe("the gate's verdict per service", () => {
   it("a stale committed pact fails its consumer only", () => {
     const findings = green();
     findings.consumerPacts.profile = { ok: false, problems: ["contract-tests/pacts/profile-auth.json is not the pact that profile's consumer tests produce"] };
-    expect(gateVerdicts(findings).map((v) => v.ok)).toEqual([true, false, true]);
+    expect(gateVerdicts(findings).map((v) => v.ok)).toEqual([true, false, true, true]);
   });
 
   it("a breaking proto change fails the service whose package it is in; auth owns its events", () => {
     const findings = green();
     findings.buf = { ok: false, findings: ['proto/acme/auth/events/v1/events.proto:23:3: FIELD_SAME_JSON_NAME Field "2" with name "email" changed option "json_name"'] };
     const verdicts = gateVerdicts(findings);
-    expect(verdicts.map((v) => v.ok)).toEqual([false, true, true]);
+    expect(verdicts.map((v) => v.ok)).toEqual([false, true, true, true]);
     expect(verdicts[0]!.line).toContain("buf breaking: proto/acme/auth/events/v1/events.proto:23:3: FIELD_SAME_JSON_NAME");
   });
 
   it("an architecture violation fails its service; one in kit fails every service; one elsewhere gets a line of its own", () => {
     const findings = green();
     findings.architecture.violations = [{ rule: "no-cross-service-imports", from: "services/billing/src/x.ts", to: "services/auth/src/y.ts" }];
-    expect(gateVerdicts(findings).map((v) => v.ok)).toEqual([true, true, false]);
+    expect(gateVerdicts(findings).map((v) => v.ok)).toEqual([true, true, false, true]);
     findings.architecture.violations = [{ rule: "kit-imports-no-service", from: "services/kit/src/a.ts", to: "services/auth/src/b.ts" }];
-    expect(gateVerdicts(findings).map((v) => v.ok)).toEqual([false, false, false]);
+    expect(gateVerdicts(findings).map((v) => v.ok)).toEqual([false, false, false, false]);
     findings.architecture.violations = [{ rule: "r", from: "tools/x.ts", to: "y" }];
-    expect(gateVerdicts(findings).map((v) => [v.service, v.ok])).toEqual([["auth", true], ["profile", true], ["billing", true], ["repository", false]]);
+    expect(gateVerdicts(findings).map((v) => [v.service, v.ok])).toEqual([["auth", true], ["profile", true], ["billing", true], ["notifications", true], ["repository", false]]);
   });
 
   it("a verifier that could not run, or a cruise that saw nothing, fails everyone", () => {
     const findings = green();
     findings.verification = { ok: false, interactions: [], output: "", error: "Verification was unable to run" };
-    expect(gateVerdicts(findings).map((v) => v.ok)).toEqual([false, false, false]);
+    expect(gateVerdicts(findings).map((v) => v.ok)).toEqual([false, false, false, false]);
     const cruise = green();
     cruise.architecture.problems = ["dependency-cruiser cruised 0 modules"];
-    expect(gateVerdicts(cruise).map((v) => v.ok)).toEqual([false, false, false]);
+    expect(gateVerdicts(cruise).map((v) => v.ok)).toEqual([false, false, false, false]);
   });
 
   it("adds the broker's answer when there is a broker", () => {
@@ -88,9 +89,10 @@ describe("the gate's verdict per service", () => {
       auth: { ok: true, answer: "Computer says yes \\o/ (production)" },
       profile: { ok: true, answer: "Computer says yes \\o/ (production)" },
       billing: { ok: false, answer: "Computer says no ¯\\_(ツ)_/¯ (production)" },
+      notifications: { ok: true, answer: "Computer says yes \\o/ (production)" },
     };
     const verdicts = gateVerdicts(findings);
-    expect(verdicts.map((v) => v.ok)).toEqual([true, true, false]);
+    expect(verdicts.map((v) => v.ok)).toEqual([true, true, false, true]);
     expect(verdicts[2]!.line).toContain("broker can-i-deploy: Computer says no");
   });
 

@@ -3,7 +3,7 @@ import { dataOf, id } from "./refs.js";
 import type { K8sObject } from "./render.js";
 
 /** The services that consume auth's events, and so scale on their consumer's lag. */
-export const CONSUMERS = ["profile", "billing"] as const;
+export const CONSUMERS = ["profile", "billing", "notifications"] as const;
 
 interface ScaledObjectSpec {
   scaleTargetRef?: { name?: string; kind?: string; apiVersion?: string };

@@ -2,7 +2,7 @@ import type { IContainer } from "kubernetes-models/v1/Container";
 import type { IPodSpec } from "kubernetes-models/v1/PodSpec";
 import type { K8sObject } from "./render.js";
 
-export const SERVICES = ["auth", "profile", "billing"] as const;
+export const SERVICES = ["auth", "profile", "billing", "notifications"] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
 /**
@@ -101,6 +101,13 @@ export const EXTERNAL_PODS: Pod[] = [
     ports: [{ port: 9443, protocol: "TCP" }],
   },
   {
+    source: "external/smtp-relay",
+    namespace: "elsewhere",
+    namespaceLabels: { "kubernetes.io/metadata.name": "elsewhere" },
+    labels: {},
+    ports: [25, 465, 587].map((port) => ({ port, protocol: "TCP" })),
+  },
+  {
     source: "external/prometheus",
     namespace: "monitoring",
     namespaceLabels: { "kubernetes.io/metadata.name": "monitoring" },
@@ -127,7 +134,7 @@ export const EXTERNAL_PODS: Pod[] = [
     namespaceLabels: { "kubernetes.io/metadata.name": "elsewhere" },
     labels: {},
     // Ports an exfiltration or a misrouted client would use.
-    ports: [80, 443, 4222, 4317, 4318, 5432, 8081, 8082, 8083, 8222, 9081, 9082, 9083].map((port) => ({ port, protocol: "TCP" })),
+    ports: [80, 443, 4222, 4317, 4318, 5432, 8081, 8082, 8083, 8084, 8222, 9081, 9082, 9083, 9084].map((port) => ({ port, protocol: "TCP" })),
   },
 ];
 

@@ -70,6 +70,7 @@ function expectedEgress(svc: ServiceName, to: Pod, port: number): boolean {
   if (isNats(to)) return port === 4222;
   if (isCollector(to)) return port === 4318; // traces, OTLP over HTTP
   if (svc !== "auth" && isApi(to, "auth")) return port === 8081; // JWKS
+  if (svc === "notifications" && to.source === "external/smtp-relay") return port === 465 || port === 587; // its mail relay
   return false;
 }
 

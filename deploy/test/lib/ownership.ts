@@ -2,8 +2,8 @@ import { baseName, containersOf, ownerOf } from "./model.js";
 import { dataOf, id, refsOf, workloads } from "./refs.js";
 import type { K8sObject } from "./render.js";
 
-const DB_HOST = /\b(auth|profile|billing)-db(?:-rw|-ro|-r)?\b/g;
-const ROLE = /^(auth|profile|billing)-(db|nats)\b/;
+const DB_HOST = /\b(auth|profile|billing|notifications)-db(?:-rw|-ro|-r)?\b/g;
+const ROLE = /^(auth|profile|billing|notifications)-(db|nats|smtp)\b/;
 
 /**
  * Ownership: a workload of service X reads no Secret or ConfigMap of another
@@ -38,7 +38,7 @@ export function ownershipProblems(objects: K8sObject[]): string[] {
   }
   // A database Secret's URI leads to its own service's database, as its own role.
   for (const secret of objects.filter((o) => o.kind === "Secret")) {
-    const svc = /^(auth|profile|billing)-db-app$/.exec(baseName(secret.metadata.name))?.[1];
+    const svc = /^(auth|profile|billing|notifications)-db-app$/.exec(baseName(secret.metadata.name))?.[1];
     const uri = svc && dataOf(secret).uri;
     if (!svc || !uri) continue;
     const url = new URL(uri);

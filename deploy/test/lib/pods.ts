@@ -36,9 +36,9 @@ function mebibytes(quantity: string | number | undefined): number {
   return Number(m[1]) * factor;
 }
 
-export const SERVICE_PORTS: Record<ServiceName, number> = { auth: 8081, profile: 8082, billing: 8083 };
+export const SERVICE_PORTS: Record<ServiceName, number> = { auth: 8081, profile: 8082, billing: 8083, notifications: 8084 };
 /** The admin ports (ADMIN_PORT): probes, metrics, admin RPCs; monitoring namespace only. */
-export const ADMIN_PORTS: Record<ServiceName, number> = { auth: 9081, profile: 9082, billing: 9083 };
+export const ADMIN_PORTS: Record<ServiceName, number> = { auth: 9081, profile: 9082, billing: 9083, notifications: 9084 };
 
 /** GET path on the container's named port `admin`. */
 function adminProbe(probe: IProbe | undefined, path: string, c: IContainer): boolean {

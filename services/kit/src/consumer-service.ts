@@ -2,6 +2,8 @@ import type { DescService } from "@bufbuild/protobuf";
 import type { ConnectRouter } from "@connectrpc/connect";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { PostgresJsDatabase } from "drizzle-orm/postgres-js";
+import type { Sql } from "postgres";
+import type { Registry } from "prom-client";
 import { remoteKeySet } from "./auth/access-token.js";
 import { DEFAULT_ACCESS_TOKEN_MAX_AGE_SECONDS } from "./auth/access-token.js";
 import { requireAccessToken } from "./auth/caller.js";
@@ -17,6 +19,7 @@ import { checkNatsTls, connectNats, natsReadiness, natsTlsFromEnv } from "./nats
 import { consumerAdminRoutes } from "./consumer/consumer-admin.js";
 import { startTelemetry } from "./observability/telemetry.js";
 import type { TelemetryEnv } from "./observability/telemetry-env.js";
+import type { Tracer } from "./observability/spans.js";
 import { createMetrics } from "./server/metrics.js";
 import { serverLimits, type ServerLimitsConfig } from "./env.js";
 import { startServiceServer } from "./server/service-server.js";
@@ -77,6 +80,10 @@ export interface ConsumerServiceSpec<TSchema extends Record<string, unknown>> {
   eventRoutes: EventRoute<never>[];
   consumerSettings: ConsumerSettings;
   hooks?: ConsumerServiceHooks;
+  /** Work of the service's own beside the consumer (notifications' mail sender); stopped after the consumer, before the database closes. */
+  worker?: (resources: { db: PostgresJsDatabase<TSchema>; sql: Sql; registry: Registry; tracer: Tracer }) => { stop(): Promise<void> };
+  /** Admin services of the service's own, served on the admin port beside the dead-letter and consumer-status ones. */
+  adminRoutes?: (db: PostgresJsDatabase<TSchema>) => (router: ConnectRouter) => void;
 }
 
 /**
@@ -100,6 +107,7 @@ export async function startConsumerService<TSchema extends Record<string, unknow
   const database = openDatabase(config.DATABASE_URL, spec.schema, { applicationName: name });
   const metrics = createMetrics(name);
   telemetry.registerMetrics(metrics.registry);
+  const worker = spec.worker?.({ db: database.db, sql: database.sql, registry: metrics.registry, tracer });
 
   // Off unless a test sets FAULT_* (tools/faults): kill -9 at the Nth batch.
   const onCommitted = spec.hooks?.onCommitted ?? killOnNthCall(config.FAULT_KILL_AFTER_COMMIT_AT);
@@ -146,7 +154,7 @@ export async function startConsumerService<TSchema extends Record<string, unknow
     admin: {
       port: config.ADMIN_PORT,
       token: config.ADMIN_TOKEN,
-      routes: consumerAdminRoutes({
+      routes: withOwnAdminRoutes(spec.adminRoutes?.(database.db), consumerAdminRoutes({
         nats: () => nats,
         consumer: () => consumer,
         db: database.db,
@@ -154,7 +162,7 @@ export async function startConsumerService<TSchema extends Record<string, unknow
         settings: spec.consumerSettings,
         routes: spec.eventRoutes as never,
         tracer,
-      }),
+      })),
     },
     readiness: {
       database: databaseReadiness(database.sql),
@@ -182,6 +190,7 @@ export async function startConsumerService<TSchema extends Record<string, unknow
         clearInterval(pruning);
         await server.shutdown();
         await consumer?.stop();
+        await worker?.stop();
         if (nats) await nats.drain().catch(() => nats?.close());
         await database.close();
         await telemetry.shutdown();
@@ -189,5 +198,12 @@ export async function startConsumerService<TSchema extends Record<string, unknow
       })();
       return stopped;
     },
+  };
+}
+
+function withOwnAdminRoutes(own: ((router: ConnectRouter) => void) | undefined, shared: (router: ConnectRouter) => void) {
+  return (router: ConnectRouter) => {
+    shared(router);
+    own?.(router);
   };
 }

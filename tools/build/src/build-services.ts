@@ -4,7 +4,7 @@ import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build, type Plugin } from "esbuild";
 
-export const SERVICES = ["auth", "profile", "billing"] as const;
+export const SERVICES = ["auth", "profile", "billing", "notifications"] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));

@@ -8,7 +8,7 @@
  * dead-letter stream, and reads replies only on its own inbox prefix
  * (`_INBOX_<service>`), so it cannot read another service's replies.
  */
-export const SERVICES = ["auth", "profile", "billing"] as const;
+export const SERVICES = ["auth", "profile", "billing", "notifications"] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
 export interface SubjectPermissions {
@@ -20,7 +20,7 @@ export interface SubjectPermissions {
 
 const AUTH_EVENTS = "AUTH_EVENTS";
 
-function consumerPermissions(durable: "profile" | "billing"): SubjectPermissions {
+function consumerPermissions(durable: Exclude<ServiceName, "auth">): SubjectPermissions {
   const dlq = `DLQ_${durable.toUpperCase()}`;
   return {
     publish: [
@@ -58,6 +58,7 @@ export const SERVICE_NATS_PERMISSIONS: Readonly<Record<ServiceName, SubjectPermi
   },
   profile: consumerPermissions("profile"),
   billing: consumerPermissions("billing"),
+  notifications: consumerPermissions("notifications"),
 };
 
 /** The inbox prefix a service's NATS connection must use for its permissions to work. */
@@ -66,7 +67,7 @@ export function inboxPrefixOf(service: ServiceName): string {
 }
 
 /** The durable consumers on AUTH_EVENTS, one per consuming service. */
-export const DURABLE_CONSUMERS = ["profile", "billing"] as const;
+export const DURABLE_CONSUMERS = ["profile", "billing", "notifications"] as const;
 
 /**
  * The console (tools/console) reads the system as an operator may: it tails

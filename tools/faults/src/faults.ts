@@ -1,6 +1,5 @@
-import { SERVICES } from "@acme/devstack";
 import { CONSUMERS } from "./invariant.js";
-import { STREAM, type FaultSystem, type ProcessName } from "./system.js";
+import { STREAM, type FaultSystem, type ProcessName, SYSTEM_SERVICES } from "./system.js";
 
 export interface FaultContext {
   system: FaultSystem;
@@ -116,13 +115,13 @@ export const FAULTS: Fault[] = [
         ...system.names.map((name) => system.kill(name, "SIGTERM")),
         system.nats.stop(),
         // PostgreSQL gets the fast shutdown (SIGINT, what `pg_ctl stop` sends).
-        ...SERVICES.map((s) => system.stopPostgres(s)),
+        ...SYSTEM_SERVICES.map((s) => system.stopPostgres(s)),
       ]);
     },
     holdMs: () => 1_000,
     async heal(ctx) {
       const { system } = ctx;
-      await Promise.all([...SERVICES.map((s) => system.startPostgres(s)), system.startNats()]);
+      await Promise.all([...SYSTEM_SERVICES.map((s) => system.startPostgres(s)), system.startNats()]);
       await Promise.all(system.names.map((name) => system.spawn(name)));
     },
   },

@@ -1,10 +1,9 @@
-import { SERVICES } from "@acme/devstack";
 import { isAlive } from "@acme/launcher/state";
 import type { Fault, FaultContext } from "./faults.js";
 import { checkInvariant, consumerOrphans, type Verdict } from "./invariant.js";
 import { Ledger, startLoad } from "./load.js";
 import { busyReport, outboxMark, recoveryTime, waitForQuiet } from "./quiet.js";
-import { STREAM, type FaultSystem } from "./system.js";
+import { STREAM, type FaultSystem, SYSTEM_SERVICES } from "./system.js";
 
 export interface ScenarioOptions {
   /** How long the load runs at least. */
@@ -120,7 +119,7 @@ async function reviveAndReset(system: FaultSystem): Promise<void> {
     }
   }
   const starts: Promise<void>[] = [];
-  for (const service of SERVICES) {
+  for (const service of SYSTEM_SERVICES) {
     let up = false;
     try {
       up = isAlive(system.postgresPid(service));

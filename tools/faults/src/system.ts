@@ -14,6 +14,9 @@ import { isAlive } from "@acme/launcher/state";
 /** The processes of the system under test: auth, two profile instances, billing. */
 export type ProcessName = "auth" | "auth-2" | "profile-1" | "profile-2" | "billing";
 export const STREAM = "AUTH_EVENTS";
+/** The services whose processes (and databases) this system runs; notifications' crashes are tested in its own suite. */
+export const SYSTEM_SERVICES = ["auth", "profile", "billing"] as const satisfies readonly ServiceName[];
+const RUN = SYSTEM_SERVICES;
 const serviceOf = (name: ProcessName): ServiceName => (name.startsWith("profile") ? "profile" : name.startsWith("auth") ? "auth" : (name as ServiceName));
 
 export interface SystemOptions {
@@ -67,8 +70,8 @@ export class FaultSystem {
     const secret = () => randomBytes(18).toString("base64url");
     this.secrets = {
       postgres: secret(),
-      nats: { auth: secret(), profile: secret(), billing: secret(), operator: secret() },
-      database: { auth: secret(), profile: secret(), billing: secret() },
+      nats: { auth: secret(), profile: secret(), billing: secret(), notifications: secret(), operator: secret() },
+      database: { auth: secret(), profile: secret(), billing: secret(), notifications: secret() },
       authKeyEncryptionKey: randomBytes(32).toString("base64"),
     };
   }
@@ -141,8 +144,8 @@ export class FaultSystem {
   private async boot(): Promise<void> {
     for (const name of [...this.names, "nats", "natsMonitor"] as const) this.ports[name] = await freePort();
     for (const name of this.names) this.adminPorts[name] = await freePort();
-    for (const service of SERVICES) this.pgPorts[service] = await freePort();
-    await Promise.all([...SERVICES.map((s) => this.startPostgres(s, true)), this.startNats(), ...SERVICES.map((s) => buildService(s))]);
+    for (const service of RUN) this.pgPorts[service] = await freePort();
+    await Promise.all([...RUN.map((s) => this.startPostgres(s, true)), this.startNats(), ...RUN.map((s) => buildService(s))]);
     await Promise.all(this.names.map((name) => this.spawn(name)));
   }
 
@@ -303,7 +306,7 @@ export class FaultSystem {
   /** Last resort on an abrupt exit of the runner: nothing it started may outlive it. */
   private killEverythingNow(): void {
     const pids = [...[...this.processes.values()].map((p) => p.pid), this.nats?.pid];
-    for (const service of SERVICES) {
+    for (const service of RUN) {
       try {
         pids.push(this.postgresPid(service));
       } catch {

@@ -3,12 +3,17 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { AuthService } from "@acme/gen/acme/auth/v1/auth_service_pb";
 import { BillingService } from "@acme/gen/acme/billing/v1/billing_service_pb";
+import { NotificationService, NotificationStatus } from "@acme/gen/acme/notifications/v1/notification_service_pb";
 import { ProfileService } from "@acme/gen/acme/profile/v1/profile_service_pb";
+import { readMailDir } from "@acme/devstack";
 
 export interface DemoUrls {
   auth: string;
   profile: string;
   billing: string;
+  notifications: string;
+  /** The dev mail sink's folder (launcher.json), to show the .eml files themselves; unset with a real SMTP server. */
+  mailDir?: string | undefined;
 }
 
 export interface DemoResult {
@@ -21,6 +26,8 @@ export interface DemoResult {
   strangerReadCode: string;
   /** After grace deleted her account: what each service answers. */
   afterDelete: { login: string; profile: string; billing: string };
+  /** Who got which mail about ada, as the mail sink received it (To: address), when the sink is known. */
+  mails: { welcome?: string; notice?: string; confirmation?: string };
   seconds: number;
 }
 
@@ -39,6 +46,7 @@ export async function runDemo(urls: DemoUrls, print: (line: string) => void = co
   const auth = createClient(AuthService, transport(urls.auth));
   const profile = createClient(ProfileService, transport(urls.profile));
   const billing = createClient(BillingService, transport(urls.billing));
+  const notifications = createClient(NotificationService, transport(urls.notifications));
   const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
   const eventually = eventuallyWith(print, timeoutMs);
   const tag = randomBytes(3).toString("hex");
@@ -67,6 +75,20 @@ export async function runDemo(urls: DemoUrls, print: (line: string) => void = co
     (error: unknown) => codeName(error),
   );
   print(`   grace asks for ada's profile -> ${strangerReadCode} (a user reads only their own records)`);
+  const mails: DemoResult["mails"] = {};
+  const sentMail = async (template: string, what: string) => {
+    const listed = await eventually(what, async () => {
+      const { notifications: sent } = await notifications.listMyNotifications({}, bearer(adaToken));
+      const found = sent.find((n) => n.template === template && n.status === NotificationStatus.SENT);
+      if (!found) throw new ConnectError("not yet", Code.NotFound);
+      return found;
+    });
+    const eml = urls.mailDir ? (await readMailDir(urls.mailDir)).find((m) => m.messageId === listed.messageId) : undefined;
+    const to = eml?.to.join(", ") ?? listed.to;
+    print(`   notifications (${urls.notifications}): "${listed.subject}" to ${to}${eml ? `  [${urls.mailDir}/${eml.file}]` : ""}`);
+    return to;
+  };
+  mails.welcome = await sentMail("welcome", "notifications to mail ada a welcome");
 
   const newEmail = email("ada.lovelace");
   print(`4. Ada changes her email to ${newEmail}`);
@@ -84,6 +106,9 @@ export async function runDemo(urls: DemoUrls, print: (line: string) => void = co
   });
   print(`   billing: billing email ${changedContact.contact?.billingEmail}`);
   print(`   profile: display name "${changedProfile.profile?.displayName}" (it follows the email until ada picks a name)`);
+  print("   notifications kept its own copy of ada's email, so it knows the OLD address to warn:");
+  mails.notice = await sentMail("email-changed-notice", "notifications to warn ada's old address");
+  mails.confirmation = await sentMail("email-changed-confirmation", "notifications to confirm the new address");
 
   print("5. Grace deletes her account");
   await auth.deleteAccount({ currentPassword: DEMO_PASSWORD }, bearer(graceToken));
@@ -107,6 +132,7 @@ export async function runDemo(urls: DemoUrls, print: (line: string) => void = co
     billingEmail: { registered: adaContact.contact?.billingEmail ?? "", changed: changedContact.contact?.billingEmail ?? "" },
     strangerReadCode,
     afterDelete: { login, profile: profileGone, billing: billingGone },
+    mails,
     seconds,
   };
 }

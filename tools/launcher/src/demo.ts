@@ -6,7 +6,7 @@ import { readState } from "./state.js";
 
 /**
  * `npm run demo`, against a running system. URLs: AUTH_URL, PROFILE_URL,
- * BILLING_URL; else what the running launcher recorded in
+ * BILLING_URL, NOTIFICATIONS_URL; else what the running launcher recorded in
  * DEVSTACK_DIR/launcher.json; else the default ports.
  */
 const dir = process.env.DEVSTACK_DIR ?? join(REPO_ROOT, ".devstack");
@@ -15,13 +15,15 @@ const urls: DemoUrls = {
   auth: process.env.AUTH_URL ?? state?.services.auth?.url ?? "http://127.0.0.1:8081",
   profile: process.env.PROFILE_URL ?? state?.services.profile?.url ?? "http://127.0.0.1:8082",
   billing: process.env.BILLING_URL ?? state?.services.billing?.url ?? "http://127.0.0.1:8083",
+  notifications: process.env.NOTIFICATIONS_URL ?? state?.services.notifications?.url ?? "http://127.0.0.1:8084",
+  mailDir: state?.mailSink?.dir,
 };
 
 try {
   await runDemo(urls);
 } catch (error) {
   console.error(`\nThe demo failed: ${(error as Error).message}`);
-  console.error(`Is the system running? Start it with \`npm start\` (auth ${urls.auth}, profile ${urls.profile}, billing ${urls.billing}).`);
+  console.error(`Is the system running? Start it with \`npm start\` (auth ${urls.auth}, profile ${urls.profile}, billing ${urls.billing}, notifications ${urls.notifications}).`);
   process.exit(1);
 }
 

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { chmod, mkdir } from "node:fs/promises";
-import { NATS_INSTALL_HINT, natsServerAvailable, type NatsServer } from "@acme/devstack";
+import { join } from "node:path";
+import { NATS_INSTALL_HINT, natsServerAvailable, startMailSink, type MailSink, type NatsServer } from "@acme/devstack";
 import { banner } from "./banner.js";
 import { credentialsFile, loadOrCreateCredentials } from "./credentials.js";
 import { assertPostgresOpenable, startEmbeddedNats, startEmbeddedPostgres, type RunningPostgres } from "./infrastructure.js";
@@ -38,6 +39,7 @@ let stateWritten = false;
 let nats: NatsServer | undefined;
 let consoleStarting: Promise<ConsoleProcess> | undefined;
 let postgres: RunningPostgres | undefined;
+let mailSink: MailSink | undefined;
 let infrastructure: Promise<unknown> | undefined;
 let stopping: Promise<void> | undefined;
 
@@ -52,6 +54,7 @@ function stopAll(reason: string, exitCode: number): Promise<void> {
     if (services.length) say(`memory before stop: ${memoryLine(pids)}`);
     const codes = await Promise.all(services.map(async (s) => [s.name, await s.stop()] as const));
     for (const [name, code] of codes) if (code !== 0) say(`${name} exited with ${code}`);
+    await mailSink?.stop();
     await (await consoleStarting?.catch(() => undefined))?.stop();
     await nats?.stop();
     await postgres?.server.stop();
@@ -90,6 +93,7 @@ async function run(s: LauncherSettings): Promise<void> {
     ...(embeddedPostgres ? [{ what: "postgres", port: s.postgresPort, variable: portVariable("postgres") }] : []),
     ...(embeddedNats ? [{ what: "nats", port: s.natsPort, variable: portVariable("nats") }] : []),
     ...(embeddedNats ? [{ what: "nats monitoring", port: s.natsMonitorPort, variable: portVariable("nats-monitor") }] : []),
+    ...("sinkPort" in s.mail ? [{ what: "mail sink", port: s.mail.sinkPort, variable: portVariable("mail-sink") }] : []),
   ]);
   const credentialsExisted = existsSync(credentialsFile(s.dir));
   if (embeddedPostgres) assertPostgresOpenable(s.dir, credentialsExisted);
@@ -116,6 +120,11 @@ async function run(s: LauncherSettings): Promise<void> {
   if (ns.status === "rejected") throw ns.reason;
   if (postgres) state.postgres = { pid: postgres.pid, port: s.postgresPort };
   if (nats) state.nats = { pid: nats.pid, url: nats.url, monitorUrl: `http://127.0.0.1:${s.natsMonitorPort}` };
+  // The development mail sink: notifications' mail lands in DEVSTACK_DIR/mail as .eml files.
+  if ("sinkPort" in s.mail) {
+    mailSink = await startMailSink({ dir: join(s.dir, "mail"), port: s.mail.sinkPort });
+    state.mailSink = { port: mailSink.port, dir: mailSink.dir };
+  }
   await writeState(s.dir, state);
   stateWritten = true;
   if (stopping) return;

@@ -38,5 +38,6 @@ export function serviceEnvironment(
   }
   if (service.name === "auth") env.AUTH_KEY_ENCRYPTION_KEY = credentials.authKeyEncryptionKey;
   if (service.name !== "auth") env.AUTH_JWKS_URL = `${context.authUrl}/.well-known/jwks.json`;
+  if (service.name === "notifications") env.SMTP_URL = "smtpUrl" in settings.mail ? settings.mail.smtpUrl : `smtp://127.0.0.1:${settings.mail.sinkPort}`;
   return env;
 }

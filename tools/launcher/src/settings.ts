@@ -17,16 +17,22 @@ const schema = z.object({
   AUTH_PORT: port.default(8081),
   PROFILE_PORT: port.default(8082),
   BILLING_PORT: port.default(8083),
+  NOTIFICATIONS_PORT: port.default(8084),
+  /** The development mail sink (SMTP, .eml files in DEVSTACK_DIR/mail); not started when SMTP_URL is set. */
+  SMTP_SINK_PORT: port.default(2525),
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, "must be an smtp:// or smtps:// URL").optional(),
   /** Each service's admin port: /readyz, /metrics and the admin RPCs (behind the generated admin token). */
   AUTH_ADMIN_PORT: port.default(9081),
   PROFILE_ADMIN_PORT: port.default(9082),
   BILLING_ADMIN_PORT: port.default(9083),
+  NOTIFICATIONS_ADMIN_PORT: port.default(9084),
   CONSOLE_PORT: port.default(8080),
   /** Set by the user: the services export there instead of to the console. */
   OTEL_EXPORTER_OTLP_ENDPOINT: optional,
   AUTH_DATABASE_URL: postgresUrl,
   PROFILE_DATABASE_URL: postgresUrl,
   BILLING_DATABASE_URL: postgresUrl,
+  NOTIFICATIONS_DATABASE_URL: postgresUrl,
   NATS_URL: optional,
   AUTH_NATS_USER: optional,
   AUTH_NATS_PASSWORD: optional,
@@ -34,6 +40,8 @@ const schema = z.object({
   PROFILE_NATS_PASSWORD: optional,
   BILLING_NATS_USER: optional,
   BILLING_NATS_PASSWORD: optional,
+  NOTIFICATIONS_NATS_USER: optional,
+  NOTIFICATIONS_NATS_PASSWORD: optional,
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** pretty: `[auth] 12:00:01 INFO ...`; json: the services' pino lines unchanged. */
   LOG_FORMAT: z.enum(["pretty", "json"]).default("pretty"),
@@ -67,6 +75,8 @@ export interface LauncherSettings {
   logFormat: "pretty" | "json";
   readyTimeoutMs: number;
   serviceNodeFlags: string[];
+  /** Where notifications sends mail: a server of the user's, or the sink the launcher starts. */
+  mail: { smtpUrl: string } | { sinkPort: number };
 }
 
 /** The environment, parsed once; a bad variable stops the launcher with its name. */
@@ -95,6 +105,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): LauncherSett
       service("auth", e.AUTH_PORT, e.AUTH_ADMIN_PORT, e.AUTH_DATABASE_URL, e.AUTH_NATS_USER, e.AUTH_NATS_PASSWORD),
       service("profile", e.PROFILE_PORT, e.PROFILE_ADMIN_PORT, e.PROFILE_DATABASE_URL, e.PROFILE_NATS_USER, e.PROFILE_NATS_PASSWORD),
       service("billing", e.BILLING_PORT, e.BILLING_ADMIN_PORT, e.BILLING_DATABASE_URL, e.BILLING_NATS_USER, e.BILLING_NATS_PASSWORD),
+      service("notifications", e.NOTIFICATIONS_PORT, e.NOTIFICATIONS_ADMIN_PORT, e.NOTIFICATIONS_DATABASE_URL, e.NOTIFICATIONS_NATS_USER, e.NOTIFICATIONS_NATS_PASSWORD),
     ],
     consolePort: e.CONSOLE_PORT,
     ...(e.OTEL_EXPORTER_OTLP_ENDPOINT ? { otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT } : {}),
@@ -102,19 +113,23 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): LauncherSett
     logFormat: e.LOG_FORMAT,
     readyTimeoutMs: e.READY_TIMEOUT_MS,
     serviceNodeFlags: e.SERVICE_NODE_FLAGS.split(/\s+/).filter(Boolean),
+    mail: e.SMTP_URL ? { smtpUrl: e.SMTP_URL } : { sinkPort: e.SMTP_SINK_PORT },
   };
 }
 
 /** The variable that sets a port, for "port taken" messages. */
-export function portVariable(what: ServiceName | `${ServiceName}-admin` | "postgres" | "nats" | "nats-monitor" | "console"): string {
+export function portVariable(what: ServiceName | `${ServiceName}-admin` | "postgres" | "nats" | "nats-monitor" | "mail-sink" | "console"): string {
   return {
     console: "CONSOLE_PORT",
     auth: "AUTH_PORT",
     profile: "PROFILE_PORT",
     billing: "BILLING_PORT",
+    notifications: "NOTIFICATIONS_PORT",
     "auth-admin": "AUTH_ADMIN_PORT",
     "profile-admin": "PROFILE_ADMIN_PORT",
     "billing-admin": "BILLING_ADMIN_PORT",
+    "notifications-admin": "NOTIFICATIONS_ADMIN_PORT",
+    "mail-sink": "SMTP_SINK_PORT",
     postgres: "POSTGRES_PORT",
     nats: "NATS_PORT",
     "nats-monitor": "NATS_MONITOR_PORT",

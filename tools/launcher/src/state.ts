@@ -18,6 +18,8 @@ export interface LauncherState {
   ready: boolean;
   postgres?: { pid: number; port: number };
   nats?: { pid: number; url: string; monitorUrl: string };
+  /** The development mail sink, when the launcher runs it (in its own process). */
+  mailSink?: { port: number; dir: string };
   /** Written as each one is spawned, so a launcher killed mid-start leaves a trail. */
   services: Partial<Record<ServiceName, { pid: number; url: string; adminUrl?: string }>>;
   /** The console (tools/console), started before the services so their first spans reach it. */

@@ -41,6 +41,7 @@ async function launch(): Promise<Launch> {
   child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  // Four services and the console start on two shared cores of a loaded machine.
   const deadline = Date.now() + 120_000;
   for (;;) {
     const state = readState(dir);
@@ -98,11 +99,11 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "acme-launcher-"));
   // As root, PostgreSQL runs as user `postgres`, which must be able to enter the folder.
   await chmod(dir, 0o755);
-  const ports = await Promise.all(Array.from({ length: 10 }, () => freePort()));
-  const [auth, profile, billing, pg, nats, monitor, authAdmin, profileAdmin, billingAdmin, consolePort] = ports.map(String) as [string, string, string, string, string, string, string, string, string, string];
+  const ports = await Promise.all(Array.from({ length: 13 }, () => freePort()));
+  const [auth, profile, billing, notifications, pg, nats, monitor, authAdmin, profileAdmin, billingAdmin, notificationsAdmin, sink, consolePort] = ports.map(String) as [string, string, string, string, string, string, string, string, string, string, string, string, string];
   env = {
-    DEVSTACK_DIR: dir, AUTH_PORT: auth, PROFILE_PORT: profile, BILLING_PORT: billing, POSTGRES_PORT: pg, NATS_PORT: nats, NATS_MONITOR_PORT: monitor,
-    AUTH_ADMIN_PORT: authAdmin, PROFILE_ADMIN_PORT: profileAdmin, BILLING_ADMIN_PORT: billingAdmin, CONSOLE_PORT: consolePort, LOG_LEVEL: "info", NO_COLOR: "1",
+    DEVSTACK_DIR: dir, AUTH_PORT: auth, PROFILE_PORT: profile, BILLING_PORT: billing, NOTIFICATIONS_PORT: notifications, POSTGRES_PORT: pg, NATS_PORT: nats, NATS_MONITOR_PORT: monitor,
+    AUTH_ADMIN_PORT: authAdmin, PROFILE_ADMIN_PORT: profileAdmin, BILLING_ADMIN_PORT: billingAdmin, NOTIFICATIONS_ADMIN_PORT: notificationsAdmin, SMTP_SINK_PORT: sink, CONSOLE_PORT: consolePort, LOG_LEVEL: "info", NO_COLOR: "1",
   };
   await launch();
 }, 150_000);
@@ -121,11 +122,16 @@ describe("npm start", () => {
 
   it("runs the demo: registration, profile and billing by event, email change, deletion", async () => {
     const { services } = launches[0]!.state;
-    demo = await runDemo({ auth: services.auth!.url, profile: services.profile!.url, billing: services.billing!.url }, () => {});
+    demo = await runDemo(
+      { auth: services.auth!.url, profile: services.profile!.url, billing: services.billing!.url, notifications: services.notifications!.url, mailDir: launches[0]!.state.mailSink!.dir },
+      () => {},
+    );
     expect(demo.profileDisplayName).toEqual({ registered: demo.ada.email, changed: demo.ada.newEmail });
     expect(demo.billingEmail).toEqual({ registered: demo.ada.email, changed: demo.ada.newEmail });
     expect(demo.strangerReadCode).toBe("permission_denied");
     expect(demo.afterDelete).toEqual({ login: "unauthenticated", profile: "not_found", billing: "not_found" });
+    // The sink (a real SMTP server the launcher started) got the welcome, and the notice at the OLD address.
+    expect(demo.mails).toEqual({ welcome: demo.ada.email, notice: demo.ada.email, confirmation: demo.ada.newEmail });
   });
 
   it("gives each service an admin port (readiness, metrics, admin RPCs) behind the generated admin token", async () => {

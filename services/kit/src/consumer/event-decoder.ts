@@ -75,7 +75,7 @@ export function createEventDecoder<Tx>(routes: EventRoute<Tx>[]) {
       streamSequence: msg.streamSequence,
       deliveryCount: msg.deliveryCount,
       ...(time && !Number.isNaN(time.getTime()) ? { time } : {}),
-      ...(traceId ? { traceId } : {}),
+      ...(traceId ? { traceId, traceparent: header(CE.traceparent)!.trim() } : {}),
     };
     return { kind: "event", event: { route, event, meta, key } };
   };

@@ -14,6 +14,8 @@ export interface EventMeta {
   deliveryCount: number;
   /** The trace id from the producer's traceparent: one trace from the RPC to this apply. */
   traceId?: string;
+  /** The producer's traceparent itself (when valid), for work the handler leaves to later that belongs to the event's trace (a mail to send). */
+  traceparent?: string;
 }
 
 /**

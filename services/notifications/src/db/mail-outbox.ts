@@ -1,0 +1,140 @@
+import { and, desc, eq, sql } from "drizzle-orm";
+import type { PgDatabase } from "drizzle-orm/pg-core";
+import type { PostgresJsQueryResultHKT } from "drizzle-orm/postgres-js";
+import { mails, type MailRow } from "./mail-schema.js";
+
+/** The service's database or one of its transactions (any schema that has `mails`). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type MailDb = PgDatabase<PostgresJsQueryResultHKT, any, any>;
+
+/** The channel a commit that queued mail notifies; the sender listens (a hint: it also polls). */
+export const MAILS_QUEUED_CHANNEL = "mails_queued";
+
+export type NewMail = Pick<MailRow, "eventId" | "template" | "userId" | "toAddress" | "subject" | "textBody" | "htmlBody" | "messageId" | "traceparent"> & {
+  eraseWhenDone?: boolean;
+};
+
+export interface MailKey {
+  eventId: string;
+  template: string;
+}
+
+const byKey = (key: MailKey) => and(eq(mails.eventId, key.eventId), eq(mails.template, key.template));
+
+/** Columns that hold personal data are erased once an account is gone and its mail is done. */
+const eraseIfAsked = {
+  toAddress: sql`case when ${mails.eraseWhenDone} then null else ${mails.toAddress} end`,
+  textBody: sql`case when ${mails.eraseWhenDone} then null else ${mails.textBody} end`,
+  htmlBody: sql`case when ${mails.eraseWhenDone} then null else ${mails.htmlBody} end`,
+};
+
+/** In the consumer's transaction: the mails an event sends. A redelivered event finds its rows there and adds none. */
+export async function recordMails(tx: MailDb, rows: NewMail[]): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.insert(mails).values(rows).onConflictDoNothing();
+  await tx.execute(sql`select pg_notify(${MAILS_QUEUED_CHANNEL}, '')`);
+}
+
+/**
+ * The account is gone: mail already done loses its address and bodies now,
+ * mail still queued (the goodbye) as soon as it is done. One statement, so a
+ * sender marking one of these rows sent at the same moment cannot slip
+ * between "erase the done ones" and "flag the queued ones": whichever of the
+ * two writes comes second sees the other's row and erases.
+ */
+export async function eraseMailsOf(tx: MailDb, userId: string): Promise<void> {
+  const keepWhileQueued = (column: typeof mails.toAddress | typeof mails.textBody | typeof mails.htmlBody) =>
+    sql`case when ${mails.status} = 'queued' then ${column} else null end`;
+  await tx
+    .update(mails)
+    .set({ eraseWhenDone: true, toAddress: keepWhileQueued(mails.toAddress), textBody: keepWhileQueued(mails.textBody), htmlBody: keepWhileQueued(mails.htmlBody) })
+    .where(eq(mails.userId, userId));
+}
+
+/**
+ * Takes up to `limit` due mails for this sender: each is leased for
+ * `leaseMs` (another sender skips it; a crashed sender's lease runs out and
+ * the mail is sent again, with the same Message-ID).
+ */
+export async function claimDueMails(db: MailDb, limit: number, leaseMs: number): Promise<MailRow[]> {
+  const rows = await db.execute<Record<string, unknown>>(sql`
+    update ${mails} set lease_until = now() + ${leaseMs} * interval '1 millisecond', attempts = attempts + 1
+    where (event_id, template) in (
+      select event_id, template from ${mails}
+      where status = 'queued' and next_attempt_at <= now() and (lease_until is null or lease_until < now())
+      order by next_attempt_at
+      limit ${limit}
+      for update skip locked)
+    returning event_id, template, user_id, to_address, subject, text_body, html_body, message_id, traceparent, attempts, created_at`);
+  return rows.map((r) => ({
+    eventId: r.event_id as string,
+    template: r.template as string,
+    userId: r.user_id as string,
+    toAddress: r.to_address as string | null,
+    subject: r.subject as string,
+    textBody: r.text_body as string | null,
+    htmlBody: r.html_body as string | null,
+    messageId: r.message_id as string,
+    traceparent: r.traceparent as string | null,
+    attempts: Number(r.attempts),
+    createdAt: new Date(r.created_at as string),
+  })) as MailRow[];
+}
+
+export async function markSent(db: MailDb, key: MailKey): Promise<void> {
+  await db
+    .update(mails)
+    .set({ status: "sent", sentAt: sql`now()`, leaseUntil: null, lastError: null, ...eraseIfAsked })
+    .where(byKey(key));
+}
+
+/** A transient failure: try again after `delayMs`. */
+export async function markRetry(db: MailDb, key: MailKey, error: string, delayMs: number): Promise<void> {
+  await db
+    .update(mails)
+    .set({ leaseUntil: null, lastError: error, nextAttemptAt: sql`now() + ${delayMs} * interval '1 millisecond'` })
+    .where(and(byKey(key), eq(mails.status, "queued")));
+}
+
+/** A permanent failure (the server refused with a 5xx): never retried. */
+export async function markFailed(db: MailDb, key: MailKey, error: string): Promise<void> {
+  await db
+    .update(mails)
+    .set({ status: "failed", leaseUntil: null, lastError: error, ...eraseIfAsked })
+    .where(and(byKey(key), eq(mails.status, "queued")));
+}
+
+/** What was sent to a user, newest first. */
+export async function mailsOf(db: MailDb, userId: string, limit: number): Promise<Pick<MailRow, "messageId" | "template" | "subject" | "status" | "createdAt" | "sentAt" | "lastError" | "toAddress">[]> {
+  return db
+    .select({
+      messageId: mails.messageId,
+      template: mails.template,
+      subject: mails.subject,
+      status: mails.status,
+      createdAt: mails.createdAt,
+      sentAt: mails.sentAt,
+      lastError: mails.lastError,
+      toAddress: mails.toAddress,
+    })
+    .from(mails)
+    .where(eq(mails.userId, userId))
+    .orderBy(desc(mails.createdAt), mails.template)
+    .limit(limit);
+}
+
+export interface MailQueueStatus {
+  queued: number;
+  failed: number;
+  /** Age of the oldest queued mail in ms (0 when none). */
+  oldestQueuedAgeMs: number;
+}
+
+export async function mailQueueStatus(db: MailDb): Promise<MailQueueStatus> {
+  const [row] = await db.execute<{ queued: string; failed: string; oldest_ms: string | null }>(sql`
+    select count(*) filter (where status = 'queued') as queued,
+           count(*) filter (where status = 'failed') as failed,
+           extract(epoch from (now() - min(created_at) filter (where status = 'queued'))) * 1000 as oldest_ms
+    from ${mails}`);
+  return { queued: Number(row?.queued ?? 0), failed: Number(row?.failed ?? 0), oldestQueuedAgeMs: Math.max(0, Math.round(Number(row?.oldest_ms ?? 0))) };
+}

@@ -1,0 +1,170 @@
+import { createTransport } from "nodemailer";
+import { Counter, Histogram, type Registry } from "prom-client";
+import type { Sql } from "postgres";
+import type { Logger } from "@acme/kit/logging";
+import { contextFromTraceparent, inSpan, SpanKind, traceparentOf, type Tracer } from "@acme/kit/observability/spans";
+import { Wakeup } from "@acme/kit/outbox/wakeup";
+import { claimDueMails, markFailed, markRetry, markSent, MAILS_QUEUED_CHANNEL, type MailDb } from "../db/mail-outbox.js";
+import type { MailRow } from "../db/mail-schema.js";
+import { classifySmtpFailure, retryDelayMs } from "./smtp-failure.js";
+
+export interface MailSenderSettings {
+  /** smtp://host:port (or smtps://user:pass@host) of the mail server; the dev sink by default. */
+  smtpUrl: string;
+  /** The From address of every mail. */
+  from: string;
+  /** Mails claimed at a time; they are sent over `connections` pooled SMTP connections. */
+  batchSize: number;
+  connections: number;
+  /** How long a claimed mail is this sender's; a crashed sender's mails come back after it. */
+  leaseMs: number;
+  /** How often the queue is checked when no NOTIFY came (a hint only). */
+  pollMs: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+}
+
+export interface MailSenderDeps {
+  db: MailDb;
+  /** For LISTEN (postgres.js keeps one connection for it). */
+  sql: Sql;
+  logger: Logger;
+  registry: Registry;
+  tracer: Tracer;
+  /** Test seam: runs after the server accepted a mail, before it is marked sent (the fault suite crashes there). */
+  afterAccepted?: (row: MailRow) => void | Promise<void>;
+}
+
+export interface MailSender {
+  stop(): Promise<void>;
+}
+
+/**
+ * Delivers the mail outbox over SMTP (nodemailer): claims due mails with a
+ * lease, sends each with its stable Message-ID, marks it sent, retries a
+ * transient failure with backoff and marks a 5xx failed. At least once: a
+ * crash after the server accepted a mail and before it is marked sends it
+ * again when the lease runs out, with the same Message-ID, the receiver's
+ * dedupe key. It runs beside the event consumer and never blocks it: a mail
+ * server that is away only makes mail wait.
+ */
+export function startMailSender(settings: MailSenderSettings, deps: MailSenderDeps): MailSender {
+  const log = deps.logger.child({ component: "mail-sender" });
+  const metrics = createMailMetrics(deps.registry);
+  const transport = createTransport({
+    url: settings.smtpUrl,
+    pool: true,
+    maxConnections: settings.connections,
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    // Well under the lease: a hung server must not let a second sender take the mail while this one still sends it.
+    socketTimeout: Math.min(30_000, settings.leaseMs / 2),
+  });
+  const wakeup = new Wakeup();
+  let stopped = false;
+  deps.sql.listen(MAILS_QUEUED_CHANNEL, () => wakeup.poke()).catch((error: unknown) => {
+    log.warn({ reason: (error as Error).message }, "LISTEN for queued mail failed; polling only");
+  });
+
+  async function deliver(row: MailRow): Promise<void> {
+    const key = { eventId: row.eventId, template: row.template };
+    const started = performance.now();
+    if (!row.toAddress) {
+      await markFailed(deps.db, key, "no address");
+      return;
+    }
+    const to = row.toAddress;
+    try {
+      // A span of the event's trace (its parent is the producer's span the event carried), and its traceparent in the mail.
+      await inSpan(
+        deps.tracer,
+        `send mail ${row.template}`,
+        {
+          kind: SpanKind.CLIENT,
+          parent: contextFromTraceparent(row.traceparent),
+          attributes: { "acme.mail.template": row.template, "acme.mail.message_id": row.messageId, "acme.mail.attempt": row.attempts, "acme.event.id": row.eventId },
+        },
+        async (span) => {
+          const traceparent = traceparentOf(span) ?? row.traceparent;
+          await transport.sendMail({
+            from: settings.from,
+            to,
+            subject: row.subject,
+            text: row.textBody ?? "",
+            html: row.htmlBody ?? "",
+            messageId: row.messageId,
+            date: row.createdAt,
+            headers: traceparent ? { traceparent } : {},
+          });
+        },
+      );
+    } catch (error) {
+      const failure = classifySmtpFailure(error);
+      if (failure.permanent) {
+        await markFailed(deps.db, key, failure.reason);
+        metrics.failed.inc({ template: row.template });
+        log.warn({ messageId: row.messageId, template: row.template, reason: failure.reason }, "the mail server refused the mail for good; marked failed");
+      } else {
+        const delayMs = retryDelayMs(row.attempts, settings.retryBaseMs, settings.retryMaxMs);
+        await markRetry(deps.db, key, failure.reason, delayMs);
+        metrics.retried.inc({ template: row.template });
+        log.warn({ messageId: row.messageId, template: row.template, attempt: row.attempts, delayMs, reason: failure.reason }, "mail not delivered; trying again later");
+      }
+      return;
+    }
+    await deps.afterAccepted?.(row);
+    await markSent(deps.db, key);
+    metrics.sent.inc({ template: row.template });
+    metrics.duration.observe((performance.now() - started) / 1_000);
+  }
+
+  async function run(): Promise<void> {
+    let databaseFailures = 0;
+    while (!stopped) {
+      let rows: MailRow[];
+      try {
+        rows = await claimDueMails(deps.db, settings.batchSize, settings.leaseMs);
+        databaseFailures = 0;
+      } catch (error) {
+        log.warn({ reason: (error as Error).message }, "cannot read the mail queue; trying again");
+        await wakeup.sleep(Math.min(100 * 2 ** databaseFailures++, 5_000));
+        continue;
+      }
+      if (rows.length === 0) {
+        await wakeup.sleep(settings.pollMs);
+        continue;
+      }
+      // A mark that fails (database away) leaves the lease to run out: the mail is sent again later.
+      await Promise.all(rows.map((row) => deliver(row).catch((error: unknown) => log.warn({ messageId: row.messageId, reason: (error as Error).message }, "could not record the outcome of a mail; it will be sent again"))));
+    }
+  }
+
+  const running = run().catch((error: unknown) => log.error({ err: error }, "mail sender stopped unexpectedly"));
+  return {
+    async stop() {
+      stopped = true;
+      wakeup.poke();
+      await running;
+      transport.close();
+    },
+  };
+}
+
+function createMailMetrics(registry: Registry) {
+  return {
+    sent: new Counter({ name: "mails_sent_total", help: "Mails the SMTP server accepted, by template.", labelNames: ["template"], registers: [registry] }),
+    failed: new Counter({
+      name: "mails_failed_total",
+      help: "Mails the SMTP server refused for good (5xx), by template; never retried.",
+      labelNames: ["template"],
+      registers: [registry],
+    }),
+    retried: new Counter({ name: "mail_send_retries_total", help: "Transient send failures (retried with backoff), by template.", labelNames: ["template"], registers: [registry] }),
+    duration: new Histogram({
+      name: "mail_send_duration_seconds",
+      help: "Time to hand one mail to the SMTP server.",
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,4 @@
+import { fileURLToPath } from "node:url";
+
+/** The service's committed Drizzle migrations. */
+export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../drizzle", import.meta.url));

@@ -1,0 +1,116 @@
+import { mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { simpleParser } from "mailparser";
+import { SMTPServer, type SMTPServerAddress } from "smtp-server";
+
+/**
+ * The development mail sink: a real SMTP server (smtp-server) on loopback
+ * that accepts every message and keeps it as an .eml file, so `npm start`,
+ * the tests and the fault suite see exactly what a mail server would have
+ * received. No TLS, no AUTH: it never leaves 127.0.0.1.
+ */
+export interface MailSinkOptions {
+  /** Where the .eml files go (created if missing). */
+  dir: string;
+  port: number;
+  host?: string;
+  /**
+   * Refuse a recipient with a permanent 5xx (tests of bad addresses): return
+   * the reason, or undefined to accept.
+   */
+  rejectRecipient?: (address: string) => string | undefined;
+}
+
+export interface MailSink {
+  readonly port: number;
+  readonly dir: string;
+  /** Messages kept so far, oldest first. */
+  messages(): Promise<SunkMail[]>;
+  stop(): Promise<void>;
+}
+
+export interface SunkMail {
+  file: string;
+  messageId: string;
+  from: string;
+  to: string[];
+  subject: string;
+  date: Date | undefined;
+  text: string;
+  html: string;
+  /** The W3C trace context the sender put in the mail's headers, if any. */
+  traceparent: string | undefined;
+}
+
+export async function startMailSink(options: MailSinkOptions): Promise<MailSink> {
+  await mkdir(options.dir, { recursive: true });
+  let received = 0;
+  const server = new SMTPServer({
+    disabledCommands: ["AUTH", "STARTTLS"],
+    authOptional: true,
+    logger: false,
+    banner: "acme development mail sink",
+    size: 10 * 1024 * 1024,
+    // stop() ends idle client connections (a sender's pool) after 1 s instead of 30.
+    closeTimeout: 1_000,
+    onRcptTo(address: SMTPServerAddress, _session, callback) {
+      const reason = options.rejectRecipient?.(address.address);
+      if (!reason) return callback();
+      callback(Object.assign(new Error(reason), { responseCode: 550 }));
+    },
+    onData(stream, _session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+      stream.on("error", callback);
+      stream.on("end", () => {
+        // Written under a temporary name, then renamed: a reader never sees half a message,
+        // and the client gets its 250 only once the file is there.
+        const name = `${Date.now()}-${String(++received).padStart(6, "0")}-${process.pid}.eml`;
+        const temporary = join(options.dir, `.${name}.tmp`);
+        writeFile(temporary, Buffer.concat(chunks))
+          .then(() => rename(temporary, join(options.dir, name)))
+          .then(() => callback(), callback);
+      });
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host ?? "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  // Client sockets that drop mid-session are the client's problem, not the sink's.
+  server.on("error", () => {});
+  const address = server.server.address();
+  const port = typeof address === "object" && address ? address.port : options.port;
+  return {
+    port,
+    dir: options.dir,
+    messages: () => readMailDir(options.dir),
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Parses every .eml in `dir`, oldest first (the names sort by arrival). */
+export async function readMailDir(dir: string): Promise<SunkMail[]> {
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((name) => name.endsWith(".eml")).sort();
+  return Promise.all(names.map(async (name) => parseMail(name, await readFile(join(dir, name)))));
+}
+
+async function parseMail(file: string, raw: Buffer): Promise<SunkMail> {
+  const parsed = await simpleParser(raw);
+  const addresses = (value: typeof parsed.to) => (value ? (Array.isArray(value) ? value : [value]).flatMap((a) => a.value.map((v) => v.address ?? "")) : []);
+  const traceparent = parsed.headers.get("traceparent");
+  return {
+    file,
+    messageId: parsed.messageId ?? "",
+    from: addresses(parsed.from)[0] ?? "",
+    to: addresses(parsed.to),
+    subject: parsed.subject ?? "",
+    date: parsed.date,
+    text: parsed.text ?? "",
+    html: typeof parsed.html === "string" ? parsed.html : "",
+    traceparent: typeof traceparent === "string" ? traceparent : undefined,
+  };
+}
