@@ -22,7 +22,7 @@ const IDLE_TARGET_MB = 80;
 const PEAK_TARGET_MB = 150;
 const SERVICES = ["auth", "profile", "billing"] as const;
 /** Every port the launcher opens, each moved to a free one so a running `npm start` is left alone. */
-const PORT_VARIABLES = ["AUTH_PORT", "PROFILE_PORT", "BILLING_PORT", "AUTH_ADMIN_PORT", "PROFILE_ADMIN_PORT", "BILLING_ADMIN_PORT", "POSTGRES_PORT", "NATS_PORT", "NATS_MONITOR_PORT", "CONSOLE_PORT"];
+const PORT_VARIABLES = ["AUTH_PORT", "PROFILE_PORT", "BILLING_PORT", "NOTIFICATIONS_PORT", "AUTH_ADMIN_PORT", "PROFILE_ADMIN_PORT", "BILLING_ADMIN_PORT", "NOTIFICATIONS_ADMIN_PORT", "SMTP_SINK_PORT", "POSTGRES_PORT", "NATS_PORT", "NATS_MONITOR_PORT", "CONSOLE_PORT"];
 
 const dir = await mkdtemp(join(tmpdir(), "acme-bench-memory-"));
 await chmod(dir, 0o755);

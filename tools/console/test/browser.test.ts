@@ -92,12 +92,14 @@ describe("the console in a browser, against the system `npm start` runs", () => 
       PROFILE_NATS_PASSWORD: passwords.profile!,
       BILLING_NATS_USER: "billing",
       BILLING_NATS_PASSWORD: passwords.billing!,
+      NOTIFICATIONS_NATS_USER: "notifications",
+      NOTIFICATIONS_NATS_PASSWORD: passwords.notifications!,
       CONSOLE_NATS_PASSWORD: passwords.console!,
       LOG_LEVEL: "warn",
       // Spans reach the console within half a second (the default batch delay is 5 s).
       OTEL_BSP_SCHEDULE_DELAY: "500",
     };
-    for (const name of ["POSTGRES_PORT", "AUTH_PORT", "PROFILE_PORT", "BILLING_PORT", "AUTH_ADMIN_PORT", "PROFILE_ADMIN_PORT", "BILLING_ADMIN_PORT", "CONSOLE_PORT"]) env[name] = String(await freePort());
+    for (const name of ["POSTGRES_PORT", "AUTH_PORT", "PROFILE_PORT", "BILLING_PORT", "NOTIFICATIONS_PORT", "AUTH_ADMIN_PORT", "PROFILE_ADMIN_PORT", "BILLING_ADMIN_PORT", "NOTIFICATIONS_ADMIN_PORT", "SMTP_SINK_PORT", "CONSOLE_PORT"]) env[name] = String(await freePort());
     launcher = spawn(process.execPath, ["--import", "tsx", "tools/launcher/src/start.ts"], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     launcher.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
     launcher.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
