@@ -68,10 +68,14 @@ export async function connectNats(settings: NatsSettings): Promise<NatsConnectio
  */
 export async function checkNatsTls(settings: NatsSettings): Promise<void> {
   if (!settings.tls) return;
-  let nc: NatsConnection;
+  let nc: NatsConnection | undefined;
   try {
     nc = await connect({ ...connectionOptions(settings), maxReconnectAttempts: 0, reconnect: false, timeout: 5_000 });
+    // Under TLS 1.3 the server judges the client certificate after the
+    // client's handshake is done: a refusal can arrive only now.
+    await nc.flush();
   } catch (error) {
+    await nc?.close().catch(() => {});
     const reason = tlsVerificationError(error);
     const message = (error as Error).message;
     if (reason?.includes("ERR_SSL_")) {
@@ -83,9 +87,20 @@ export async function checkNatsTls(settings: NatsSettings): Promise<void> {
     if (/does not support 'tls'|tls.*not available/i.test(message)) {
       throw new Error(`NATS_TLS_CA: the NATS server at ${settings.url} does not offer TLS`, { cause: error });
     }
-    return;
+    // A server that answered TCP and then dropped us while a client certificate was offered refused it.
+    if (settings.tls.certFile && !unreachable(error)) {
+      throw new Error(`NATS_TLS_CERT: the NATS server at ${settings.url} closed the connection during TLS (${message}); does it trust the CA that signed this client certificate?`, { cause: error });
+    }
+    return; // NATS is down: the service starts and keeps trying
   }
   await nc.close();
+}
+
+/** Nothing answered (refused, unknown host, timed out): NATS is down, not misconfigured. */
+function unreachable(error: unknown): boolean {
+  const codes = [error, (error as { cause?: unknown })?.cause].map((e) => String((e as { code?: unknown })?.code ?? ""));
+  const text = `${(error as Error)?.message ?? ""} ${String((error as { cause?: Error })?.cause?.message ?? "")}`;
+  return codes.some((code) => /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|CONNECTION_REFUSED|TIMEOUT/i.test(code)) || /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|timeout|timed out|connection refused/i.test(text);
 }
 
 /** Readiness check: connected (the connection may still be coming up) and the server answers. */
