@@ -8,7 +8,7 @@ import { deleteAccount } from "@acme/auth/app/delete-account";
 import { register } from "@acme/auth/app/register";
 import { createCredentialRepository } from "@acme/auth/db/credentials-repository";
 import { outbox, schema } from "@acme/auth/db/schema";
-import { userDeleted, userEmailChanged, userRegistered } from "@acme/auth/events/user-events";
+import { userDeleted, userEmailChanged, userEventBuilder, userRegistered } from "@acme/auth/events/user-events";
 import { LoginThrottle } from "@acme/auth/security/login-throttle";
 import { createArgon2Hasher } from "@acme/auth/security/password-hasher";
 import { MIGRATIONS_FOLDER } from "@acme/auth/service";
@@ -93,7 +93,7 @@ export async function createAuthProvider(databaseUrl: string, options: AuthProvi
     // client address: a verification of three consumers' pacts, run a few times a minute
     // (breaking-change.test.ts), would otherwise pass auth's 30 registrations per address.
     throttle: new LoginThrottle(database.sql),
-    subjectPrefix: SUBJECT_PREFIX,
+    events: userEventBuilder(SUBJECT_PREFIX),
   };
   const useCases = { register: register(deps), changeEmail: changeEmail(deps), deleteAccount: deleteAccount(deps) };
   const registerSomeone = async () => (await useCases.register({ email: `pact-${randomUUID()}@example.com`, password: SCENARIO_PASSWORD, client: `pact-provider-${randomUUID()}` })).userId;

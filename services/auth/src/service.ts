@@ -20,6 +20,7 @@ import { createCredentialRepository } from "./db/credentials-repository.js";
 import { schema } from "./db/schema.js";
 import { createSigningKeyRepository } from "./db/signing-keys-repository.js";
 import { declareAuthEventsStream } from "./events/auth-events-stream.js";
+import { userEventBuilder } from "./events/user-events.js";
 import { KeySealer } from "./security/key-sealer.js";
 import { LoginThrottle } from "./security/login-throttle.js";
 import { countVerifications, createArgon2Hasher, type PasswordHasher } from "./security/password-hasher.js";
@@ -90,7 +91,7 @@ export async function startAuthService(config: AuthConfig, logger: Logger = crea
     hasher: countVerifications(tracedHasher(overrides.hasher ?? createArgon2Hasher(), tracer), metrics.registry),
     tokens,
     throttle,
-    subjectPrefix: config.AUTH_EVENTS_SUBJECT_PREFIX,
+    events: userEventBuilder(config.AUTH_EVENTS_SUBJECT_PREFIX),
   });
 
   let stopping = false;

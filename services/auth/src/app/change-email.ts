@@ -1,7 +1,5 @@
 import { normaliseEmail } from "../domain/email.js";
-import { userEmailChanged } from "../events/user-events.js";
-import type { PasswordHasher } from "../security/password-hasher.js";
-import type { AttemptBudget, CredentialStore } from "./ports.js";
+import type { AttemptBudget, CredentialStore, PasswordHasher, UserEventBuilder } from "./ports.js";
 import { reauthenticate } from "./reauthenticate.js";
 
 export interface ChangeEmailDeps {
@@ -9,7 +7,7 @@ export interface ChangeEmailDeps {
   hasher: PasswordHasher;
   /** The per-account password-check budget Login spends too. */
   throttle: AttemptBudget;
-  subjectPrefix: string;
+  events: Pick<UserEventBuilder, "emailChanged">;
 }
 
 export interface ChangeEmailInput {
@@ -23,8 +21,6 @@ export const changeEmail = (deps: ChangeEmailDeps) => async (input: ChangeEmailI
   const email = normaliseEmail(input.newEmail);
   const current = await reauthenticate(deps, input.userId, input.currentPassword);
   if (current.email === email) return { email };
-  await deps.store.changeEmail(input.userId, email, (revision) =>
-    userEmailChanged({ userId: input.userId, email, at: new Date(), revision }, { subjectPrefix: deps.subjectPrefix, traceparent: input.traceparent }),
-  );
+  await deps.store.changeEmail(input.userId, email, (revision) => deps.events.emailChanged({ userId: input.userId, email, at: new Date(), revision }, input.traceparent));
   return { email };
 };

@@ -1,6 +1,4 @@
-import { userDeleted } from "../events/user-events.js";
-import type { PasswordHasher } from "../security/password-hasher.js";
-import type { AttemptBudget, CredentialStore } from "./ports.js";
+import type { AttemptBudget, CredentialStore, PasswordHasher, UserEventBuilder } from "./ports.js";
 import { reauthenticate } from "./reauthenticate.js";
 
 export interface DeleteAccountDeps {
@@ -8,7 +6,7 @@ export interface DeleteAccountDeps {
   hasher: PasswordHasher;
   /** The per-account password-check budget Login spends too. */
   throttle: AttemptBudget;
-  subjectPrefix: string;
+  events: Pick<UserEventBuilder, "deleted">;
 }
 
 export interface DeleteAccountInput {
@@ -20,7 +18,5 @@ export interface DeleteAccountInput {
 /** Removes the credentials; UserDeleted tells every other service to remove its personal data. */
 export const deleteAccount = (deps: DeleteAccountDeps) => async (input: DeleteAccountInput): Promise<void> => {
   await reauthenticate(deps, input.userId, input.currentPassword);
-  await deps.store.delete(input.userId, (revision) =>
-    userDeleted({ userId: input.userId, at: new Date(), revision }, { subjectPrefix: deps.subjectPrefix, traceparent: input.traceparent }),
-  );
+  await deps.store.delete(input.userId, (revision) => deps.events.deleted({ userId: input.userId, at: new Date(), revision }, input.traceparent));
 };

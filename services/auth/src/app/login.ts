@@ -1,15 +1,13 @@
 import { AuthError } from "../domain/errors.js";
 import { normaliseEmail } from "../domain/email.js";
 import { isPlausiblePassword } from "../domain/password.js";
-import type { PasswordHasher } from "../security/password-hasher.js";
-import type { IssuedToken, TokenIssuer } from "../security/token-issuer.js";
-import type { AttemptBudget, CredentialStore } from "./ports.js";
+import type { AccessTokenIssuer, AttemptBudget, CredentialStore, IssuedToken, PasswordHasher } from "./ports.js";
 import { checkPassword } from "./reauthenticate.js";
 
 export interface LoginDeps {
   store: CredentialStore;
   hasher: PasswordHasher;
-  tokens: Pick<TokenIssuer, "issue">;
+  tokens: Pick<AccessTokenIssuer, "issue">;
   throttle: AttemptBudget;
 }
 

@@ -1,4 +1,11 @@
+import type { AccessTokenClaims } from "@acme/kit/auth/access-token";
 import type { OutboxEvent } from "@acme/kit/outbox/outbox-table";
+
+/*
+ * What auth's use cases need from the world, as interfaces they receive.
+ * The adapters (security/, db/, events/) implement them; nothing in app/
+ * imports an adapter, so each use case can be run with fakes.
+ */
 
 export interface Credential {
   userId: string;
@@ -36,4 +43,34 @@ export interface AttemptBudget {
   reservePasswordCheck(account: string, client?: string): Promise<ReservedAttempt>;
   /** One registration by `client`. */
   reserveRegistration(client: string): Promise<void>;
+}
+
+/** Password hashing (argon2id: security/password-hasher.ts). */
+export interface PasswordHasher {
+  hash(password: string): Promise<string>;
+  verify(passwordHash: string, password: string): Promise<boolean>;
+  /** Spends the time of a real verification, for logins of unknown accounts. */
+  verifyNothing(password: string): Promise<void>;
+}
+
+export interface IssuedToken {
+  token: string;
+  expiresAt: Date;
+}
+
+/** Auth's access tokens (security/token-issuer.ts): signs them at Login, checks them for ChangeEmail and DeleteAccount. */
+export interface AccessTokenIssuer {
+  issue(userId: string): Promise<IssuedToken>;
+  verify(token: string): Promise<AccessTokenClaims>;
+}
+
+/**
+ * Builds the event a change publishes (events/user-events.ts, the one source
+ * of event bytes, which the Pact provider verification calls too). The use
+ * case hands it to the CredentialStore, which writes it with the change.
+ */
+export interface UserEventBuilder {
+  registered(user: { userId: string; email: string; at: Date }, traceparent?: string | undefined): OutboxEvent;
+  emailChanged(change: { userId: string; email: string; at: Date; revision: number }, traceparent?: string | undefined): OutboxEvent;
+  deleted(deletion: { userId: string; at: Date; revision: number }, traceparent?: string | undefined): OutboxEvent;
 }

@@ -1,7 +1,6 @@
 import { AuthError } from "../domain/errors.js";
 import { isPlausiblePassword, normalisePassword } from "../domain/password.js";
-import type { PasswordHasher } from "../security/password-hasher.js";
-import type { AttemptBudget, Credential, CredentialStore } from "./ports.js";
+import type { AttemptBudget, Credential, CredentialStore, PasswordHasher } from "./ports.js";
 
 /**
  * Sensitive changes ask for the password again: a stolen token alone is not

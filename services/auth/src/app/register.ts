@@ -1,16 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { normaliseEmail } from "../domain/email.js";
 import { checkNewPassword, normalisePassword } from "../domain/password.js";
-import { userRegistered } from "../events/user-events.js";
-import type { PasswordHasher } from "../security/password-hasher.js";
-import type { AttemptBudget, CredentialStore } from "./ports.js";
+import type { AttemptBudget, CredentialStore, PasswordHasher, UserEventBuilder } from "./ports.js";
 
 export interface RegisterDeps {
   store: CredentialStore;
   hasher: PasswordHasher;
   /** Registrations per client address. */
   throttle: Pick<AttemptBudget, "reserveRegistration">;
-  subjectPrefix: string;
+  events: Pick<UserEventBuilder, "registered">;
 }
 
 export interface RegisterInput {
@@ -32,7 +30,7 @@ export const register = (deps: RegisterDeps) => async (input: RegisterInput): Pr
   await deps.throttle.reserveRegistration(input.client);
   const userId = randomUUID();
   const passwordHash = await deps.hasher.hash(normalisePassword(input.password));
-  const event = userRegistered({ userId, email, at: new Date() }, { subjectPrefix: deps.subjectPrefix, traceparent: input.traceparent });
+  const event = deps.events.registered({ userId, email, at: new Date() }, input.traceparent);
   await deps.store.create({ userId, email, passwordHash }, event);
   return { userId };
 };

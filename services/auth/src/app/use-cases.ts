@@ -1,18 +1,16 @@
 import type { AccessTokenClaims } from "@acme/kit/auth/access-token";
-import type { PasswordHasher } from "../security/password-hasher.js";
-import type { TokenIssuer } from "../security/token-issuer.js";
 import { changeEmail } from "./change-email.js";
 import { deleteAccount } from "./delete-account.js";
 import { login } from "./login.js";
-import type { AttemptBudget, CredentialStore } from "./ports.js";
+import type { AccessTokenIssuer, AttemptBudget, CredentialStore, PasswordHasher, UserEventBuilder } from "./ports.js";
 import { register } from "./register.js";
 
 export interface AuthUseCaseDeps {
   store: CredentialStore;
   hasher: PasswordHasher;
-  tokens: TokenIssuer;
+  tokens: AccessTokenIssuer;
   throttle: AttemptBudget;
-  subjectPrefix: string;
+  events: UserEventBuilder;
 }
 
 /** Auth's use cases bound to their dependencies: what the RPC layer calls. */

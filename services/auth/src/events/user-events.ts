@@ -4,6 +4,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { UserDeletedSchema, UserEmailChangedSchema, UserRegisteredSchema } from "@acme/gen/acme/auth/events/v1/events_pb";
 import { cloudEventHeaders } from "@acme/kit/cloudevents";
 import type { OutboxEvent } from "@acme/kit/outbox/outbox-table";
+import type { UserEventBuilder } from "../app/ports.js";
 
 /**
  * Auth's published events: the one place that turns a change into the bytes
@@ -76,4 +77,13 @@ export function userDeleted(deletion: { userId: string; at: Date; revision: numb
     deletion.at,
     context,
   );
+}
+
+/** The builder auth's use cases receive (app/ports.ts): these functions, bound to the service's subject prefix. */
+export function userEventBuilder(subjectPrefix: string): UserEventBuilder {
+  return {
+    registered: (user, traceparent) => userRegistered(user, { subjectPrefix, traceparent }),
+    emailChanged: (change, traceparent) => userEmailChanged(change, { subjectPrefix, traceparent }),
+    deleted: (deletion, traceparent) => userDeleted(deletion, { subjectPrefix, traceparent }),
+  };
 }

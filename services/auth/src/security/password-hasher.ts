@@ -1,5 +1,8 @@
 import { hash, verify, type Algorithm } from "@node-rs/argon2";
 import { Counter, type Registry } from "prom-client";
+import type { PasswordHasher } from "../app/ports.js";
+
+export type { PasswordHasher };
 
 /**
  * argon2id with OWASP's recommended minimum (m=19 MiB, t=2, p=1), written
@@ -12,13 +15,6 @@ export const ARGON2ID_PARAMS = {
   timeCost: 2,
   parallelism: 1,
 } as const;
-
-export interface PasswordHasher {
-  hash(password: string): Promise<string>;
-  verify(passwordHash: string, password: string): Promise<boolean>;
-  /** Spends the time of a real verification, for logins of unknown accounts. */
-  verifyNothing(password: string): Promise<void>;
-}
 
 /**
  * At most as many hashes at a time as libuv's thread pool has threads (4

@@ -1,6 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { createLocalJWKSet, exportJWK, generateKeyPair, importJWK, SignJWT, type JWK, type JWTVerifyGetKey } from "jose";
 import { ACCESS_TOKEN_ALGORITHM, verifyAccessToken, type AccessTokenClaims } from "@acme/kit/auth/access-token";
+import type { AccessTokenIssuer, IssuedToken } from "../app/ports.js";
+
+export type { IssuedToken };
 
 export interface StoredSigningKey {
   kid: string;
@@ -30,18 +33,13 @@ export interface TokenIssuerOptions {
   refreshMs?: number;
 }
 
-export interface IssuedToken {
-  token: string;
-  expiresAt: Date;
-}
-
 /**
  * Signs EdDSA (Ed25519) access tokens and publishes the public keys as JWKS.
  * The newest key signs. A rotated-out key stays in the JWKS for one token
  * lifetime (plus a minute of clock skew), so tokens it signed keep verifying
  * until they expire anyway.
  */
-export class TokenIssuer {
+export class TokenIssuer implements AccessTokenIssuer {
   private keys: StoredSigningKey[] = [];
   private loadedAt = 0;
   private localKeySet: JWTVerifyGetKey | undefined;
