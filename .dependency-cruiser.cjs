@@ -10,6 +10,8 @@ const SERVICE = "(^|/)services/([^/]+)/";
 const KIT = "(^|/)services/kit/";
 /** Infrastructure packages, resolved (node_modules/...) or not (bare name). */
 const INFRA_PACKAGES = "(^|(^|/)node_modules/)(postgres|drizzle-orm|@nats-io/[^/]+|@connectrpc/[^/]+)(/|$)";
+/** Generated wire types (gen/, imported as @acme/gen/...): what travels, not what a use case means. */
+const GENERATED = "(^|/)gen/";
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -34,15 +36,32 @@ module.exports = {
       name: "domain-imports-no-infrastructure",
       comment:
         "Domain code (services/*/src/domain) is pure: no database, bus or RPC library, " +
-        "none of its service's adapters (src/db, src/events, src/rpc, src/connect.ts), no kit.",
+        "none of its service's use cases or adapters (src/app, src/db, src/events, src/rpc, src/security, src/mail, src/connect.ts), no kit.",
       severity: "error",
       from: { path: "(^|/)services/([^/]+)/src/domain/" },
       to: {
         path: [
           INFRA_PACKAGES,
-          "(^|/)services/$2/src/(db|events|rpc)/",
+          "(^|/)services/$2/src/(app|db|events|rpc|security|mail)/",
           "(^|/)services/$2/src/connect\\.ts$",
           KIT,
+        ],
+      },
+    },
+    {
+      name: "app-depends-on-ports",
+      comment:
+        "Use cases (services/*/src/app) are written against ports, interfaces they declare and receive: " +
+        "no adapter of their service (src/db, src/security, src/mail, src/events, src/rpc, src/connect.ts), " +
+        "no database, bus or RPC library, no generated wire type. The domain and kit are allowed.",
+      severity: "error",
+      from: { path: "(^|/)services/([^/]+)/src/app/" },
+      to: {
+        path: [
+          INFRA_PACKAGES,
+          GENERATED,
+          "(^|/)services/$2/src/(db|security|mail|events|rpc)/",
+          "(^|/)services/$2/src/connect\\.ts$",
         ],
       },
     },

@@ -11,13 +11,15 @@ describe("architecture rules (dependency-cruiser)", () => {
   let fixtures: ArchitectureResult;
 
   beforeAll(() => {
-    // What npm workspaces make: node_modules/@acme/auth -> services/auth. Made here
-    // because node_modules/ is ignored by git.
+    // What npm workspaces make: node_modules/@acme/auth -> services/auth (and gen).
+    // Made here because node_modules/ is ignored by git.
     mkdirSync(join(repoRoot, ARCH, "node_modules/@acme"), { recursive: true });
-    try {
-      symlinkSync("../../services/auth", join(repoRoot, ARCH, "node_modules/@acme/auth"));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    for (const [name, target] of [["auth", "../../services/auth"], ["gen", "../../gen"]]) {
+      try {
+        symlinkSync(target!, join(repoRoot, ARCH, `node_modules/@acme/${name}`));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      }
     }
     fixtures = checkArchitecture({ targets: [`${ARCH}/services`, `${ARCH}/gen`] });
   });
@@ -47,12 +49,25 @@ describe("architecture rules (dependency-cruiser)", () => {
     ]);
   });
 
-  it("domain-imports-no-infrastructure: postgres, @connectrpc, its own src/db, the kit", () => {
+  it("domain-imports-no-infrastructure: postgres, @connectrpc, its own src/db and use cases, the kit", () => {
     expect(violationsOf("domain-imports-no-infrastructure")).toEqual([
+      { from: `${S}/billing/src/domain/bad-domain-imports-app.ts`, to: `${S}/billing/src/app/add-contact.ts` },
       { from: `${S}/billing/src/domain/bad-domain-imports-connect.ts`, to: expect.stringMatching(/^node_modules\/@connectrpc\/connect\//) },
       { from: `${S}/billing/src/domain/bad-domain-imports-kit.ts`, to: `${S}/kit/src/logger.ts` },
       { from: `${S}/billing/src/domain/bad-domain-imports-own-db.ts`, to: `${S}/billing/src/db/schema.ts` },
       { from: `${S}/billing/src/domain/bad-domain-imports-postgres.ts`, to: expect.stringMatching(/^node_modules\/postgres\//) },
+    ]);
+  });
+
+  it("app-depends-on-ports: a use case importing its service's adapters (db, security, events, mail, rpc), postgres or generated wire types", () => {
+    expect(violationsOf("app-depends-on-ports")).toEqual([
+      { from: `${S}/auth/src/app/bad-app-imports-events.ts`, to: `${S}/auth/src/events/user-events.ts` },
+      { from: `${S}/auth/src/app/bad-app-imports-security.ts`, to: `${S}/auth/src/security/hasher.ts` },
+      { from: `${S}/billing/src/app/bad-app-imports-generated.ts`, to: `${ARCH}/gen/src/events_pb.ts` },
+      { from: `${S}/billing/src/app/bad-app-imports-own-db.ts`, to: `${S}/billing/src/db/schema.ts` },
+      { from: `${S}/billing/src/app/bad-app-imports-postgres.ts`, to: expect.stringMatching(/^node_modules\/postgres\//) },
+      { from: `${S}/notifications/src/app/bad-app-imports-mail.ts`, to: `${S}/notifications/src/mail/sender.ts` },
+      { from: `${S}/profile/src/app/bad-app-imports-rpc.ts`, to: `${S}/profile/src/rpc/profile-messages.ts` },
     ]);
   });
 
@@ -62,9 +77,9 @@ describe("architecture rules (dependency-cruiser)", () => {
     ]);
   });
 
-  it("reports only the bad-* files: kit, gen, own domain and use cases with infrastructure are allowed", () => {
+  it("reports only the bad-* files: kit, gen, own domain, and use cases with their domain, ports and the kit are allowed", () => {
     expect(fixtures.violations.every((v) => /\/bad-[^/]+\.ts$/.test(v.from)), fixtures.report).toBe(true);
-    expect(fixtures.violations).toHaveLength(8);
+    expect(fixtures.violations).toHaveLength(16);
   });
 
   it("fails when nothing was cruised (dependency-cruiser without a usable TypeScript)", () => {

@@ -1,5 +1,5 @@
+import type { MailStatus } from "../domain/mail-status.js";
 import { maskAddress } from "../domain/templates.js";
-import type { MailStatus } from "../db/mail-schema.js";
 
 export interface SentMail {
   messageId: string;

@@ -1,8 +1,6 @@
 import { sql } from "drizzle-orm";
 import { boolean, index, integer, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
-
-export const MAIL_STATUSES = ["queued", "sent", "failed"] as const;
-export type MailStatus = (typeof MAIL_STATUSES)[number];
+import { MAIL_STATUSES } from "../domain/mail-status.js";
 
 /**
  * The mail outbox: written in the consumer's transaction (one row per event
