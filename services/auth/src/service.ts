@@ -20,6 +20,7 @@ import { createCredentialRepository } from "./db/credentials-repository.js";
 import { schema } from "./db/schema.js";
 import { createSigningKeyRepository } from "./db/signing-keys-repository.js";
 import { declareAuthEventsStream } from "./events/auth-events-stream.js";
+import { toConnectError } from "./rpc/errors.js";
 import { userEventBuilder } from "./events/user-events.js";
 import { KeySealer } from "./security/key-sealer.js";
 import { LoginThrottle } from "./security/login-throttle.js";
@@ -120,7 +121,8 @@ export async function startAuthService(config: AuthConfig, logger: Logger = crea
   const server = await startServiceServer({
     service: "auth",
     rpcServiceNames: [AuthService.typeName],
-    routes: authRoutes(useCases, logger),
+    routes: authRoutes(useCases),
+    toConnectError,
     port: config.PORT,
     host: config.HOST,
     trustProxyHops: config.TRUST_PROXY_HOPS,

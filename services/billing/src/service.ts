@@ -5,7 +5,7 @@ import type { Logger } from "@acme/kit/logging";
 import type { ProjectionDb } from "@acme/kit/projection/drizzle-store";
 import { createUseCases } from "./app/use-cases.js";
 import { billingConsumerSettings, type BillingConfig } from "./config.js";
-import { billingRoutes } from "./connect.js";
+import { billingRoutes, toConnectError } from "./connect.js";
 import { createContactRepository } from "./db/contact-repository.js";
 import { schema } from "./db/schema.js";
 import { billingEventRoutes } from "./events/subscription.js";
@@ -22,6 +22,6 @@ export type RunningBillingService = RunningConsumerService;
  * account projection (events/subscription.ts).
  */
 export function startBillingService(config: BillingConfig, logger: Logger, hooks: ConsumerServiceHooks = {}): Promise<RunningBillingService> {
-  const routes = (db: ProjectionDb) => billingRoutes(createUseCases({ contacts: createContactRepository(db) }), logger);
-  return startConsumerService({ name: "billing", config, logger, hooks, migrationsFolder: MIGRATIONS_FOLDER, schema, rpcService: BillingService, routes, eventRoutes: billingEventRoutes(), consumerSettings: billingConsumerSettings(config) });
+  const routes = (db: ProjectionDb) => billingRoutes(createUseCases({ contacts: createContactRepository(db) }));
+  return startConsumerService({ name: "billing", config, logger, hooks, migrationsFolder: MIGRATIONS_FOLDER, schema, toConnectError, rpcService: BillingService, routes, eventRoutes: billingEventRoutes(), consumerSettings: billingConsumerSettings(config) });
 }

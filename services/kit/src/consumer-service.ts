@@ -22,6 +22,7 @@ import type { TelemetryEnv } from "./observability/telemetry-env.js";
 import type { Tracer } from "./observability/spans.js";
 import { createMetrics } from "./server/metrics.js";
 import { serverLimits, type ServerLimitsConfig } from "./env.js";
+import type { DomainErrorMapping } from "./server/error-mapping.js";
 import { startServiceServer } from "./server/service-server.js";
 
 /** The settings every event-consuming service parses from its environment. */
@@ -75,6 +76,8 @@ export interface ConsumerServiceSpec<TSchema extends Record<string, unknown>> {
   schema: TSchema;
   /** The RPC service; every call to it needs an access token from auth. */
   rpcService: DescService;
+  /** The service's domain errors as Connect errors (server/error-mapping.ts). */
+  toConnectError?: DomainErrorMapping;
   routes: (db: PostgresJsDatabase<TSchema>) => (router: ConnectRouter) => void;
   /** The service's handlers, each run inside the consumer's transaction. */
   eventRoutes: EventRoute<never>[];
@@ -137,6 +140,7 @@ export async function startConsumerService<TSchema extends Record<string, unknow
     service: name,
     rpcServiceNames: [spec.rpcService.typeName],
     routes: spec.routes(database.db),
+    ...(spec.toConnectError ? { toConnectError: spec.toConnectError } : {}),
     interceptors: [
       requireAccessToken({
         keys: remoteKeySet(config.AUTH_JWKS_URL, tracer),

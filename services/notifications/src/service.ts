@@ -28,10 +28,10 @@ export function startNotificationsService(config: NotificationsConfig, logger: L
     migrationsFolder: MIGRATIONS_FOLDER,
     schema,
     rpcService: NotificationService,
-    routes: (db) => notificationRoutes(db, logger),
+    routes: (db) => notificationRoutes(db),
     eventRoutes: notificationEventRoutes({ messageIdDomain: config.MAIL_MESSAGE_ID_DOMAIN }),
     consumerSettings: notificationsConsumerSettings(config),
     worker: ({ db, sql, registry, tracer }) => startMailSender(mailSenderSettings(config), { db, sql, logger, registry, tracer, ...(afterAccepted ? { afterAccepted } : {}) }),
-    adminRoutes: (db) => notificationsAdminRoutes(db, logger),
+    adminRoutes: (db) => notificationsAdminRoutes(db),
   });
 }

@@ -5,7 +5,7 @@ import type { Logger } from "@acme/kit/logging";
 import type { ProjectionDb } from "@acme/kit/projection/drizzle-store";
 import { createUseCases } from "./app/use-cases.js";
 import { profileConsumerSettings, type ProfileConfig } from "./config.js";
-import { profileRoutes } from "./connect.js";
+import { profileRoutes, toConnectError } from "./connect.js";
 import { createProfileRepository } from "./db/profile-repository.js";
 import { schema } from "./db/schema.js";
 import { profileEventRoutes } from "./events/subscription.js";
@@ -22,6 +22,6 @@ export type RunningProfileService = RunningConsumerService;
  * account projection (events/subscription.ts).
  */
 export function startProfileService(config: ProfileConfig, logger: Logger, hooks: ConsumerServiceHooks = {}): Promise<RunningProfileService> {
-  const routes = (db: ProjectionDb) => profileRoutes(createUseCases({ profiles: createProfileRepository(db) }), logger);
-  return startConsumerService({ name: "profile", config, logger, hooks, migrationsFolder: MIGRATIONS_FOLDER, schema, rpcService: ProfileService, routes, eventRoutes: profileEventRoutes(), consumerSettings: profileConsumerSettings(config) });
+  const routes = (db: ProjectionDb) => profileRoutes(createUseCases({ profiles: createProfileRepository(db) }));
+  return startConsumerService({ name: "profile", config, logger, hooks, migrationsFolder: MIGRATIONS_FOLDER, schema, toConnectError, rpcService: ProfileService, routes, eventRoutes: profileEventRoutes(), consumerSettings: profileConsumerSettings(config) });
 }

@@ -1,6 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { isDatabaseUnavailable } from "@acme/kit/db/database";
-import type { Logger } from "@acme/kit/logging";
+import type { DomainErrorMapping } from "@acme/kit/server/error-mapping";
 import { AuthError, type AuthErrorCode } from "../domain/errors.js";
 
 const CODES: Record<AuthErrorCode, Code> = {
@@ -13,21 +12,14 @@ const CODES: Record<AuthErrorCode, Code> = {
 };
 
 /**
- * The one place where failures become Connect errors. Domain errors keep
- * their message; an unreachable database is `unavailable`; anything else is
- * logged with its cause and answered `internal` without details.
+ * Auth's domain errors as Connect errors: they keep their message, and a
+ * refusal by the throttle says when to try again (`retry-after`). The server
+ * applies it to every RPC (kit's errorMapping, which also answers an
+ * unreachable database `unavailable` and anything else `internal`).
  */
-export function toConnectError(error: unknown, logger: Logger): ConnectError {
-  if (error instanceof ConnectError) return error;
-  if (error instanceof AuthError) {
-    const connectError = new ConnectError(error.message, CODES[error.code]);
-    if (error.retryAfterSeconds) connectError.metadata.set("retry-after", String(error.retryAfterSeconds));
-    return connectError;
-  }
-  if (isDatabaseUnavailable(error)) {
-    logger.warn({ reason: (error as Error).message }, "database unavailable");
-    return new ConnectError("auth's database is unavailable right now; try again shortly", Code.Unavailable);
-  }
-  logger.error({ err: error }, "unexpected error");
-  return new ConnectError("internal error", Code.Internal);
-}
+export const toConnectError: DomainErrorMapping = (error) => {
+  if (!(error instanceof AuthError)) return undefined;
+  const connectError = new ConnectError(error.message, CODES[error.code]);
+  if (error.retryAfterSeconds) connectError.metadata.set("retry-after", String(error.retryAfterSeconds));
+  return connectError;
+};

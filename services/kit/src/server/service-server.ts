@@ -5,6 +5,7 @@ import type { Tracer } from "@opentelemetry/api";
 import type { Logger } from "../logging.js";
 import { requireAdminToken } from "./admin-token.js";
 import { clientAddress } from "./client-address.js";
+import { errorMapping, type DomainErrorMapping } from "./error-mapping.js";
 import { checkReadiness, healthRoutes, type ReadinessChecks } from "./health.js";
 import { listen, type Listener, type ServerLimits } from "./listen.js";
 import type { Metrics } from "./metrics.js";
@@ -27,6 +28,8 @@ export interface ServiceServerOptions {
   logger: Logger;
   httpRoutes?: Record<string, HttpRoute>;
   interceptors?: Interceptor[];
+  /** The service's domain errors as Connect errors, applied to what every RPC throws on both ports (error-mapping.ts). */
+  toConnectError?: DomainErrorMapping;
   /** Largest request body accepted, in bytes. */
   readMaxBytes?: number;
   /** Reverse proxies in front that append to X-Forwarded-For (TRUST_PROXY_HOPS); 0: use the socket's peer. */
@@ -70,6 +73,8 @@ type ConnectAdapterOptions = Parameters<typeof connectNodeAdapter>[0];
 export async function startServiceServer(options: ServiceServerOptions): Promise<ServiceServer> {
   let shuttingDown = false;
   const observe = observeRpcs(options.metrics, options.logger, options.tracer);
+  // Inside the observer, so the code it records is the mapped one.
+  const mapErrors = errorMapping({ service: options.service, logger: options.logger, toConnectError: options.toConnectError });
   const publicRoutes: Record<string, HttpRoute> = {
     "/healthz": (_req, res) => json(res, 200, { status: "alive" }),
     ...options.httpRoutes,
@@ -99,7 +104,7 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
     // a fatal one makes the request invalid_argument instead. (Typed narrower
     // than what connect's JSON serialization reads; a test proves it applies.)
     jsonOptions: { textDecoder: new TextDecoder("utf-8", { fatal: true }) } as ConnectAdapterOptions["jsonOptions"],
-    interceptors: [observe, ...(options.interceptors ?? [])],
+    interceptors: [observe, mapErrors, ...(options.interceptors ?? [])],
     contextValues: (req) => createContextValues().set(clientAddressKey, clientAddress(req, options.trustProxyHops ?? 0)),
     fallback: plainRoutes(publicRoutes, options.logger),
   });
@@ -107,7 +112,7 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
     routes: (router) => options.admin.routes?.(router),
     readMaxBytes: DEFAULT_READ_MAX_BYTES,
     jsonOptions: { textDecoder: new TextDecoder("utf-8", { fatal: true }) } as ConnectAdapterOptions["jsonOptions"],
-    interceptors: [observe, requireAdminToken(options.admin.token, options.logger)],
+    interceptors: [observe, mapErrors, requireAdminToken(options.admin.token, options.logger)],
     fallback: plainRoutes(adminRoutes, options.logger),
   });
 
