@@ -92,10 +92,20 @@ export async function startMailSink(options: MailSinkOptions): Promise<MailSink>
   };
 }
 
-/** Parses every .eml in `dir`, oldest first (the names sort by arrival). */
+/** The .eml files in `dir`, oldest first (the names sort by arrival); none when the folder is missing. */
+export async function mailFileNames(dir: string): Promise<string[]> {
+  return (await readdir(dir).catch(() => [] as string[])).filter((name) => name.endsWith(".eml")).sort();
+}
+
+/** Parses every .eml in `dir`, oldest first. */
 export async function readMailDir(dir: string): Promise<SunkMail[]> {
-  const names = (await readdir(dir).catch(() => [] as string[])).filter((name) => name.endsWith(".eml")).sort();
-  return Promise.all(names.map(async (name) => parseMail(name, await readFile(join(dir, name)))));
+  const names = await mailFileNames(dir);
+  return Promise.all(names.map((name) => readMailFile(dir, name)));
+}
+
+/** Parses one .eml of `dir` (a file the sink finished: they never change once named). */
+export async function readMailFile(dir: string, name: string): Promise<SunkMail> {
+  return parseMail(name, await readFile(join(dir, name)));
 }
 
 async function parseMail(file: string, raw: Buffer): Promise<SunkMail> {
