@@ -41,10 +41,11 @@ export interface MailVerdict {
 /**
  * Every write auth committed in this scenario (every OK write, and any
  * unknown-outcome write that did commit) ends as exactly one distinct
- * Message-ID per template in the mail sink. notifications' inbox says when it
- * applied each event; a mail it did not plan is accepted only when that
- * order explains it (mail-plan.ts: nothing for a revision older than one
- * already applied, no goodbye to a user never seen). Everything else
+ * Message-ID per template in the mail sink. A mail notifications did not
+ * plan for an event it applied is accepted only when the order it applied
+ * the user's events in explains it (mail-plan.ts: nothing for a revision
+ * older than one already applied, no goodbye to a user never seen); the
+ * order comes from its "event applied" lines (FaultSystem). Everything else
  * missing is lost.
  */
 export async function checkMails(system: FaultSystem, floor: number): Promise<MailVerdict> {
@@ -53,13 +54,22 @@ export async function checkMails(system: FaultSystem, floor: number): Promise<Ma
   const problem = (text: string) => verdict.problems.length < 20 && verdict.problems.push(text);
   const eventIds = events.map((e) => e.eventId);
   const sql = system.sql("notifications");
-  const applied = new Map(
-    (await sql<{ event_id: string; at: Date }[]>`select event_id, processed_at as at from processed_events where event_id = any(${eventIds})`).map((r) => [r.event_id, r.at.getTime()]),
-  );
+  const applied = new Set((await sql<{ event_id: string }[]>`select event_id from processed_events where event_id = any(${eventIds})`).map((r) => r.event_id));
   const planned = new Map(
     (await sql<{ event_id: string; template: string; message_id: string; status: string; last_error: string | null }[]>`
       select event_id, template, message_id, status, last_error from mails where event_id = any(${eventIds})`).map((r) => [`${r.event_id}/${r.template}`, r]),
   );
+  /**
+   * Whether notifications applied `o` before `e`, from the order of its
+   * "event applied" lines; undefined when a line is missing (its process was
+   * killed between COMMIT and the log line) and `o` was applied: then either
+   * order is taken as possible.
+   */
+  const appliedBefore = (o: AuthEvent, e: AuthEvent): boolean | undefined => {
+    if (!applied.has(o.eventId)) return false;
+    const [a, b] = [system.notificationsApplyOrder.get(o.eventId), system.notificationsApplyOrder.get(e.eventId)];
+    return a === undefined || b === undefined ? undefined : a < b;
+  };
   const copiesOf = new Map<string, number>();
   for (const id of await system.sunkMessageIds()) copiesOf.set(id, (copiesOf.get(id) ?? 0) + 1);
   const byUser = new Map<string, AuthEvent[]>();
@@ -67,20 +77,18 @@ export async function checkMails(system: FaultSystem, floor: number): Promise<Ma
   const expectedIds = new Set<string>();
 
   for (const e of events) {
-    const appliedAt = applied.get(e.eventId);
+    const wasApplied = applied.has(e.eventId);
     for (const template of TEMPLATES[e.kind]) {
       const row = planned.get(`${e.eventId}/${template}`);
       if (!row) {
         const others = byUser.get(e.userId)!.filter((o) => o !== e);
-        // Applied no later than this event (the same batch counts: its order inside is not visible here).
-        const before = (o: AuthEvent) => appliedAt !== undefined && (applied.get(o.eventId) ?? Infinity) <= appliedAt;
-        const overtaken = others.some((o) => o.revision > e.revision && before(o));
-        const goodbyeToNobody = e.kind === "delete" && !others.some((o) => o.kind === "register" && before(o) && applied.get(o.eventId)! < appliedAt!);
-        if (appliedAt !== undefined && (overtaken || goodbyeToNobody)) verdict.skipped += 1;
+        const overtaken = others.some((o) => o.revision > e.revision && appliedBefore(o, e) !== false);
+        const goodbyeToNobody = e.kind === "delete" && !others.some((o) => o.kind === "register" && appliedBefore(o, e) === true);
+        if (wasApplied && (overtaken || goodbyeToNobody)) verdict.skipped += 1;
         else {
           verdict.expected += 1;
           verdict.lost += 1;
-          problem(`${template} for ${e.kind} event ${e.eventId}: ${appliedAt === undefined ? "notifications never applied the event" : "applied, but no mail planned"}`);
+          problem(`${template} for ${e.kind} event ${e.eventId}: ${!wasApplied ? "notifications never applied the event" : "applied, but no mail planned"}`);
         }
         continue;
       }

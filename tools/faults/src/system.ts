@@ -56,6 +56,15 @@ export class FaultSystem {
   nats!: NatsServer;
   /** Per consumer service: how many times each event id was logged as applied (not as a duplicate). */
   readonly appliedLog: Record<"profile" | "billing" | "notifications", Map<string, number>> = { profile: new Map(), billing: new Map(), notifications: new Map() };
+  /**
+   * notifications' "event applied" lines in the order they came: each is
+   * logged after its transaction committed, and the per-user lock makes a
+   * user's transactions commit one after another, so this is the order its
+   * events were applied in (the inbox's processed_at is when a transaction
+   * began, which is not). An event committed by a process killed before it
+   * logged has no entry.
+   */
+  readonly notificationsApplyOrder = new Map<string, number>();
   /** The development mail sink (tools/devstack's smtp-server writing .eml files) as its own process, so it can be killed. */
   private sink?: { child: ChildProcess; exited: Promise<void> };
   /** Message-ID of each .eml file read so far (the sink never changes a file once it is named). */
@@ -403,6 +412,7 @@ export class FaultSystem {
       if (!entry.eventId) return;
       const counts = this.appliedLog[serviceOf(name) as "profile" | "billing" | "notifications"];
       counts.set(entry.eventId, (counts.get(entry.eventId) ?? 0) + 1);
+      if (name === "notifications" && !this.notificationsApplyOrder.has(entry.eventId)) this.notificationsApplyOrder.set(entry.eventId, this.notificationsApplyOrder.size);
     } catch {
       // not a JSON line
     }
