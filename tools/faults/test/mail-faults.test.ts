@@ -50,5 +50,5 @@ describe("faults: every committed write is mailed once per template, counted by 
     console.log(report);
     // Whatever the copies were before, removing every copy of one Message-ID is one mail lost.
     expect(tampered, report).toMatchObject({ lost: 1 });
-  }, 300_000);
+  }, 480_000); // about 4 min with the machine shared (load average near 20 on 2 cores); alone, under 3
 });
