@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { mailFileNames, readMailFile, type SunkMail } from "@acme/devstack/mail-sink";
+import { mailFileNames, readMailFile, type SunkMail } from "@acme/devstack/mail-file";
 import { ListMailsResponseSchema, MailSchema, type ListMailsResponse, type Mail } from "@acme/gen/acme/console/v1/console_pb";
 
 /** `00-<trace id>-<span id>-<flags>`: the trace id, or "" when the header is missing or malformed. */

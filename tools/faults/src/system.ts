@@ -6,7 +6,7 @@ import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import postgres, { type Sql } from "postgres";
 import { buildService } from "@acme/build";
-import { mailFileNames, readMailFile } from "@acme/devstack/mail-sink";
+import { mailFileNames, readMailFile } from "@acme/devstack/mail-file";
 import { freePort, SERVICE_NATS_PERMISSIONS, SERVICES, startNats, startPostgres, type NatsServer, type PostgresServer, type ServiceName } from "@acme/devstack";
 import { serviceDatabaseUrl } from "@acme/launcher/credentials";
 import { provisionDatabases } from "@acme/launcher/databases";

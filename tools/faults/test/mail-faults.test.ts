@@ -1,7 +1,7 @@
 import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { readMailFile } from "@acme/devstack/mail-sink";
+import { readMailFile } from "@acme/devstack/mail-file";
 import { FAULTS } from "../src/faults.js";
 import { checkMails } from "../src/mail-invariant.js";
 import { passed, type ScenarioResult } from "../src/scenario.js";
