@@ -45,5 +45,5 @@ describe("faults (fast subset): every write that returned OK is applied once in 
     expect(tampered, report).toEqual({ lost: 1, orphans: 1 });
     // What docs/faults.md says about commits: PostgreSQL's defaults, nothing turned off.
     expect(durability).toEqual(Array(SYSTEM_SERVICES.length).fill({ fsync: "on", full_page_writes: "on", synchronous_commit: "on" }));
-  }, 420_000); // 3.3 min measured with the machine shared (load average near 20 on 2 cores); about 1.5 alone
+  }, 420_000); // 3.3 min measured with the machine shared (load average near 20 on 2 cores)
 });
