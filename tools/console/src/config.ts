@@ -25,6 +25,8 @@ export interface SystemTarget {
   natsUser?: string;
   natsPassword?: string;
   services: ServiceTarget[];
+  /** The development mail sink's folder of .eml files. */
+  mailDir: string;
 }
 
 export interface ConsoleSettings {
@@ -60,7 +62,7 @@ function readJson(file: string): Record<string, any> | undefined {
 /**
  * Where the system is and the console's credentials for it: the environment
  * first (AUTH_URL, AUTH_ADMIN_URL, AUTH_ADMIN_TOKEN, ..., NATS_URL,
- * CONSOLE_NATS_USER, CONSOLE_NATS_PASSWORD), then the launcher's
+ * CONSOLE_NATS_USER, CONSOLE_NATS_PASSWORD, CONSOLE_MAIL_DIR), then the launcher's
  * launcher.json and credentials.json. Read again on every poll, so a console
  * started before the system finds it when it comes up.
  */
@@ -85,5 +87,6 @@ export function resolveSystem(dir: string, env: NodeJS.ProcessEnv = process.env)
     natsUrl: env.NATS_URL || state?.nats?.url || "nats://127.0.0.1:4222",
     ...(natsPassword ? { natsUser: env.CONSOLE_NATS_USER || "console", natsPassword } : {}),
     services,
+    mailDir: env.CONSOLE_MAIL_DIR || (state?.mailSink?.dir as string | undefined) || join(dir, "mail"),
   };
 }

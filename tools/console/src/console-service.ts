@@ -6,6 +6,7 @@ import { servedRpcServices } from "./apis.js";
 import type { SystemTarget } from "./config.js";
 import type { EventTail } from "./event-tail.js";
 import { attribute, type SpanRing, type StoredSpan } from "./span-ring.js";
+import { MailFolder } from "./mails.js";
 import { topology } from "./topology.js";
 import { createFileRegistry, fromBinary } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
@@ -38,6 +39,7 @@ function summary(traceId: string, spans: StoredSpan[]): TraceSummary {
 
 export function consoleRoutes(deps: { system: () => SystemTarget; tail: EventTail; ring: SpanRing; descriptorSet: () => Uint8Array }) {
   const { tail, ring } = deps;
+  const mailFolder = new MailFolder();
   // Summaries are computed from the whole ring: once per change, not once per poll.
   let summaries: { version: number; list: { summary: TraceSummary; services: Set<string> }[] } | undefined;
   const allSummaries = () => {
@@ -109,5 +111,6 @@ export function consoleRoutes(deps: { system: () => SystemTarget; tail: EventTai
         const services = await servedRpcServices(deps.system(), names);
         return create(ListApisResponseSchema, { services, fileDescriptorSet: descriptorSet });
       },
+      listMails: (request) => mailFolder.list(deps.system().mailDir, request),
     });
 }

@@ -144,10 +144,12 @@ describe("the console in a browser, against the system `npm start` runs", () => 
 
   let userId = "";
   let traceId = "";
+  let registeredEmail = "";
 
   it("registers, logs in and reads a profile through the API explorer, and shows the chain of effects", async () => {
     await page.goto(`${state.console!.url}/#/explorer`);
     const email = `ada-${randomUUID().slice(0, 8)}@example.com`;
+    registeredEmail = email;
     expect(await send("AuthService.Register", { email, password: PASSWORD })).toBe("ok");
     userId = JSON.parse((await page.getByLabel("response body").textContent())!).userId;
     // The call's own trace: auth's spans, then what each consumer did with the event it emitted.
@@ -195,6 +197,26 @@ describe("the console in a browser, against the system `npm start` runs", () => 
     await span.getByRole("link", { name: /Open the event/ }).click();
     await page.getByRole("region", { name: "event detail" }).waitFor();
     expect(await page.getByRole("region", { name: "event detail" }).textContent()).toContain("UserRegistered");
+  });
+
+  it("shows the registration's welcome mail on the Mail page, its HTML sandboxed, and links it to the registration's trace", async () => {
+    await page.goto(`${state.console!.url}/#/mail`);
+    await page.getByLabel("Search mail").fill(registeredEmail);
+    const row = page.locator("tr[data-message-id]", { hasText: "Welcome to Acme" });
+    await expect.poll(() => row.count(), { timeout: 30_000 }).toBe(1);
+    await row.click();
+    const detail = page.getByRole("region", { name: "mail detail" });
+    expect(await detail.locator("table").textContent()).toContain(registeredEmail);
+    expect(await detail.getByLabel("text body").textContent()).toContain(registeredEmail);
+    // The HTML part renders only inside a frame with an empty sandbox: no scripts, its own opaque origin.
+    const frame = detail.locator("iframe.mail-html");
+    expect(await frame.getAttribute("sandbox")).toBe("");
+    await expect.poll(() => page.frameLocator("iframe.mail-html").locator("body").textContent()).toContain(registeredEmail);
+    await shot("mail");
+    await detail.getByRole("link", { name: /Open the trace/ }).click();
+    await expect.poll(() => page.url()).toContain(`#/traces/${traceId}`);
+    // The send is a span of the same trace as the registration that caused it.
+    await page.locator('button[data-service="notifications"][data-span-name="send mail welcome"]').first().waitFor({ timeout: 30_000 });
   });
 
   it("lists poison events as dead letters per consumer, replays one and purges them", async () => {

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
@@ -134,6 +134,52 @@ describe("console server: OTLP/HTTP receiver and span ring", () => {
     expect(running.ring.size).toBe(100);
     expect(running.ring.traceIds().sort()).toEqual(held);
     expect(readFileSync(join(dir, "console", "spans.jsonl"), "utf8").split("\n").filter(Boolean).length).toBeLessThanOrEqual(200);
+  });
+
+  it("lists the mail sink's messages newest first, with the trace from traceparent and the event from the Message-ID", async () => {
+    const client = createClient(ConsoleService, createConnectTransport({ baseUrl: running.url, httpVersion: "1.1" }));
+    const mailDir = join(dir, "mail"); // the default beside the launcher's files
+    expect((await client.listMails({})).problem).toContain("no mail");
+    mkdirSync(mailDir, { recursive: true });
+    const eml = (messageId: string, to: string, subject: string, traceparent?: string) =>
+      [
+        "From: Acme <no-reply@acme.example>",
+        `To: ${to}`,
+        `Subject: ${subject}`,
+        `Message-ID: ${messageId}`,
+        "Date: Tue, 01 Dec 2026 18:47:00 +0000",
+        ...(traceparent ? [`traceparent: ${traceparent}`] : []),
+        "MIME-Version: 1.0",
+        'Content-Type: multipart/alternative; boundary="b"',
+        "",
+        "--b",
+        "Content-Type: text/plain; charset=utf-8",
+        "",
+        `Hello ${to}`,
+        "--b",
+        "Content-Type: text/html; charset=utf-8",
+        "",
+        `<p>Hello ${to}</p><script>alert(1)</script>`,
+        "--b--",
+        "",
+      ].join("\r\n");
+    const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    writeFileSync(join(mailDir, "1000-000001-1.eml"), eml("<8d2c7e1a-0000-4000-8000-000000000001.welcome@notifications.acme.example>", "ada@example.com", "Welcome to Acme", `00-${traceId}-00f067aa0ba902b7-01`));
+    writeFileSync(join(mailDir, "1000-000002-1.eml"), eml("<other@elsewhere.example>", "grace@example.com", "Not from notifications"));
+    writeFileSync(join(mailDir, ".1000-000003-1.eml.tmp"), "half a message");
+
+    const all = await client.listMails({});
+    expect(all.total).toBe(2);
+    expect(all.problem).toBe("");
+    expect(all.mails.map((m) => m.subject)).toEqual(["Not from notifications", "Welcome to Acme"]);
+    const welcome = all.mails[1]!;
+    expect(welcome).toMatchObject({ to: ["ada@example.com"], traceId, eventId: "8d2c7e1a-0000-4000-8000-000000000001", template: "welcome", textBody: "Hello ada@example.com" });
+    // The HTML is handed over as the sender wrote it: the page shows it only in a sandboxed frame.
+    expect(welcome.htmlBody).toContain("<script>");
+    expect(all.mails[0]).toMatchObject({ traceId: "", eventId: "", template: "" });
+    expect((await client.listMails({ search: traceId })).mails.map((m) => m.file)).toEqual(["1000-000001-1.eml"]);
+    expect((await client.listMails({ search: "GRACE@" })).mails.map((m) => m.file)).toEqual(["1000-000002-1.eml"]);
+    expect((await client.listMails({ limit: 1 })).mails.map((m) => m.file)).toEqual(["1000-000002-1.eml"]);
   });
 
   it("says which part of the system it cannot reach", async () => {

@@ -1,6 +1,6 @@
-import { mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { simpleParser } from "mailparser";
+import { readMailDir, type SunkMail } from "./mail-file.js";
 import { SMTPServer, type SMTPServerAddress } from "smtp-server";
 
 /**
@@ -27,19 +27,6 @@ export interface MailSink {
   /** Messages kept so far, oldest first. */
   messages(): Promise<SunkMail[]>;
   stop(): Promise<void>;
-}
-
-export interface SunkMail {
-  file: string;
-  messageId: string;
-  from: string;
-  to: string[];
-  subject: string;
-  date: Date | undefined;
-  text: string;
-  html: string;
-  /** The W3C trace context the sender put in the mail's headers, if any. */
-  traceparent: string | undefined;
 }
 
 export async function startMailSink(options: MailSinkOptions): Promise<MailSink> {
@@ -92,25 +79,4 @@ export async function startMailSink(options: MailSinkOptions): Promise<MailSink>
   };
 }
 
-/** Parses every .eml in `dir`, oldest first (the names sort by arrival). */
-export async function readMailDir(dir: string): Promise<SunkMail[]> {
-  const names = (await readdir(dir).catch(() => [] as string[])).filter((name) => name.endsWith(".eml")).sort();
-  return Promise.all(names.map(async (name) => parseMail(name, await readFile(join(dir, name)))));
-}
-
-async function parseMail(file: string, raw: Buffer): Promise<SunkMail> {
-  const parsed = await simpleParser(raw);
-  const addresses = (value: typeof parsed.to) => (value ? (Array.isArray(value) ? value : [value]).flatMap((a) => a.value.map((v) => v.address ?? "")) : []);
-  const traceparent = parsed.headers.get("traceparent");
-  return {
-    file,
-    messageId: parsed.messageId ?? "",
-    from: addresses(parsed.from)[0] ?? "",
-    to: addresses(parsed.to),
-    subject: parsed.subject ?? "",
-    date: parsed.date,
-    text: parsed.text ?? "",
-    html: typeof parsed.html === "string" ? parsed.html : "",
-    traceparent: typeof traceparent === "string" ? traceparent : undefined,
-  };
-}
+export { mailFileNames, readMailDir, readMailFile, type SunkMail } from "./mail-file.js";

@@ -32,7 +32,7 @@ export interface Fault {
   whileHeld?(ctx: FaultContext): Promise<void>;
   heal(ctx: FaultContext): Promise<void>;
   /** After the check: expectations on the outcome (e.g. republished > 0). */
-  expect?(ctx: FaultContext, outcome: { republished: number }): void;
+  expect?(ctx: FaultContext, outcome: { republished: number; mailCopies: number }): void;
 }
 
 /** A process restarted with a FAULT_* seam that SIGKILLs it at a random count; heals by starting it plainly. */
@@ -84,6 +84,16 @@ export const FAULTS: Fault[] = [
   },
   selfKill("consumer-kill-before-commit", "kill -9 profile inside its transaction, before COMMIT", "profile-1", "FAULT_KILL_BEFORE_COMMIT_AT", [10, 40]),
   selfKill("consumer-kill-after-commit", "kill -9 billing after COMMIT, before the ack", "billing", "FAULT_KILL_AFTER_COMMIT_AT", [15, 60]),
+  selfKill("notifications-kill-before-commit", "kill -9 notifications inside its transaction (mails recorded), before COMMIT", "notifications", "FAULT_KILL_BEFORE_COMMIT_AT", [10, 40]),
+  selfKill("notifications-kill-after-commit", "kill -9 notifications after COMMIT (mails recorded), before the ack", "notifications", "FAULT_KILL_AFTER_COMMIT_AT", [15, 60]),
+  {
+    ...selfKill("notifications-kill-after-mail-accepted", "kill -9 notifications after the SMTP server accepted a mail, before marking it sent", "notifications", "FAULT_KILL_AFTER_MAIL_ACCEPTED_AT", [10, 40]),
+    expect(ctx, { mailCopies }) {
+      // At least once: the accepted mail goes again once its lease runs out, under the same Message-ID.
+      if (mailCopies === 0) ctx.fail("no mail reached the sink twice: the kill did not land between acceptance and mark");
+    },
+  },
+  mailSinkKill(),
   {
     id: "consumer-paused",
     title: "SIGSTOP profile past its ack wait (the other instance runs), SIGCONT",
@@ -113,6 +123,7 @@ export const FAULTS: Fault[] = [
       const { system } = ctx;
       await Promise.all([
         ...system.names.map((name) => system.kill(name, "SIGTERM")),
+        system.killSink("SIGTERM"),
         system.nats.stop(),
         // PostgreSQL gets the fast shutdown (SIGINT, what `pg_ctl stop` sends).
         ...SYSTEM_SERVICES.map((s) => system.stopPostgres(s)),
@@ -121,11 +132,41 @@ export const FAULTS: Fault[] = [
     holdMs: () => 1_000,
     async heal(ctx) {
       const { system } = ctx;
-      await Promise.all([...SYSTEM_SERVICES.map((s) => system.startPostgres(s)), system.startNats()]);
+      await Promise.all([...SYSTEM_SERVICES.map((s) => system.startPostgres(s)), system.startNats(), system.startSink()]);
       await Promise.all(system.names.map((name) => system.spawn(name)));
     },
   },
 ];
+
+/**
+ * kill -9 of the mail sink while the load runs: mail waits in notifications'
+ * outbox (retried with backoff) and is delivered when the sink is back;
+ * notifications goes on consuming events meanwhile.
+ */
+function mailSinkKill(): Fault {
+  let consumedAtKill = 0;
+  const consumed = async (ctx: FaultContext) => {
+    const [row] = await ctx.system.sql("notifications")<{ n: number }[]>`select count(*)::int as n from processed_events`;
+    return row?.n ?? 0;
+  };
+  return {
+    id: "mail-sink-kill",
+    title: "kill -9 the mail sink, restart after 4 s",
+    async inject(ctx) {
+      await ctx.system.killSink();
+      consumedAtKill = await consumed(ctx);
+    },
+    holdMs: () => 4_000,
+    async whileHeld(ctx) {
+      const [queued] = await ctx.system.sql("notifications")<{ n: number }[]>`select count(*)::int as n from mails where status = 'queued'`;
+      const applied = (await consumed(ctx)) - consumedAtKill;
+      ctx.note(`sink down: notifications applied ${applied} events meanwhile, ${queued?.n} mails waiting`);
+      if (applied < 1) ctx.fail("notifications applied no event while the sink was down: mail stopped event consumption");
+      if (!queued?.n) ctx.fail("no mail waited while the sink was down");
+    },
+    heal: (ctx) => ctx.system.startSink(),
+  };
+}
 
 /**
  * With auth dead, nothing else publishes: the stream's messages of this
@@ -181,7 +222,7 @@ function streamFull(): Fault {
       const jsm = await ctx.system.jsm();
       const floors = await Promise.all(CONSUMERS.map(async (durable) => (await jsm.consumers.info(STREAM, durable)).ack_floor.stream_seq));
       const { purged } = await jsm.streams.purge(STREAM, { seq: Math.min(...floors) + 1 });
-      ctx.note(`purged ${purged} messages both consumers had acked`);
+      ctx.note(`purged ${purged} messages every consumer had acked`);
     },
   };
 }

@@ -1,10 +1,13 @@
 import { fromBinary } from "@bufbuild/protobuf";
 import { UserDeletedSchema, UserEmailChangedSchema, UserRegisteredSchema } from "@acme/gen/acme/auth/events/v1/events_pb";
 import type { Ledger, WriteRecord } from "./load.js";
+import { eventOfMessageId } from "./mail-invariant.js";
 import type { FaultSystem } from "./system.js";
 
-export const CONSUMERS = ["profile", "billing"] as const;
+export const CONSUMERS = ["profile", "billing", "notifications"] as const;
 export type Consumer = (typeof CONSUMERS)[number];
+/** Each consumer's projection of the account (kit's shared mechanism: user_id, account_email, revision). */
+const PROJECTION: Record<Consumer, string> = { profile: "profiles", billing: "billing_contacts", notifications: "account_emails" };
 
 /** One row of auth's outbox, decoded: what auth committed. */
 interface AuthEvent {
@@ -21,6 +24,8 @@ interface ConsumerView {
   tombstones: Map<string, number>;
   processed: Set<string>;
 }
+
+export type { AuthEvent };
 
 export interface Verdict {
   okWrites: number;
@@ -71,7 +76,7 @@ export async function authEventsSince(system: FaultSystem, floor: number): Promi
 
 async function consumerView(system: FaultSystem, consumer: Consumer, userIds: string[], eventIds: string[]): Promise<ConsumerView> {
   const sql = system.sql(consumer);
-  const table = consumer === "profile" ? sql`profiles` : sql`billing_contacts`;
+  const table = sql(PROJECTION[consumer]);
   const rows = await sql<{ user_id: string; account_email: string; revision: number }[]>`
     select user_id, account_email, revision::int from ${table} where user_id = any(${userIds})`;
   const tombstones = await sql<{ user_id: string; revision: number }[]>`select user_id, revision::int from user_tombstones where user_id = any(${userIds})`;
@@ -110,7 +115,7 @@ export async function checkInvariant(system: FaultSystem, ledger: Ledger, floor:
     okWrites: ledger.count("ok"),
     unknownWrites: ledger.count("unknown"),
     refusedWrites: ledger.count("refused"),
-    applied: { profile: 0, billing: 0 },
+    applied: { profile: 0, billing: 0, notifications: 0 },
     lost: 0,
     duplicated: 0,
     unexpected: 0,
@@ -201,11 +206,15 @@ export async function consumerOrphans(system: FaultSystem): Promise<{ count: num
   const examples: string[] = [];
   for (const c of CONSUMERS) {
     const csql = system.sql(c);
-    const table = c === "profile" ? csql`profiles` : csql`billing_contacts`;
+    const table = csql(PROJECTION[c]);
     const processed = await csql<{ event_id: string }[]>`select event_id from processed_events`;
     const users = await csql<{ user_id: string }[]>`select user_id from ${table} union select user_id from user_tombstones`;
     for (const p of processed) if (!eventIds.has(p.event_id)) (count++, examples.push(`${c}: inbox holds ${p.event_id}, not in auth's outbox`));
     for (const u of users) if (!userIds.has(u.user_id)) (count++, examples.push(`${c}: a row for ${u.user_id}, unknown to auth`));
+  }
+  for (const id of new Set(await system.sunkMessageIds())) {
+    const event = eventOfMessageId(id);
+    if (!event || !eventIds.has(event.eventId)) (count++, examples.push(`mail sink: ${id}, no event of auth's outbox behind it`));
   }
   return { count, examples: examples.slice(0, 10) };
 }

@@ -45,9 +45,9 @@ export async function recoveryTime(system: FaultSystem, floor: number, mark: num
 }
 
 /**
- * Quiet: the outbox is drained, neither durable consumer has messages
- * pending or awaiting an ack, and every event of the scenario is in both
- * inboxes. Returns false if that does not happen within `timeoutMs`.
+ * Quiet: the outbox is drained, no durable consumer has messages pending or
+ * awaiting an ack, every event of the scenario is in every inbox, and
+ * notifications has no mail left to send. Returns false if that does not happen within `timeoutMs`.
  */
 export async function waitForQuiet(system: FaultSystem, floor: number, timeoutMs = 90_000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
@@ -61,13 +61,19 @@ export async function waitForQuiet(system: FaultSystem, floor: number, timeoutMs
         const info = await jsm.consumers.info(STREAM, durable);
         idle = info.num_pending === 0 && info.num_ack_pending === 0;
       }
-      if (idle && (await consumersHold(system, floor, await maxOutboxId(system)))) return true;
+      if (idle && (await consumersHold(system, floor, await maxOutboxId(system))) && (await queuedMails(system)) === 0) return true;
     } catch {
       // a server still coming back
     }
     await sleep(200);
   }
   return false;
+}
+
+/** Mails notifications has yet to hand to the sink. */
+async function queuedMails(system: FaultSystem): Promise<number> {
+  const [row] = await system.sql("notifications")<{ n: number }[]>`select count(*)::int as n from mails where status = 'queued'`;
+  return row?.n ?? 0;
 }
 
 /** What is still busy, for a "not quiet" report. */
@@ -94,6 +100,11 @@ export async function busyReport(system: FaultSystem): Promise<string> {
     }
   } catch (error) {
     parts.push(`nats: ${(error as Error).message}`);
+  }
+  try {
+    parts.push(`mails queued ${await queuedMails(system)}`);
+  } catch (error) {
+    parts.push(`notifications' database: ${(error as Error).message}`);
   }
   return parts.join(", ");
 }

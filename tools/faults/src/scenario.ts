@@ -2,6 +2,7 @@ import { isAlive } from "@acme/launcher/state";
 import type { Fault, FaultContext } from "./faults.js";
 import { checkInvariant, consumerOrphans, type Verdict } from "./invariant.js";
 import { Ledger, startLoad } from "./load.js";
+import { checkMails, type MailVerdict } from "./mail-invariant.js";
 import { busyReport, outboxMark, recoveryTime, waitForQuiet } from "./quiet.js";
 import { STREAM, type FaultSystem, SYSTEM_SERVICES } from "./system.js";
 
@@ -25,6 +26,8 @@ export interface ScenarioResult {
   /** The outbox id before the scenario: its events are those after it. */
   floor: number;
   verdict?: Verdict;
+  /** Every committed write as exactly one Message-ID per template in the mail sink. */
+  mail?: MailVerdict;
   /** Heal -> every event written before the heal is in both inboxes. */
   recoveryMs?: number;
   /** Stream messages beyond the scenario's events: republishes JetStream did not drop (the inboxes did). */
@@ -43,7 +46,8 @@ const random = (min: number, max: number) => min + Math.floor(Math.random() * (m
 
 export function passed(result: ScenarioResult): boolean {
   const v = result.verdict;
-  return !!v && result.quiet && result.failures.length === 0 && v.lost === 0 && v.duplicated === 0 && v.unexpected === 0 && result.orphans === 0;
+  const m = result.mail;
+  return !!v && !!m && result.quiet && result.failures.length === 0 && v.lost === 0 && v.duplicated === 0 && v.unexpected === 0 && result.orphans === 0 && m.lost === 0 && m.unexpected === 0;
 }
 
 /**
@@ -97,13 +101,14 @@ export async function runScenario(system: FaultSystem, fault: Fault, options: Sc
     for (const [source, lines] of system.recentLines) result.failures.push(`last lines of ${source}:\n    ${lines.slice(-8).join("\n    ")}`);
   }
   result.verdict = await checkInvariant(system, ledger, floor);
+  result.mail = await checkMails(system, floor);
   const unknown = ledger.users.flatMap((u) => u.writes.filter((w) => w.outcome === "unknown").map((w) => w.error ?? "?"));
   if (unknown.length) result.notes.push(`unknown outcomes: ${summarize(unknown)}`);
   const refused = ledger.users.flatMap((u) => u.writes.filter((w) => w.outcome === "refused").map((w) => w.error ?? "?"));
   if (refused.length) result.notes.push(`refused: ${summarize(refused)}`);
   result.republished = (await (await system.jsm()).streams.info(STREAM)).state.last_seq - seqBefore - result.verdict.events;
   result.orphans = (await consumerOrphans(system)).count - orphansBefore;
-  fault.expect?.(ctx, { republished: result.republished });
+  fault.expect?.(ctx, { republished: result.republished, mailCopies: result.mail.copies });
   result.seconds = (Date.now() - started) / 1000;
   return result;
 }
@@ -129,6 +134,7 @@ async function reviveAndReset(system: FaultSystem): Promise<void> {
     if (!up) starts.push(system.startPostgres(service));
   }
   if (!isAlive(system.nats.pid)) starts.push(system.startNats());
+  if (!system.sinkPid || !isAlive(system.sinkPid)) starts.push(system.startSink());
   await Promise.all(starts);
   await Promise.all(
     system.names.map(async (name) => {

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { waitUntil } from "@acme/devstack";
 import type { Fault } from "./faults.js";
-import { consumerOrphans } from "./invariant.js";
+import { CONSUMERS, consumerOrphans } from "./invariant.js";
 import { runScenario, type ScenarioOptions, type ScenarioResult } from "./scenario.js";
 import { FaultSystem, STREAM } from "./system.js";
 
@@ -23,8 +23,8 @@ export interface SuiteOptions {
 }
 
 /**
- * Starts the system in a temp dir (PostgreSQL x3, nats-server, auth,
- * profile x2, billing), runs each fault as a scenario, one after the other
+ * Starts the system in a temp dir (PostgreSQL x4, nats-server, auth,
+ * profile x2, billing, notifications, the mail sink), runs each fault as a scenario, one after the other
  * on the same system, and stops everything it started, also on failure.
  */
 export async function runFaultSuite(options: SuiteOptions): Promise<ScenarioResult[]> {
@@ -40,7 +40,7 @@ export async function runFaultSuite(options: SuiteOptions): Promise<ScenarioResu
     options.onSystem?.(system);
     const jsm = await system.jsm();
     // The consumers retry until auth has declared the stream; the durables exist once they consume.
-    await waitUntil("both durable consumers", async () => (await Promise.all(["profile", "billing"].map((d) => jsm.consumers.info(STREAM, d)))).length === 2, 30_000);
+    await waitUntil("every durable consumer", async () => (await Promise.all(CONSUMERS.map((d) => jsm.consumers.info(STREAM, d)))).length === CONSUMERS.length, 30_000);
     log(`system up in ${((Date.now() - started) / 1000).toFixed(1)} s (${dir})`);
     const tag = Date.now().toString(36);
     let orphans = (await consumerOrphans(system)).count;
@@ -50,8 +50,10 @@ export async function runFaultSuite(options: SuiteOptions): Promise<ScenarioResu
       const result = await runScenario(system, fault, { ...options.scenario, ackWaitMs, tag: `${tag}s${index}` }, orphans);
       orphans += result.orphans;
       const v = result.verdict;
+      const m = result.mail;
       log(
         `  ${result.seconds.toFixed(0)} s: ${v?.okWrites} writes OK (${v?.unknownWrites} unknown), lost ${v?.lost}, duplicated ${v?.duplicated}, unexpected ${(v?.unexpected ?? 0) + result.orphans}` +
+          `, mails ${m?.delivered}/${m?.expected} by Message-ID (lost ${m?.lost}, copies ${m?.copies}, skipped ${m?.skipped}, unexpected ${m?.unexpected})` +
           `, recovery ${result.recoveryMs === undefined ? "n/a" : `${(result.recoveryMs / 1000).toFixed(1)} s`}${result.notes.length ? `; ${result.notes.join("; ")}` : ""}` +
           `${result.failures.length ? `; FAILED: ${result.failures.join("; ")}` : ""}`,
       );

@@ -1,3 +1,4 @@
+import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -5,17 +6,19 @@ import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import postgres, { type Sql } from "postgres";
 import { buildService } from "@acme/build";
+import { mailFileNames, readMailFile } from "@acme/devstack/mail-file";
 import { freePort, SERVICE_NATS_PERMISSIONS, SERVICES, startNats, startPostgres, type NatsServer, type PostgresServer, type ServiceName } from "@acme/devstack";
 import { serviceDatabaseUrl } from "@acme/launcher/credentials";
 import { provisionDatabases } from "@acme/launcher/databases";
 import { spawnService, type ServiceProcess } from "@acme/launcher/service-process";
+import { REPO_ROOT } from "@acme/launcher/settings";
 import { isAlive } from "@acme/launcher/state";
 
-/** The processes of the system under test: auth, two profile instances, billing. */
-export type ProcessName = "auth" | "auth-2" | "profile-1" | "profile-2" | "billing";
+/** The processes of the system under test: auth, two profile instances, billing, notifications (and the mail sink, see `startSink`). */
+export type ProcessName = "auth" | "auth-2" | "profile-1" | "profile-2" | "billing" | "notifications";
 export const STREAM = "AUTH_EVENTS";
-/** The services whose processes (and databases) this system runs; notifications' crashes are tested in its own suite. */
-export const SYSTEM_SERVICES = ["auth", "profile", "billing"] as const satisfies readonly ServiceName[];
+/** The services whose processes (and databases) this system runs. */
+export const SYSTEM_SERVICES = ["auth", "profile", "billing", "notifications"] as const satisfies readonly ServiceName[];
 const RUN = SYSTEM_SERVICES;
 const serviceOf = (name: ProcessName): ServiceName => (name.startsWith("profile") ? "profile" : name.startsWith("auth") ? "auth" : (name as ServiceName));
 
@@ -52,13 +55,26 @@ export class FaultSystem {
   readonly postgres = {} as Record<ServiceName, PostgresServer>;
   nats!: NatsServer;
   /** Per consumer service: how many times each event id was logged as applied (not as a duplicate). */
-  readonly appliedLog: Record<"profile" | "billing", Map<string, number>> = { profile: new Map(), billing: new Map() };
+  readonly appliedLog: Record<"profile" | "billing" | "notifications", Map<string, number>> = { profile: new Map(), billing: new Map(), notifications: new Map() };
+  /**
+   * notifications' "event applied" lines in the order they came: each is
+   * logged after its transaction committed, and the per-user lock makes a
+   * user's transactions commit one after another, so this is the order its
+   * events were applied in (the inbox's processed_at is when a transaction
+   * began, which is not). An event committed by a process killed before it
+   * logged has no entry.
+   */
+  readonly notificationsApplyOrder = new Map<string, number>();
+  /** The development mail sink (tools/devstack's smtp-server writing .eml files) as its own process, so it can be killed. */
+  private sink?: { child: ChildProcess; exited: Promise<void> };
+  /** Message-ID of each .eml file read so far (the sink never changes a file once it is named). */
+  private readonly sunk = new Map<string, string>();
   /** The last lines of each process (RPC access lines left out), for a failure report. */
   readonly recentLines = new Map<string, string[]>();
   private readonly env = new Map<ProcessName, Record<string, string>>();
   private readonly paused = new Set<ProcessName>();
   private readonly pgPorts = {} as Record<ServiceName, number>;
-  private readonly ports = {} as Record<ProcessName | "nats" | "natsMonitor", number>;
+  private readonly ports = {} as Record<ProcessName | "nats" | "natsMonitor" | "sink", number>;
   /** Each process's admin port (/readyz, /metrics). */
   private readonly adminPorts = {} as Record<ProcessName, number>;
   private readonly admin = {} as Record<ServiceName, Sql>;
@@ -95,7 +111,7 @@ export class FaultSystem {
 
   get names(): ProcessName[] {
     const auths: ProcessName[] = this.options.authInstances === 2 ? ["auth", "auth-2"] : ["auth"];
-    return [...auths, ...(this.options.profileInstances === 1 ? ["profile-1", "billing"] : ["profile-1", "profile-2", "billing"]) as ProcessName[]];
+    return [...auths, ...(this.options.profileInstances === 1 ? ["profile-1", "billing"] : ["profile-1", "profile-2", "billing"]) as ProcessName[], "notifications"];
   }
 
   /** Auth's AUTH_KEY_ENCRYPTION_KEY in this run (to check what a sealed key needs). */
@@ -142,10 +158,10 @@ export class FaultSystem {
   }
 
   private async boot(): Promise<void> {
-    for (const name of [...this.names, "nats", "natsMonitor"] as const) this.ports[name] = await freePort();
+    for (const name of [...this.names, "nats", "natsMonitor", "sink"] as const) this.ports[name] = await freePort();
     for (const name of this.names) this.adminPorts[name] = await freePort();
     for (const service of RUN) this.pgPorts[service] = await freePort();
-    await Promise.all([...RUN.map((s) => this.startPostgres(s, true)), this.startNats(), ...RUN.map((s) => buildService(s))]);
+    await Promise.all([...RUN.map((s) => this.startPostgres(s, true)), this.startNats(), this.startSink(), ...RUN.map((s) => buildService(s))]);
     await Promise.all(this.names.map((name) => this.spawn(name)));
   }
 
@@ -199,6 +215,58 @@ export class FaultSystem {
     });
   }
 
+  /** The folder the mail sink keeps every message in, one .eml file each. */
+  get mailDir(): string {
+    return join(this.options.dir, "mail");
+  }
+
+  get sinkPid(): number | undefined {
+    return this.sink?.child.pid;
+  }
+
+  /** Starts (or restarts, on the same folder and port) the mail sink, and waits until it listens. */
+  async startSink(): Promise<void> {
+    const child = spawn(process.execPath, ["--import", "tsx", "tools/devstack/src/mail-sink-main.ts"], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, SMTP_SINK_PORT: String(this.ports.sink), MAIL_DIR: this.mailDir },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    this.sink = { child, exited };
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("the mail sink did not listen within 30 s")), 30_000);
+      const onLine = (chunk: Buffer) => {
+        for (const line of chunk.toString().split("\n").filter(Boolean)) this.remember("mail-sink", line);
+        if (chunk.toString().includes("mail sink listening")) (clearTimeout(timer), resolve());
+      };
+      child.stdout!.on("data", onLine);
+      child.stderr!.on("data", onLine);
+      void exited.then(() => (clearTimeout(timer), reject(new Error("the mail sink exited before it listened"))));
+    });
+  }
+
+  /** kill -9 of the mail sink (or `signal`), waiting for it to end. */
+  async killSink(signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
+    const sink = this.sink;
+    if (!sink?.child.pid || !isAlive(sink.child.pid)) return;
+    process.kill(sink.child.pid, signal);
+    await sink.exited;
+  }
+
+  /** The Message-ID of every mail the sink received, one entry per copy. */
+  async sunkMessageIds(): Promise<string[]> {
+    const ids: string[] = [];
+    for (const name of await mailFileNames(this.mailDir)) {
+      let id = this.sunk.get(name);
+      if (id === undefined) {
+        id = (await readMailFile(this.mailDir, name)).messageId;
+        this.sunk.set(name, id);
+      }
+      ids.push(id);
+    }
+    return ids;
+  }
+
   /** The environment a process gets: what the launcher gives it, plus the fault runner's settings. */
   private baseEnv(name: ProcessName): Record<string, string> {
     const service = serviceOf(name);
@@ -223,6 +291,17 @@ export class FaultSystem {
         // "event applied" lines (debug) are how duplicates are counted.
         LOG_LEVEL: "debug",
         CONSUMER_ACK_WAIT_MS: String(this.options.ackWaitMs ?? 4_000),
+      });
+    }
+    if (service === "notifications") {
+      Object.assign(env, {
+        SMTP_URL: `smtp://127.0.0.1:${this.ports.sink}`,
+        // A mail accepted by a sender killed before marking it goes again after 3 s, not a minute.
+        MAIL_LEASE_MS: "3000",
+        MAIL_POLL_MS: "500",
+        // A sink that was away for seconds gets its mail within seconds of its return, not minutes.
+        MAIL_RETRY_BASE_MS: "250",
+        MAIL_RETRY_MAX_MS: "2000",
       });
     }
     return env;
@@ -296,6 +375,7 @@ export class FaultSystem {
   async stop(): Promise<void> {
     for (const name of this.paused) this.resume(name);
     await Promise.all([...this.processes.values()].map((p) => p.stop(15_000)));
+    await this.killSink("SIGTERM");
     await this.operator?.close().catch(() => {});
     await Promise.all(Object.values(this.admin).map((sql) => sql.end({ timeout: 1 }).catch(() => {})));
     await this.nats?.stop().catch(() => {});
@@ -305,7 +385,7 @@ export class FaultSystem {
 
   /** Last resort on an abrupt exit of the runner: nothing it started may outlive it. */
   private killEverythingNow(): void {
-    const pids = [...[...this.processes.values()].map((p) => p.pid), this.nats?.pid];
+    const pids = [...[...this.processes.values()].map((p) => p.pid), this.nats?.pid, this.sink?.child.pid];
     for (const service of RUN) {
       try {
         pids.push(this.postgresPid(service));
@@ -330,8 +410,9 @@ export class FaultSystem {
     try {
       const entry = JSON.parse(line) as { eventId?: string };
       if (!entry.eventId) return;
-      const counts = this.appliedLog[serviceOf(name) as "profile" | "billing"];
+      const counts = this.appliedLog[serviceOf(name) as "profile" | "billing" | "notifications"];
       counts.set(entry.eventId, (counts.get(entry.eventId) ?? 0) + 1);
+      if (name === "notifications" && !this.notificationsApplyOrder.has(entry.eventId)) this.notificationsApplyOrder.set(entry.eventId, this.notificationsApplyOrder.size);
     } catch {
       // not a JSON line
     }

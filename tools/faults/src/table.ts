@@ -1,6 +1,6 @@
 import { passed, type ScenarioResult } from "./scenario.js";
 
-const HEADERS = ["fault", "writes OK", "unknown", "applied profile", "applied billing", "lost", "duplicated", "unexpected", "republished", "recovery", "result"];
+const HEADERS = ["fault", "writes OK", "unknown", "applied profile", "applied billing", "applied notifications", "lost", "duplicated", "unexpected", "republished", "mails", "mail copies", "recovery", "result"];
 
 /** The results as a Markdown table (pasted as is into docs/faults.md; `short`: fault ids instead of descriptions). */
 export function resultTable(results: ScenarioResult[], options: { short?: boolean } = {}): string {
@@ -12,10 +12,14 @@ export function resultTable(results: ScenarioResult[], options: { short?: boolea
       String(v?.unknownWrites ?? "?"),
       String(v?.applied.profile ?? "?"),
       String(v?.applied.billing ?? "?"),
-      String(v?.lost ?? "?"),
+      String(v?.applied.notifications ?? "?"),
+      String((v?.lost ?? 0) + (r.mail?.lost ?? 0)),
       String(v?.duplicated ?? "?"),
-      String((v?.unexpected ?? 0) + r.orphans),
+      String((v?.unexpected ?? 0) + (r.mail?.unexpected ?? 0) + r.orphans),
       String(r.republished),
+      // Distinct Message-IDs received of those expected; copies are at-least-once redeliveries (same Message-ID).
+      r.mail ? `${r.mail.delivered}/${r.mail.expected}${r.mail.skipped ? ` (+${r.mail.skipped} skipped)` : ""}` : "?",
+      String(r.mail?.copies ?? "?"),
       r.recoveryMs === undefined ? "n/a" : `${(r.recoveryMs / 1000).toFixed(1)} s`,
       passed(r) ? "pass" : "FAIL",
     ];
@@ -29,7 +33,7 @@ export function resultTable(results: ScenarioResult[], options: { short?: boolea
 export function resultNotes(results: ScenarioResult[]): string {
   const lines: string[] = [];
   for (const r of results) {
-    const details = [...r.notes, ...r.failures.map((f) => `FAILED: ${f}`), ...(passed(r) ? [] : (r.verdict?.problems ?? []))];
+    const details = [...r.notes, ...r.failures.map((f) => `FAILED: ${f}`), ...(passed(r) ? [] : [...(r.verdict?.problems ?? []), ...(r.mail?.problems ?? [])])];
     lines.push(`- ${r.fault.id} (${r.seconds.toFixed(0)} s): ${details.join("; ") || "-"}`);
   }
   return lines.join("\n");

@@ -28,6 +28,8 @@ export interface DemoResult {
   afterDelete: { login: string; profile: string; billing: string };
   /** Who got which mail about ada, as the mail sink received it (To: address), when the sink is known. */
   mails: { welcome?: string; notice?: string; confirmation?: string };
+  /** The notice's sentence as the old address received it (from the sink's .eml), when the sink is known. */
+  noticeSays?: string;
   seconds: number;
 }
 
@@ -76,7 +78,8 @@ export async function runDemo(urls: DemoUrls, print: (line: string) => void = co
   );
   print(`   grace asks for ada's profile -> ${strangerReadCode} (a user reads only their own records)`);
   const mails: DemoResult["mails"] = {};
-  const sentMail = async (template: string, what: string) => {
+  let noticeSays: string | undefined;
+  const sentMail = async (template: string, what: string, label = "") => {
     const listed = await eventually(what, async () => {
       const { notifications: sent } = await notifications.listMyNotifications({}, bearer(adaToken));
       const found = sent.find((n) => n.template === template && n.status === NotificationStatus.SENT);
@@ -85,7 +88,11 @@ export async function runDemo(urls: DemoUrls, print: (line: string) => void = co
     });
     const eml = urls.mailDir ? (await readMailDir(urls.mailDir)).find((m) => m.messageId === listed.messageId) : undefined;
     const to = eml?.to.join(", ") ?? listed.to;
-    print(`   notifications (${urls.notifications}): "${listed.subject}" to ${to}${eml ? `  [${urls.mailDir}/${eml.file}]` : ""}`);
+    print(`   notifications (${urls.notifications}): "${listed.subject}" to ${to}${label}${eml ? `  [${urls.mailDir}/${eml.file}]` : ""}`);
+    // The sentence that matters, as the mail server received it (the line after the greeting).
+    const says = eml?.text.split(/\n\s*\n/).map((p) => p.replace(/\s+/g, " ").trim())[1];
+    if (says) print(`     "${says}"`);
+    if (template === "email-changed-notice") noticeSays = says;
     return to;
   };
   mails.welcome = await sentMail("welcome", "notifications to mail ada a welcome");
@@ -107,7 +114,7 @@ export async function runDemo(urls: DemoUrls, print: (line: string) => void = co
   print(`   billing: billing email ${changedContact.contact?.billingEmail}`);
   print(`   profile: display name "${changedProfile.profile?.displayName}" (it follows the email until ada picks a name)`);
   print("   notifications kept its own copy of ada's email, so it knows the OLD address to warn:");
-  mails.notice = await sentMail("email-changed-notice", "notifications to warn ada's old address");
+  mails.notice = await sentMail("email-changed-notice", "notifications to warn ada's old address", " (the OLD address)");
   mails.confirmation = await sentMail("email-changed-confirmation", "notifications to confirm the new address");
 
   print("5. Grace deletes her account");
@@ -133,6 +140,7 @@ export async function runDemo(urls: DemoUrls, print: (line: string) => void = co
     strangerReadCode,
     afterDelete: { login, profile: profileGone, billing: billingGone },
     mails,
+    ...(noticeSays ? { noticeSays } : {}),
     seconds,
   };
 }

@@ -132,6 +132,8 @@ describe("npm start", () => {
     expect(demo.afterDelete).toEqual({ login: "unauthenticated", profile: "not_found", billing: "not_found" });
     // The sink (a real SMTP server the launcher started) got the welcome, and the notice at the OLD address.
     expect(demo.mails).toEqual({ welcome: demo.ada.email, notice: demo.ada.email, confirmation: demo.ada.newEmail });
+    // The old address is told what its account's address became, masked (ASVS V6.3.7).
+    expect(demo.noticeSays).toMatch(/was changed to a\*+@example\.com at /);
   });
 
   it("gives each service an admin port (readiness, metrics, admin RPCs) behind the generated admin token", async () => {

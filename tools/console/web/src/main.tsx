@@ -6,6 +6,7 @@ import { consoleTransport } from "./api.js";
 import { DeadLettersPage } from "./dead-letters.js";
 import { EventsPage } from "./events.js";
 import { ExplorerPage } from "./explorer.js";
+import { MailPage } from "./mail.js";
 import { OverviewPage } from "./overview.js";
 import { TracesPage } from "./traces.js";
 import "./styles.css";
@@ -16,6 +17,7 @@ const PAGES = [
   ["events", "Events"],
   ["traces", "Traces"],
   ["dead-letters", "Dead letters"],
+  ["mail", "Mail"],
   ["explorer", "API explorer"],
 ] as const;
 
@@ -60,6 +62,7 @@ function App() {
         {page === "events" && <EventsPage selected={argument} />}
         {page === "traces" && <TracesPage selected={argument} />}
         {page === "dead-letters" && <DeadLettersPage />}
+        {page === "mail" && <MailPage selected={argument} />}
         {page === "explorer" && <ExplorerPage />}
       </main>
     </>

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file acme/console/v1/console.proto.
  */
 export const file_acme_console_v1_console: GenFile = /*@__PURE__*/
-  fileDesc("Ch1hY21lL2NvbnNvbGUvdjEvY29uc29sZS5wcm90bxIPYWNtZS5jb25zb2xlLnYxIiUKBkhlYWRlchIMCgRuYW1lGAEgASgJEg0KBXZhbHVlGAIgASgJIjkKEldhdGNoRXZlbnRzUmVxdWVzdBIVCg1mcm9tX3NlcXVlbmNlGAEgASgEEgwKBGxhc3QYAiABKA0iPQoTV2F0Y2hFdmVudHNSZXNwb25zZRImCgZldmVudHMYASADKAsyFi5hY21lLmNvbnNvbGUudjEuRXZlbnQihQIKEkNvbnN1bWVyRXZlbnRTdGF0ZRIQCghjb25zdW1lchgBIAEoCRI+CghkZWxpdmVyeRgCIAEoDjIsLmFjbWUuY29uc29sZS52MS5Db25zdW1lckV2ZW50U3RhdGUuRGVsaXZlcnkSDwoHb3V0Y29tZRgDIAEoCRISCgpkZWxpdmVyaWVzGAQgASgNEhAKCHRyYWNlX2lkGAUgASgJImYKCERlbGl2ZXJ5EhgKFERFTElWRVJZX1VOU1BFQ0lGSUVEEAASFAoQREVMSVZFUllfUEVORElORxABEhYKEkRFTElWRVJZX0RFTElWRVJFRBACEhIKDkRFTElWRVJZX0FDS0VEEAMinAIKBUV2ZW50EhAKCHNlcXVlbmNlGAEgASgEEg8KB3N1YmplY3QYAiABKAkSMAoMcHVibGlzaGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIKCgJpZBgEIAEoCRIMCgR0eXBlGAUgASgJEigKB2hlYWRlcnMYBiADKAsyFy5hY21lLmNvbnNvbGUudjEuSGVhZGVyEhQKDHBheWxvYWRfanNvbhgHIAEoCRIMCgRub3RlGAggASgJEgwKBGJvZHkYCSABKAwSEAoIdHJhY2VfaWQYCiABKAkSNgoJY29uc3VtZXJzGAsgAygLMiMuYWNtZS5jb25zb2xlLnYxLkNvbnN1bWVyRXZlbnRTdGF0ZSIUChJHZXRUb3BvbG9neVJlcXVlc3QinAEKDVNlcnZpY2VTdGF0dXMSDAoEbmFtZRgBIAEoCRILCgN1cmwYAiABKAkSEQoJYWRtaW5fdXJsGAMgASgJEg0KBWFsaXZlGAQgASgIEg0KBXJlYWR5GAUgASgIEhYKDnJlYWRpbmVzc19qc29uGAYgASgJEhYKDnJlc2lkZW50X2J5dGVzGAcgASgEEg8KB3Byb2JsZW0YCCABKAkibAoMU3RyZWFtU3RhdHVzEgwKBG5hbWUYASABKAkSEAoIbWVzc2FnZXMYAiABKAQSDQoFYnl0ZXMYAyABKAQSFgoOZmlyc3Rfc2VxdWVuY2UYBCABKAQSFQoNbGFzdF9zZXF1ZW5jZRgFIAEoBCLrAQoOQ29uc3VtZXJTdGF0dXMSDgoGc3RyZWFtGAEgASgJEgwKBG5hbWUYAiABKAkSDwoHcGVuZGluZxgDIAEoBBITCgthY2tfcGVuZGluZxgEIAEoBBITCgtyZWRlbGl2ZXJlZBgFIAEoBBIaChJhY2tfZmxvb3Jfc2VxdWVuY2UYBiABKAQSGgoSZGVsaXZlcmVkX3NlcXVlbmNlGAcgASgEEhYKDnNlY29uZHNfYmVoaW5kGAggASgBEhQKDGRlYWRfbGV0dGVycxgJIAEoBBIaChJkZWFkX2xldHRlcl9zdHJlYW0YCiABKAkiXQoMT3V0Ym94U3RhdHVzEg0KBWtub3duGAEgASgIEg4KBnVuc2VudBgCIAEoBBIdChVvbGRlc3RfdW5zZW50X3NlY29uZHMYAyABKAESDwoHcHJvYmxlbRgEIAEoCSK8AgoTR2V0VG9wb2xvZ3lSZXNwb25zZRImCgJhdBgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoIc2VydmljZXMYAiADKAsyHi5hY21lLmNvbnNvbGUudjEuU2VydmljZVN0YXR1cxIuCgdzdHJlYW1zGAMgAygLMh0uYWNtZS5jb25zb2xlLnYxLlN0cmVhbVN0YXR1cxIyCgljb25zdW1lcnMYBCADKAsyHy5hY21lLmNvbnNvbGUudjEuQ29uc3VtZXJTdGF0dXMSLQoGb3V0Ym94GAUgASgLMh0uYWNtZS5jb25zb2xlLnYxLk91dGJveFN0YXR1cxIQCghwcm9ibGVtcxgGIAMoCRISCgpzcGFuc19oZWxkGAcgASgEEhIKCnNwYW5fbGltaXQYCCABKAQiQwoRTGlzdFRyYWNlc1JlcXVlc3QSDwoHc2VydmljZRgBIAEoCRIOCgZzZWFyY2gYAiABKAkSDQoFbGltaXQYAyABKA0i3AEKDFRyYWNlU3VtbWFyeRIQCgh0cmFjZV9pZBgBIAEoCRIRCglyb290X25hbWUYAiABKAkSFAoMcm9vdF9zZXJ2aWNlGAMgASgJEhAKCHNlcnZpY2VzGAQgAygJEi4KCnN0YXJ0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2R1cmF0aW9uX21zGAYgASgBEhIKCnNwYW5fY291bnQYByABKA0SEwoLZXJyb3JfY291bnQYCCABKA0SEQoJZXZlbnRfaWRzGAkgAygJIkMKEkxpc3RUcmFjZXNSZXNwb25zZRItCgZ0cmFjZXMYASADKAsyHS5hY21lLmNvbnNvbGUudjEuVHJhY2VTdW1tYXJ5IiMKD0dldFRyYWNlUmVxdWVzdBIQCgh0cmFjZV9pZBgBIAEoCSInCglBdHRyaWJ1dGUSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJImEKCVNwYW5FdmVudBIMCgRuYW1lGAEgASgJEhYKDnRpbWVfdW5peF9uYW5vGAIgASgEEi4KCmF0dHJpYnV0ZXMYAyADKAsyGi5hY21lLmNvbnNvbGUudjEuQXR0cmlidXRlIrYCCgRTcGFuEhAKCHRyYWNlX2lkGAEgASgJEg8KB3NwYW5faWQYAiABKAkSFgoOcGFyZW50X3NwYW5faWQYAyABKAkSDAoEbmFtZRgEIAEoCRIPCgdzZXJ2aWNlGAUgASgJEgwKBGtpbmQYBiABKAkSFwoPc3RhcnRfdW5peF9uYW5vGAcgASgEEhUKDWVuZF91bml4X25hbm8YCCABKAQSEwoLc3RhdHVzX2NvZGUYCSABKAkSFgoOc3RhdHVzX21lc3NhZ2UYCiABKAkSLgoKYXR0cmlidXRlcxgLIAMoCzIaLmFjbWUuY29uc29sZS52MS5BdHRyaWJ1dGUSKgoGZXZlbnRzGAwgAygLMhouYWNtZS5jb25zb2xlLnYxLlNwYW5FdmVudBINCgVsaW5rcxgNIAMoCSI4ChBHZXRUcmFjZVJlc3BvbnNlEiQKBXNwYW5zGAEgAygLMhUuYWNtZS5jb25zb2xlLnYxLlNwYW4iEQoPTGlzdEFwaXNSZXF1ZXN0IkAKCkFwaVNlcnZpY2USDwoHc2VydmljZRgBIAEoCRILCgN1cmwYAiABKAkSFAoMcnBjX3NlcnZpY2VzGAMgAygJIl4KEExpc3RBcGlzUmVzcG9uc2USLQoIc2VydmljZXMYASADKAsyGy5hY21lLmNvbnNvbGUudjEuQXBpU2VydmljZRIbChNmaWxlX2Rlc2NyaXB0b3Jfc2V0GAIgASgMMskDCg5Db25zb2xlU2VydmljZRJcCgtXYXRjaEV2ZW50cxIjLmFjbWUuY29uc29sZS52MS5XYXRjaEV2ZW50c1JlcXVlc3QaJC5hY21lLmNvbnNvbGUudjEuV2F0Y2hFdmVudHNSZXNwb25zZSIAMAESWgoLR2V0VG9wb2xvZ3kSIy5hY21lLmNvbnNvbGUudjEuR2V0VG9wb2xvZ3lSZXF1ZXN0GiQuYWNtZS5jb25zb2xlLnYxLkdldFRvcG9sb2d5UmVzcG9uc2UiABJXCgpMaXN0VHJhY2VzEiIuYWNtZS5jb25zb2xlLnYxLkxpc3RUcmFjZXNSZXF1ZXN0GiMuYWNtZS5jb25zb2xlLnYxLkxpc3RUcmFjZXNSZXNwb25zZSIAElEKCEdldFRyYWNlEiAuYWNtZS5jb25zb2xlLnYxLkdldFRyYWNlUmVxdWVzdBohLmFjbWUuY29uc29sZS52MS5HZXRUcmFjZVJlc3BvbnNlIgASUQoITGlzdEFwaXMSIC5hY21lLmNvbnNvbGUudjEuTGlzdEFwaXNSZXF1ZXN0GiEuYWNtZS5jb25zb2xlLnYxLkxpc3RBcGlzUmVzcG9uc2UiAGIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("Ch1hY21lL2NvbnNvbGUvdjEvY29uc29sZS5wcm90bxIPYWNtZS5jb25zb2xlLnYxIiUKBkhlYWRlchIMCgRuYW1lGAEgASgJEg0KBXZhbHVlGAIgASgJIjkKEldhdGNoRXZlbnRzUmVxdWVzdBIVCg1mcm9tX3NlcXVlbmNlGAEgASgEEgwKBGxhc3QYAiABKA0iPQoTV2F0Y2hFdmVudHNSZXNwb25zZRImCgZldmVudHMYASADKAsyFi5hY21lLmNvbnNvbGUudjEuRXZlbnQihQIKEkNvbnN1bWVyRXZlbnRTdGF0ZRIQCghjb25zdW1lchgBIAEoCRI+CghkZWxpdmVyeRgCIAEoDjIsLmFjbWUuY29uc29sZS52MS5Db25zdW1lckV2ZW50U3RhdGUuRGVsaXZlcnkSDwoHb3V0Y29tZRgDIAEoCRISCgpkZWxpdmVyaWVzGAQgASgNEhAKCHRyYWNlX2lkGAUgASgJImYKCERlbGl2ZXJ5EhgKFERFTElWRVJZX1VOU1BFQ0lGSUVEEAASFAoQREVMSVZFUllfUEVORElORxABEhYKEkRFTElWRVJZX0RFTElWRVJFRBACEhIKDkRFTElWRVJZX0FDS0VEEAMinAIKBUV2ZW50EhAKCHNlcXVlbmNlGAEgASgEEg8KB3N1YmplY3QYAiABKAkSMAoMcHVibGlzaGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIKCgJpZBgEIAEoCRIMCgR0eXBlGAUgASgJEigKB2hlYWRlcnMYBiADKAsyFy5hY21lLmNvbnNvbGUudjEuSGVhZGVyEhQKDHBheWxvYWRfanNvbhgHIAEoCRIMCgRub3RlGAggASgJEgwKBGJvZHkYCSABKAwSEAoIdHJhY2VfaWQYCiABKAkSNgoJY29uc3VtZXJzGAsgAygLMiMuYWNtZS5jb25zb2xlLnYxLkNvbnN1bWVyRXZlbnRTdGF0ZSIUChJHZXRUb3BvbG9neVJlcXVlc3QinAEKDVNlcnZpY2VTdGF0dXMSDAoEbmFtZRgBIAEoCRILCgN1cmwYAiABKAkSEQoJYWRtaW5fdXJsGAMgASgJEg0KBWFsaXZlGAQgASgIEg0KBXJlYWR5GAUgASgIEhYKDnJlYWRpbmVzc19qc29uGAYgASgJEhYKDnJlc2lkZW50X2J5dGVzGAcgASgEEg8KB3Byb2JsZW0YCCABKAkibAoMU3RyZWFtU3RhdHVzEgwKBG5hbWUYASABKAkSEAoIbWVzc2FnZXMYAiABKAQSDQoFYnl0ZXMYAyABKAQSFgoOZmlyc3Rfc2VxdWVuY2UYBCABKAQSFQoNbGFzdF9zZXF1ZW5jZRgFIAEoBCLrAQoOQ29uc3VtZXJTdGF0dXMSDgoGc3RyZWFtGAEgASgJEgwKBG5hbWUYAiABKAkSDwoHcGVuZGluZxgDIAEoBBITCgthY2tfcGVuZGluZxgEIAEoBBITCgtyZWRlbGl2ZXJlZBgFIAEoBBIaChJhY2tfZmxvb3Jfc2VxdWVuY2UYBiABKAQSGgoSZGVsaXZlcmVkX3NlcXVlbmNlGAcgASgEEhYKDnNlY29uZHNfYmVoaW5kGAggASgBEhQKDGRlYWRfbGV0dGVycxgJIAEoBBIaChJkZWFkX2xldHRlcl9zdHJlYW0YCiABKAkiXQoMT3V0Ym94U3RhdHVzEg0KBWtub3duGAEgASgIEg4KBnVuc2VudBgCIAEoBBIdChVvbGRlc3RfdW5zZW50X3NlY29uZHMYAyABKAESDwoHcHJvYmxlbRgEIAEoCSK8AgoTR2V0VG9wb2xvZ3lSZXNwb25zZRImCgJhdBgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoIc2VydmljZXMYAiADKAsyHi5hY21lLmNvbnNvbGUudjEuU2VydmljZVN0YXR1cxIuCgdzdHJlYW1zGAMgAygLMh0uYWNtZS5jb25zb2xlLnYxLlN0cmVhbVN0YXR1cxIyCgljb25zdW1lcnMYBCADKAsyHy5hY21lLmNvbnNvbGUudjEuQ29uc3VtZXJTdGF0dXMSLQoGb3V0Ym94GAUgASgLMh0uYWNtZS5jb25zb2xlLnYxLk91dGJveFN0YXR1cxIQCghwcm9ibGVtcxgGIAMoCRISCgpzcGFuc19oZWxkGAcgASgEEhIKCnNwYW5fbGltaXQYCCABKAQiQwoRTGlzdFRyYWNlc1JlcXVlc3QSDwoHc2VydmljZRgBIAEoCRIOCgZzZWFyY2gYAiABKAkSDQoFbGltaXQYAyABKA0i3AEKDFRyYWNlU3VtbWFyeRIQCgh0cmFjZV9pZBgBIAEoCRIRCglyb290X25hbWUYAiABKAkSFAoMcm9vdF9zZXJ2aWNlGAMgASgJEhAKCHNlcnZpY2VzGAQgAygJEi4KCnN0YXJ0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2R1cmF0aW9uX21zGAYgASgBEhIKCnNwYW5fY291bnQYByABKA0SEwoLZXJyb3JfY291bnQYCCABKA0SEQoJZXZlbnRfaWRzGAkgAygJIkMKEkxpc3RUcmFjZXNSZXNwb25zZRItCgZ0cmFjZXMYASADKAsyHS5hY21lLmNvbnNvbGUudjEuVHJhY2VTdW1tYXJ5IiMKD0dldFRyYWNlUmVxdWVzdBIQCgh0cmFjZV9pZBgBIAEoCSInCglBdHRyaWJ1dGUSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJImEKCVNwYW5FdmVudBIMCgRuYW1lGAEgASgJEhYKDnRpbWVfdW5peF9uYW5vGAIgASgEEi4KCmF0dHJpYnV0ZXMYAyADKAsyGi5hY21lLmNvbnNvbGUudjEuQXR0cmlidXRlIrYCCgRTcGFuEhAKCHRyYWNlX2lkGAEgASgJEg8KB3NwYW5faWQYAiABKAkSFgoOcGFyZW50X3NwYW5faWQYAyABKAkSDAoEbmFtZRgEIAEoCRIPCgdzZXJ2aWNlGAUgASgJEgwKBGtpbmQYBiABKAkSFwoPc3RhcnRfdW5peF9uYW5vGAcgASgEEhUKDWVuZF91bml4X25hbm8YCCABKAQSEwoLc3RhdHVzX2NvZGUYCSABKAkSFgoOc3RhdHVzX21lc3NhZ2UYCiABKAkSLgoKYXR0cmlidXRlcxgLIAMoCzIaLmFjbWUuY29uc29sZS52MS5BdHRyaWJ1dGUSKgoGZXZlbnRzGAwgAygLMhouYWNtZS5jb25zb2xlLnYxLlNwYW5FdmVudBINCgVsaW5rcxgNIAMoCSI4ChBHZXRUcmFjZVJlc3BvbnNlEiQKBXNwYW5zGAEgAygLMhUuYWNtZS5jb25zb2xlLnYxLlNwYW4iEQoPTGlzdEFwaXNSZXF1ZXN0IkAKCkFwaVNlcnZpY2USDwoHc2VydmljZRgBIAEoCRILCgN1cmwYAiABKAkSFAoMcnBjX3NlcnZpY2VzGAMgAygJIl4KEExpc3RBcGlzUmVzcG9uc2USLQoIc2VydmljZXMYASADKAsyGy5hY21lLmNvbnNvbGUudjEuQXBpU2VydmljZRIbChNmaWxlX2Rlc2NyaXB0b3Jfc2V0GAIgASgMIjEKEExpc3RNYWlsc1JlcXVlc3QSDgoGc2VhcmNoGAEgASgJEg0KBWxpbWl0GAIgASgNItkBCgRNYWlsEgwKBGZpbGUYASABKAkSEgoKbWVzc2FnZV9pZBgCIAEoCRIMCgRmcm9tGAMgASgJEgoKAnRvGAQgAygJEg8KB3N1YmplY3QYBSABKAkSKAoEZGF0ZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJdGV4dF9ib2R5GAcgASgJEhEKCWh0bWxfYm9keRgIIAEoCRIQCgh0cmFjZV9pZBgJIAEoCRIQCghldmVudF9pZBgKIAEoCRIQCgh0ZW1wbGF0ZRgLIAEoCSJmChFMaXN0TWFpbHNSZXNwb25zZRIkCgVtYWlscxgBIAMoCzIVLmFjbWUuY29uc29sZS52MS5NYWlsEgsKA2RpchgCIAEoCRINCgV0b3RhbBgDIAEoDRIPCgdwcm9ibGVtGAQgASgJMp8ECg5Db25zb2xlU2VydmljZRJcCgtXYXRjaEV2ZW50cxIjLmFjbWUuY29uc29sZS52MS5XYXRjaEV2ZW50c1JlcXVlc3QaJC5hY21lLmNvbnNvbGUudjEuV2F0Y2hFdmVudHNSZXNwb25zZSIAMAESWgoLR2V0VG9wb2xvZ3kSIy5hY21lLmNvbnNvbGUudjEuR2V0VG9wb2xvZ3lSZXF1ZXN0GiQuYWNtZS5jb25zb2xlLnYxLkdldFRvcG9sb2d5UmVzcG9uc2UiABJXCgpMaXN0VHJhY2VzEiIuYWNtZS5jb25zb2xlLnYxLkxpc3RUcmFjZXNSZXF1ZXN0GiMuYWNtZS5jb25zb2xlLnYxLkxpc3RUcmFjZXNSZXNwb25zZSIAElEKCEdldFRyYWNlEiAuYWNtZS5jb25zb2xlLnYxLkdldFRyYWNlUmVxdWVzdBohLmFjbWUuY29uc29sZS52MS5HZXRUcmFjZVJlc3BvbnNlIgASUQoITGlzdEFwaXMSIC5hY21lLmNvbnNvbGUudjEuTGlzdEFwaXNSZXF1ZXN0GiEuYWNtZS5jb25zb2xlLnYxLkxpc3RBcGlzUmVzcG9uc2UiABJUCglMaXN0TWFpbHMSIS5hY21lLmNvbnNvbGUudjEuTGlzdE1haWxzUmVxdWVzdBoiLmFjbWUuY29uc29sZS52MS5MaXN0TWFpbHNSZXNwb25zZSIAYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * @generated from message acme.console.v1.Header
@@ -864,6 +864,149 @@ export const ListApisResponseSchema: GenMessage<ListApisResponse> = /*@__PURE__*
   messageDesc(file_acme_console_v1_console, 21);
 
 /**
+ * @generated from message acme.console.v1.ListMailsRequest
+ */
+export type ListMailsRequest = Message<"acme.console.v1.ListMailsRequest"> & {
+  /**
+   * Matches an address, the subject, the Message-ID or the trace id.
+   *
+   * @generated from field: string search = 1;
+   */
+  search: string;
+
+  /**
+   * At most this many of the newest mails (default 100).
+   *
+   * @generated from field: uint32 limit = 2;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message acme.console.v1.ListMailsRequest.
+ * Use `create(ListMailsRequestSchema)` to create a new message.
+ */
+export const ListMailsRequestSchema: GenMessage<ListMailsRequest> = /*@__PURE__*/
+  messageDesc(file_acme_console_v1_console, 22);
+
+/**
+ * One message as the mail sink kept it.
+ *
+ * @generated from message acme.console.v1.Mail
+ */
+export type Mail = Message<"acme.console.v1.Mail"> & {
+  /**
+   * The .eml file's name in the sink's folder.
+   *
+   * @generated from field: string file = 1;
+   */
+  file: string;
+
+  /**
+   * @generated from field: string message_id = 2;
+   */
+  messageId: string;
+
+  /**
+   * @generated from field: string from = 3;
+   */
+  from: string;
+
+  /**
+   * @generated from field: repeated string to = 4;
+   */
+  to: string[];
+
+  /**
+   * @generated from field: string subject = 5;
+   */
+  subject: string;
+
+  /**
+   * The Date header.
+   *
+   * @generated from field: google.protobuf.Timestamp date = 6;
+   */
+  date?: Timestamp | undefined;
+
+  /**
+   * @generated from field: string text_body = 7;
+   */
+  textBody: string;
+
+  /**
+   * The HTML part as the sender wrote it: show it only where it cannot run (a sandboxed frame).
+   *
+   * @generated from field: string html_body = 8;
+   */
+  htmlBody: string;
+
+  /**
+   * From the mail's traceparent header: the trace of the event that caused it.
+   *
+   * @generated from field: string trace_id = 9;
+   */
+  traceId: string;
+
+  /**
+   * From the Message-ID (<event-id.template@domain>) when it has that form.
+   *
+   * @generated from field: string event_id = 10;
+   */
+  eventId: string;
+
+  /**
+   * @generated from field: string template = 11;
+   */
+  template: string;
+};
+
+/**
+ * Describes the message acme.console.v1.Mail.
+ * Use `create(MailSchema)` to create a new message.
+ */
+export const MailSchema: GenMessage<Mail> = /*@__PURE__*/
+  messageDesc(file_acme_console_v1_console, 23);
+
+/**
+ * @generated from message acme.console.v1.ListMailsResponse
+ */
+export type ListMailsResponse = Message<"acme.console.v1.ListMailsResponse"> & {
+  /**
+   * @generated from field: repeated acme.console.v1.Mail mails = 1;
+   */
+  mails: Mail[];
+
+  /**
+   * The folder read.
+   *
+   * @generated from field: string dir = 2;
+   */
+  dir: string;
+
+  /**
+   * How many .eml files the folder holds in all.
+   *
+   * @generated from field: uint32 total = 3;
+   */
+  total: number;
+
+  /**
+   * Why the folder could not be read; empty when it was.
+   *
+   * @generated from field: string problem = 4;
+   */
+  problem: string;
+};
+
+/**
+ * Describes the message acme.console.v1.ListMailsResponse.
+ * Use `create(ListMailsResponseSchema)` to create a new message.
+ */
+export const ListMailsResponseSchema: GenMessage<ListMailsResponse> = /*@__PURE__*/
+  messageDesc(file_acme_console_v1_console, 24);
+
+/**
  * The console's backend: what an operator may see of the running system,
  * read from NATS (as the read-only `console` user), the services' public and
  * admin ports, and the spans the services export to the console over OTLP.
@@ -923,6 +1066,16 @@ export const ConsoleService: GenService<{
     methodKind: "unary";
     input: typeof ListApisRequestSchema;
     output: typeof ListApisResponseSchema;
+  },
+  /**
+   * The mails the development mail sink received (its .eml files), newest first.
+   *
+   * @generated from rpc acme.console.v1.ConsoleService.ListMails
+   */
+  listMails: {
+    methodKind: "unary";
+    input: typeof ListMailsRequestSchema;
+    output: typeof ListMailsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_acme_console_v1_console, 0);
