@@ -4,7 +4,7 @@ import { startConsumerService, type ConsumerServiceHooks, type RunningConsumerSe
 import type { Logger } from "@acme/kit/logging";
 import type { ProjectionDb } from "@acme/kit/projection/drizzle-store";
 import { createUseCases } from "./app/use-cases.js";
-import { billingConsumerSettings, type BillingConfig } from "./config.js";
+import type { BillingConfig } from "./config.js";
 import { billingRoutes } from "./connect.js";
 import { createContactRepository } from "./db/contact-repository.js";
 import { schema } from "./db/schema.js";
@@ -23,5 +23,5 @@ export type RunningBillingService = RunningConsumerService;
  */
 export function startBillingService(config: BillingConfig, logger: Logger, hooks: ConsumerServiceHooks = {}): Promise<RunningBillingService> {
   const routes = (db: ProjectionDb) => billingRoutes(createUseCases({ contacts: createContactRepository(db) }), logger);
-  return startConsumerService({ name: "billing", config, logger, hooks, migrationsFolder: MIGRATIONS_FOLDER, schema, rpcService: BillingService, routes, eventRoutes: billingEventRoutes(), consumerSettings: billingConsumerSettings(config) });
+  return startConsumerService({ name: "billing", config, logger, hooks, migrationsFolder: MIGRATIONS_FOLDER, schema, rpcService: BillingService, routes, eventRoutes: billingEventRoutes() });
 }

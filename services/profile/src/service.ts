@@ -4,7 +4,7 @@ import { startConsumerService, type ConsumerServiceHooks, type RunningConsumerSe
 import type { Logger } from "@acme/kit/logging";
 import type { ProjectionDb } from "@acme/kit/projection/drizzle-store";
 import { createUseCases } from "./app/use-cases.js";
-import { profileConsumerSettings, type ProfileConfig } from "./config.js";
+import type { ProfileConfig } from "./config.js";
 import { profileRoutes } from "./connect.js";
 import { createProfileRepository } from "./db/profile-repository.js";
 import { schema } from "./db/schema.js";
@@ -23,5 +23,5 @@ export type RunningProfileService = RunningConsumerService;
  */
 export function startProfileService(config: ProfileConfig, logger: Logger, hooks: ConsumerServiceHooks = {}): Promise<RunningProfileService> {
   const routes = (db: ProjectionDb) => profileRoutes(createUseCases({ profiles: createProfileRepository(db) }), logger);
-  return startConsumerService({ name: "profile", config, logger, hooks, migrationsFolder: MIGRATIONS_FOLDER, schema, rpcService: ProfileService, routes, eventRoutes: profileEventRoutes(), consumerSettings: profileConsumerSettings(config) });
+  return startConsumerService({ name: "profile", config, logger, hooks, migrationsFolder: MIGRATIONS_FOLDER, schema, rpcService: ProfileService, routes, eventRoutes: profileEventRoutes() });
 }

@@ -9,7 +9,7 @@ import { runDeadLetterCommand } from "@acme/kit/consumer/dead-letter-command";
 import { openDatabase } from "@acme/kit/db/database";
 import { connectNats } from "@acme/kit/nats";
 import { declareEventStream } from "@acme/kit/testing/event-stream";
-import { loadConfig, profileConsumerSettings } from "../../src/config.js";
+import { loadConfig } from "../../src/config.js";
 import { schema } from "../../src/db/schema.js";
 import { profileEventRoutes } from "../../src/events/subscription.js";
 import { authStandIn } from "@acme/kit/testing/auth-stand-in";
@@ -67,7 +67,7 @@ describe("profile with least-privilege NATS permissions", () => {
     const database = openDatabase(f.config.DATABASE_URL, schema, { max: 1 });
     const lines: string[] = [];
     const dlq = (...args: string[]) =>
-      runDeadLetterCommand(args, { nc, db: database.db, settings: profileConsumerSettings(loadConfig(f.env)), routes: profileEventRoutes(), out: (l) => lines.push(l) });
+      runDeadLetterCommand(args, { nc, db: database.db, settings: loadConfig(f.env).consumer, routes: profileEventRoutes(), out: (l) => lines.push(l) });
     try {
       await waitUntil("dead letter listed", async () => {
         lines.length = 0;
