@@ -1,10 +1,9 @@
 import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { AuthService } from "@acme/gen/acme/auth/v1/auth_service_pb";
-import { bearerToken } from "@acme/kit/auth/access-token";
+import { bearerToken } from "@acme/kit/auth";
 import type { Logger } from "@acme/kit/logging";
-import { traceparentKey } from "@acme/kit/server/rpc-observer";
-import { clientAddressKey } from "@acme/kit/server/service-server";
+import { traceparentKey, clientAddressKey } from "@acme/kit/server";
 import type { AuthUseCases } from "./app/use-cases.js";
 import { toConnectError } from "./rpc/errors.js";
 

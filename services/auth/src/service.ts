@@ -1,11 +1,11 @@
 import { fileURLToPath } from "node:url";
 import { AuthService } from "@acme/gen/acme/auth/v1/auth_service_pb";
 import { createLogger, type Logger } from "@acme/kit/logging";
-import { startProducerService, type ProducerParts, type RunningProducerService } from "@acme/kit/producer-service";
+import { startProducerService, type ProducerParts, type RunningProducerService } from "@acme/kit/service";
 import type { PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import type { Sql } from "postgres";
 import type { Registry } from "prom-client";
-import type { Tracer } from "@acme/kit/observability/spans";
+import type { Tracer } from "@acme/kit/observability";
 import { createUseCases } from "./app/use-cases.js";
 import type { AuthConfig } from "./config.js";
 import { authAdminRoutes } from "./admin-connect.js";

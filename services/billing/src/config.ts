@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { consumerServiceConfig } from "@acme/kit/consumer-service-env";
+import { consumerServiceConfig } from "@acme/kit/service";
 import { parseEnv, withDatabaseTls } from "@acme/kit/env";
 
 // The variables every event-consuming service reads (kit), with billing's defaults; `consumer` is the runner's settings.

@@ -1,7 +1,7 @@
 import type { ConnectRouter } from "@connectrpc/connect";
 import { BillingService } from "@acme/gen/acme/billing/v1/billing_service_pb";
 import type { Logger } from "@acme/kit/logging";
-import { ownerInput, projectionErrorMapper, rpcGuard } from "@acme/kit/projection/rpc";
+import { ownerInput, projectionErrorMapper, rpcGuard } from "@acme/kit/projection";
 import type { UseCases } from "./app/use-cases.js";
 import { BillingError } from "./domain/errors.js";
 import { addressFromMessage, contactMessage } from "./rpc/contact-messages.js";

@@ -1,8 +1,8 @@
 import { fileURLToPath } from "node:url";
 import { BillingService } from "@acme/gen/acme/billing/v1/billing_service_pb";
-import { startConsumerService, type ConsumerServiceHooks, type RunningConsumerService } from "@acme/kit/consumer-service";
+import { startConsumerService, type ConsumerServiceHooks, type RunningConsumerService } from "@acme/kit/service";
 import type { Logger } from "@acme/kit/logging";
-import type { ProjectionDb } from "@acme/kit/projection/drizzle-store";
+import type { ProjectionDb } from "@acme/kit/projection";
 import { createUseCases } from "./app/use-cases.js";
 import type { BillingConfig } from "./config.js";
 import { billingRoutes } from "./connect.js";

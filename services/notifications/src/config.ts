@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { consumerServiceConfig } from "@acme/kit/consumer-service-env";
+import { consumerServiceConfig } from "@acme/kit/service";
 import { parseEnv, withDatabaseTls } from "@acme/kit/env";
 import { faultCountSchema } from "@acme/kit/fault-injection";
 import type { MailSenderSettings } from "./mail/mail-sender.js";

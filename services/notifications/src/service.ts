@@ -1,5 +1,5 @@
 import { NotificationService } from "@acme/gen/acme/notifications/v1/notification_service_pb";
-import { startConsumerService, type ConsumerServiceHooks, type RunningConsumerService } from "@acme/kit/consumer-service";
+import { startConsumerService, type ConsumerServiceHooks, type RunningConsumerService } from "@acme/kit/service";
 import { killOnNthCall } from "@acme/kit/fault-injection";
 import type { Logger } from "@acme/kit/logging";
 import { mailSenderSettings, type NotificationsConfig } from "./config.js";

@@ -1,7 +1,7 @@
 import type { ConnectRouter } from "@connectrpc/connect";
 import { ProfileService } from "@acme/gen/acme/profile/v1/profile_service_pb";
 import type { Logger } from "@acme/kit/logging";
-import { ownerInput, projectionErrorMapper, rpcGuard } from "@acme/kit/projection/rpc";
+import { ownerInput, projectionErrorMapper, rpcGuard } from "@acme/kit/projection";
 import type { UseCases } from "./app/use-cases.js";
 import { ProfileError } from "./domain/errors.js";
 import { profileMessage } from "./rpc/profile-messages.js";

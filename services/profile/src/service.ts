@@ -1,8 +1,8 @@
 import { fileURLToPath } from "node:url";
 import { ProfileService } from "@acme/gen/acme/profile/v1/profile_service_pb";
-import { startConsumerService, type ConsumerServiceHooks, type RunningConsumerService } from "@acme/kit/consumer-service";
+import { startConsumerService, type ConsumerServiceHooks, type RunningConsumerService } from "@acme/kit/service";
 import type { Logger } from "@acme/kit/logging";
-import type { ProjectionDb } from "@acme/kit/projection/drizzle-store";
+import type { ProjectionDb } from "@acme/kit/projection";
 import { createUseCases } from "./app/use-cases.js";
 import type { ProfileConfig } from "./config.js";
 import { profileRoutes } from "./connect.js";

@@ -1,4 +1,4 @@
-import type { OutboxEvent } from "@acme/kit/outbox/outbox-table";
+import type { OutboxEvent } from "@acme/kit/outbox";
 
 export interface Credential {
   userId: string;

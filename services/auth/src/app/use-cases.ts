@@ -1,4 +1,4 @@
-import type { AccessTokenClaims } from "@acme/kit/auth/access-token";
+import type { AccessTokenClaims } from "@acme/kit/auth";
 import type { PasswordHasher } from "../security/password-hasher.js";
 import type { TokenIssuer } from "../security/token-issuer.js";
 import { changeEmail } from "./change-email.js";

@@ -1,5 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { isDatabaseUnavailable } from "@acme/kit/db/database";
+import { isDatabaseUnavailable } from "@acme/kit/db";
 import type { Logger } from "@acme/kit/logging";
 import { AuthError, type AuthErrorCode } from "../domain/errors.js";
 

@@ -13,7 +13,7 @@ import type { ConsumerSettings } from "../../src/consumer/consumer-settings.js";
 import { DLQ } from "../../src/consumer/dead-letter.js";
 import { createDeadLetterer } from "../../src/consumer/dead-lettering.js";
 import { createProcessSpans } from "../../src/consumer/process-spans.js";
-import { declareEventStream, publishEvent } from "../../src/testing/event-stream.js";
+import { declareEventStream, publishEvent } from "../../testing/event-stream.js";
 
 /** The dead-letter step alone, on the real nats-server: the letter is published, the message terminated and counted. */
 describe("dead-lettering", () => {

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitUntil } from "@acme/devstack";
-import { DLQ } from "@acme/kit/consumer/dead-letter";
-import { runDeadLetterCommand } from "@acme/kit/consumer/dead-letter-command";
-import { openDatabase } from "@acme/kit/db/database";
+import { DLQ, runDeadLetterCommand } from "@acme/kit/consumer";
+import { openDatabase } from "@acme/kit/db";
 import { schema } from "../../src/db/schema.js";
 import { profileEventRoutes } from "../../src/events/subscription.js";
 import type { RunningProfileService } from "../../src/service.js";

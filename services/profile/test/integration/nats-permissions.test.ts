@@ -5,14 +5,13 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, SERVICE_NATS_PERMISSIONS, startNats, waitUntil, type NatsServer } from "@acme/devstack";
-import { runDeadLetterCommand } from "@acme/kit/consumer/dead-letter-command";
-import { openDatabase } from "@acme/kit/db/database";
+import { runDeadLetterCommand } from "@acme/kit/consumer";
+import { openDatabase } from "@acme/kit/db";
 import { connectNats } from "@acme/kit/nats";
-import { declareEventStream } from "@acme/kit/testing/event-stream";
+import { declareEventStream, authStandIn } from "@acme/kit/testing";
 import { loadConfig } from "../../src/config.js";
 import { schema } from "../../src/db/schema.js";
 import { profileEventRoutes } from "../../src/events/subscription.js";
-import { authStandIn } from "@acme/kit/testing/auth-stand-in";
 import { profileFixture, type ProfileFixture } from "../support/profile-fixture.js";
 
 /**
