@@ -14,7 +14,7 @@ import { createConnectTransport } from "@connectrpc/connect-node";
 import postgres from "postgres";
 import { AuthService } from "@acme/gen/acme/auth/v1/auth_service_pb";
 import { freePort, waitUntil } from "@acme/devstack";
-import { runMigrations } from "@acme/kit/db/migrate";
+import { runMigrations } from "@acme/kit/db";
 import { MIGRATIONS_FOLDER as AUTH_MIGRATIONS } from "../services/auth/src/service.js";
 import { MIGRATIONS_FOLDER as BILLING_MIGRATIONS } from "../services/billing/src/service.js";
 import { MIGRATIONS_FOLDER as PROFILE_MIGRATIONS } from "../services/profile/src/service.js";

@@ -14,7 +14,7 @@ import { connect } from "@nats-io/transport-node";
 import postgres from "postgres";
 import { UserRegisteredSchema } from "@acme/gen/acme/auth/events/v1/events_pb";
 import { freePort, waitUntil } from "@acme/devstack";
-import { declareEventStream, publishEvent } from "@acme/kit/testing/event-stream";
+import { declareEventStream, publishEvent } from "@acme/kit/testing";
 import { recordFigure } from "./report/results.js";
 import { startBenchInfra } from "./support/infra.js";
 

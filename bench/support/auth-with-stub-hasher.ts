@@ -5,7 +5,7 @@
  * hash. Never used outside bench/.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
-import { runService } from "@acme/kit/run-service";
+import { runService } from "@acme/kit/service";
 import { loadConfig } from "../../services/auth/src/config.js";
 import { startAuthService } from "../../services/auth/src/service.js";
 

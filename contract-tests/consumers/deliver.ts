@@ -1,6 +1,5 @@
 import { fromJson, toBinary, type DescMessage, type JsonValue, type MessageShape } from "@bufbuild/protobuf";
-import { createEventDecoder } from "@acme/kit/consumer/event-decoder";
-import type { EventRoute } from "@acme/kit/consumer/event-route";
+import { createEventDecoder, type EventRoute } from "@acme/kit/consumer";
 
 /** The message Pact hands a consumer test (pact-js does not export its type). */
 export interface PactMessage {

@@ -12,9 +12,8 @@ import { userDeleted, userEmailChanged, userEventBuilder, userRegistered } from 
 import { LoginThrottle } from "@acme/auth/security/login-throttle";
 import { createArgon2Hasher } from "@acme/auth/security/password-hasher";
 import { MIGRATIONS_FOLDER } from "@acme/auth/service";
-import { openDatabase } from "@acme/kit/db/database";
-import { runMigrations } from "@acme/kit/db/migrate";
-import type { OutboxEvent } from "@acme/kit/outbox/outbox-table";
+import { openDatabase, runMigrations } from "@acme/kit/db";
+import type { OutboxEvent } from "@acme/kit/outbox";
 import { AUTH_EVENTS, authEventByType, SUBJECT_PREFIX, type AuthEvent } from "../src/auth-events.js";
 
 /** What a message provider hands Pact: the body and the message metadata. */

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { EventRoute } from "@acme/kit/consumer/event-route";
+import type { EventRoute } from "@acme/kit/consumer";
 import { authEvent } from "../../src/auth-events.js";
 import { compareWithCommitted } from "../../src/pact-files.js";
 import { runInteraction, writeConsumerPact, type ConsumerContract } from "../consumer-contract.js";

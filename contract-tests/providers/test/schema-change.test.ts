@@ -7,7 +7,7 @@ import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createArgon2Hasher } from "@acme/auth/security/password-hasher";
 import { MIGRATIONS_FOLDER } from "@acme/auth/service";
-import { runMigrations } from "@acme/kit/db/migrate";
+import { runMigrations } from "@acme/kit/db";
 import { createTestDatabase, type TestDatabase } from "@acme/testing";
 import { CONSUMERS } from "../../src/auth-events.js";
 import { committedPactPath, REPO_ROOT } from "../../src/pact-files.js";

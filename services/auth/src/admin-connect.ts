@@ -4,7 +4,7 @@ import { desc } from "drizzle-orm";
 import type { PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import type { Sql } from "postgres";
 import { AuthAdminService } from "@acme/gen/acme/admin/v1/auth_admin_pb";
-import { readOutboxStatus } from "@acme/kit/outbox/outbox-status";
+import { readOutboxStatus } from "@acme/kit/outbox";
 import { signingKeys, type schema } from "./db/schema.js";
 
 /**

@@ -1,9 +1,8 @@
 import { z } from "zod";
 import { databaseTlsEnv, natsTlsEnv, parseEnv, portSchema, postgresUrlSchema, serverLimitsEnv, withDatabaseTls } from "@acme/kit/env";
-import { trustProxyHopsSchema } from "@acme/kit/server/client-address";
+import { trustProxyHopsSchema, adminEnv } from "@acme/kit/server";
 import { faultCountSchema } from "@acme/kit/fault-injection";
-import { telemetryEnv } from "@acme/kit/observability/telemetry-env";
-import { adminEnv } from "@acme/kit/server/admin-token";
+import { telemetryEnv } from "@acme/kit/observability";
 import { keyEncryptionKeySchema } from "./security/key-sealer.js";
 import { DEFAULT_THROTTLE_LIMITS as LIMITS } from "./security/login-throttle.js";
 

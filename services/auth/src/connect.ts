@@ -1,9 +1,9 @@
 import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { AuthService } from "@acme/gen/acme/auth/v1/auth_service_pb";
-import { bearerToken } from "@acme/kit/auth/access-token";
-import { traceparentKey } from "@acme/kit/server/rpc-observer";
-import { clientAddressKey } from "@acme/kit/server/service-server";
+import { bearerToken } from "@acme/kit/auth";
+import { traceparentKey } from "@acme/kit/server";
+import { clientAddressKey } from "@acme/kit/server";
 import type { AuthUseCases } from "./app/use-cases.js";
 
 /** Routes: proto <-> use case, nothing else. What they throw, the server maps (rpc/errors.ts). */

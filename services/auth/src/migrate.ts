@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { databaseTlsEnv, parseEnv, postgresUrlSchema, withDatabaseTls } from "@acme/kit/env";
-import { runMigrations } from "@acme/kit/db/migrate";
+import { runMigrations } from "@acme/kit/db";
 import { MIGRATIONS_FOLDER } from "./service.js";
 
 // `npm run migrate -w @acme/auth`: what a Kubernetes Job runs before the pods.

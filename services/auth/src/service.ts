@@ -1,17 +1,11 @@
 import { fileURLToPath } from "node:url";
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/transport-node";
 import { AuthService } from "@acme/gen/acme/auth/v1/auth_service_pb";
-import { databaseReadiness, openDatabase, waitForDatabase } from "@acme/kit/db/database";
-import { runMigrations } from "@acme/kit/db/migrate";
-import { killOnNthCall } from "@acme/kit/fault-injection";
 import { createLogger, type Logger } from "@acme/kit/logging";
-import { checkNatsTls, connectNats, natsReadiness, natsTlsFromEnv } from "@acme/kit/nats";
-import { startTelemetry } from "@acme/kit/observability/telemetry";
-import { startOutboxRelay, type OutboxRelay } from "@acme/kit/outbox/outbox-relay";
-import { serverLimits } from "@acme/kit/env";
-import { createMetrics } from "@acme/kit/server/metrics";
-import { startServiceServer } from "@acme/kit/server/service-server";
+import { startProducerService, type ProducerParts, type RunningProducerService } from "@acme/kit/service";
+import type { PostgresJsDatabase } from "drizzle-orm/postgres-js";
+import type { Sql } from "postgres";
+import type { Registry } from "prom-client";
+import type { Tracer } from "@acme/kit/observability";
 import { createUseCases } from "./app/use-cases.js";
 import type { AuthConfig } from "./config.js";
 import { authAdminRoutes } from "./admin-connect.js";
@@ -30,50 +24,54 @@ import { TokenIssuer } from "./security/token-issuer.js";
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../drizzle", import.meta.url));
 
-export interface AuthService {
-  readonly port: number;
-  readonly adminPort: number;
-  /** service.instance.id of this process. */
-  readonly instanceId: string;
-  /** The relay of this instance, once NATS has been reached. */
-  relay(): OutboxRelay | undefined;
-  /** Graceful: stop taking RPCs, finish in-flight ones and the relay's batch, then close. */
-  stop(): Promise<void>;
-}
+export type AuthService = RunningProducerService;
 
-/**
- * Starts auth: migrations, database, signing keys, the RPC server, and, as
- * soon as NATS answers (it may be down at start), the stream and the relay.
- * Registrations succeed without NATS; their events wait in the outbox.
- */
 export interface AuthServiceOverrides {
   /** Replaces argon2id; only the pipeline benchmark uses it (bench/pipeline.ts), to measure everything but the hash. */
   hasher?: PasswordHasher;
 }
 
-export async function startAuthService(config: AuthConfig, logger: Logger = createLogger("auth", config.LOG_LEVEL), overrides: AuthServiceOverrides = {}): Promise<AuthService> {
-  const telemetry = startTelemetry({ service: "auth", env: config, logger });
-  const { tracer } = telemetry;
-  const natsSettings = { url: config.NATS_URL, user: config.NATS_USER, password: config.NATS_PASSWORD, name: "auth", tls: natsTlsFromEnv(config) };
-  // TLS settings that cannot work stop the start here, named; a NATS that is down does not.
-  await checkNatsTls(natsSettings);
-  await waitForDatabase(config.DATABASE_URL, (message) => logger.warn(message));
-  await runMigrations(config.DATABASE_URL, MIGRATIONS_FOLDER, "auth");
-  const database = openDatabase(config.DATABASE_URL, schema, { applicationName: "auth", arrayParameters: false });
-  const metrics = createMetrics("auth");
-  telemetry.registerMetrics(metrics.registry);
-  const signingKeyStore = createSigningKeyRepository(database.db, new KeySealer(config.AUTH_KEY_ENCRYPTION_KEY));
-  const sealed = await signingKeyStore.sealPlaintextKeys();
-  if (sealed > 0) logger.info({ sealed }, "sealed signing keys stored in plain text by an older auth");
-  const tokens = new TokenIssuer({
-    store: signingKeyStore,
-    issuer: config.JWT_ISSUER,
-    audience: config.JWT_AUDIENCE,
-    ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
-    rotateAfterMs: config.SIGNING_KEY_ROTATE_AFTER_HOURS * 3_600_000,
+/**
+ * Starts auth on kit's producer service (migrations, database, the RPC
+ * server, and, as soon as NATS answers, the stream and the outbox relay);
+ * what is auth's own is wired here: signing keys, the login throttle, the
+ * password hasher and the use cases. Registrations succeed without NATS;
+ * their events wait in the outbox.
+ */
+export function startAuthService(config: AuthConfig, logger: Logger = createLogger("auth", config.LOG_LEVEL), overrides: AuthServiceOverrides = {}): Promise<AuthService> {
+  return startProducerService({
+    name: "auth",
+    config,
+    logger,
+    migrationsFolder: MIGRATIONS_FOLDER,
+    schema,
+    arrayParameters: false,
+    rpcService: AuthService,
+    toConnectError,
+    stream: {
+      name: config.AUTH_EVENTS_STREAM,
+      declare: (jsm) =>
+        declareAuthEventsStream(jsm, {
+          name: config.AUTH_EVENTS_STREAM,
+          subjectPrefix: config.AUTH_EVENTS_SUBJECT_PREFIX,
+          replicas: config.AUTH_EVENTS_REPLICAS,
+          duplicateWindowMs: config.AUTH_EVENTS_DUPLICATE_WINDOW_MS,
+          maxMsgs: config.AUTH_EVENTS_MAX_MSGS,
+          maxBytes: config.AUTH_EVENTS_MAX_BYTES,
+        }),
+    },
+    parts: (resources) => authParts(config, logger, overrides, resources),
   });
-  await tokens.refresh(); // unseals every key: a wrong AUTH_KEY_ENCRYPTION_KEY stops the start here, saying so
-  const throttle = new LoginThrottle(database.sql, {
+}
+
+async function authParts(
+  config: AuthConfig,
+  logger: Logger,
+  overrides: AuthServiceOverrides,
+  { db, sql, registry, tracer, instanceId }: { db: PostgresJsDatabase<typeof schema>; sql: Sql; registry: Registry; tracer: Tracer; instanceId: string },
+): Promise<ProducerParts> {
+  const tokens = await startTokenIssuer(config, db, logger);
+  const throttle = new LoginThrottle(sql, {
     accountAttempts: config.LOGIN_ACCOUNT_ATTEMPTS,
     accountWindowMs: config.LOGIN_ACCOUNT_WINDOW_MS,
     delayBaseMs: config.LOGIN_DELAY_BASE_MS,
@@ -88,53 +86,15 @@ export async function startAuthService(config: AuthConfig, logger: Logger = crea
   }, 60_000);
   pruning.unref();
   const useCases = createUseCases({
-    store: createCredentialRepository(database.db, tracer),
-    hasher: countVerifications(tracedHasher(overrides.hasher ?? createArgon2Hasher(), tracer), metrics.registry),
+    store: createCredentialRepository(db, tracer),
+    hasher: countVerifications(tracedHasher(overrides.hasher ?? createArgon2Hasher(), tracer), registry),
     tokens,
     throttle,
     events: userEventBuilder(config.AUTH_EVENTS_SUBJECT_PREFIX),
   });
-
-  let stopping = false;
-  let nats: NatsConnection | undefined;
-  let relay: OutboxRelay | undefined;
-  void (async () => {
-    const nc = await connectNats(natsSettings);
-    nats = nc;
-    if (stopping) return;
-    await declareStreamUntilDone(nc, config, logger, () => stopping);
-    if (stopping) return;
-    relay = startOutboxRelay({
-      databaseUrl: config.DATABASE_URL,
-      js: jetstream(nc),
-      logger: logger.child({ component: "outbox-relay" }),
-      batchSize: config.OUTBOX_BATCH_SIZE,
-      retentionMs: config.OUTBOX_RETENTION_HOURS * 3_600_000,
-      registry: metrics.registry,
-      tracer,
-      instanceId: telemetry.instanceId,
-      // Off unless a test sets FAULT_KILL_AFTER_PUBLISHED_ACKS (tools/faults).
-      onPublished: killOnNthCall(config.FAULT_KILL_AFTER_PUBLISHED_ACKS),
-    });
-  })().catch((error: unknown) => logger.error({ err: error }, "could not start publishing events"));
-
-  const server = await startServiceServer({
-    service: "auth",
-    rpcServiceNames: [AuthService.typeName],
+  return {
     routes: authRoutes(useCases),
-    toConnectError,
-    port: config.PORT,
-    host: config.HOST,
-    trustProxyHops: config.TRUST_PROXY_HOPS,
-    limits: serverLimits(config),
-    metrics,
-    logger,
-    tracer,
-    admin: { port: config.ADMIN_PORT, token: config.ADMIN_TOKEN, routes: authAdminRoutes(database.db, database.sql, telemetry.instanceId) },
-    readiness: {
-      database: databaseReadiness(database.sql),
-      nats: natsReadiness(() => nats),
-    },
+    adminRoutes: authAdminRoutes(db, sql, instanceId),
     httpRoutes: {
       "/.well-known/jwks.json": async (_req, res) => {
         const body = JSON.stringify(await tokens.jwks());
@@ -142,43 +102,21 @@ export async function startAuthService(config: AuthConfig, logger: Logger = crea
         res.end(body);
       },
     },
-  });
-
-  return {
-    port: server.port,
-    adminPort: server.adminPort,
-    instanceId: telemetry.instanceId,
-    relay: () => relay,
-    async stop() {
-      stopping = true;
-      clearInterval(pruning);
-      await server.shutdown();
-      await relay?.stop();
-      // Still connecting (NATS down)? Then there is nothing to drain; the attempt stops with the process.
-      if (nats) await nats.drain().catch(() => nats?.close());
-      await database.close();
-      await telemetry.shutdown();
-      logger.info("auth stopped");
-    },
+    stop: () => clearInterval(pruning),
   };
 }
 
-async function declareStreamUntilDone(nc: NatsConnection, config: AuthConfig, logger: Logger, stopping: () => boolean): Promise<void> {
-  for (let attempt = 1; !stopping(); attempt++) {
-    try {
-      await declareAuthEventsStream(await jetstreamManager(nc), {
-        name: config.AUTH_EVENTS_STREAM,
-        subjectPrefix: config.AUTH_EVENTS_SUBJECT_PREFIX,
-        replicas: config.AUTH_EVENTS_REPLICAS,
-        duplicateWindowMs: config.AUTH_EVENTS_DUPLICATE_WINDOW_MS,
-        maxMsgs: config.AUTH_EVENTS_MAX_MSGS,
-        maxBytes: config.AUTH_EVENTS_MAX_BYTES,
-      });
-      logger.info({ stream: config.AUTH_EVENTS_STREAM }, "event stream declared");
-      return;
-    } catch (error) {
-      if (attempt === 1 || attempt % 10 === 0) logger.warn({ reason: (error as Error).message, attempt }, "could not declare the event stream yet; retrying");
-      await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 200 * attempt)));
-    }
-  }
+async function startTokenIssuer(config: AuthConfig, db: PostgresJsDatabase<typeof schema>, logger: Logger): Promise<TokenIssuer> {
+  const signingKeyStore = createSigningKeyRepository(db, new KeySealer(config.AUTH_KEY_ENCRYPTION_KEY));
+  const sealed = await signingKeyStore.sealPlaintextKeys();
+  if (sealed > 0) logger.info({ sealed }, "sealed signing keys stored in plain text by an older auth");
+  const tokens = new TokenIssuer({
+    store: signingKeyStore,
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+    rotateAfterMs: config.SIGNING_KEY_ROTATE_AFTER_HOURS * 3_600_000,
+  });
+  await tokens.refresh(); // unseals every key: a wrong AUTH_KEY_ENCRYPTION_KEY stops the start here, saying so
+  return tokens;
 }

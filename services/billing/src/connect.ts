@@ -1,6 +1,6 @@
 import type { ConnectRouter } from "@connectrpc/connect";
 import { BillingService } from "@acme/gen/acme/billing/v1/billing_service_pb";
-import { ownerInput, projectionErrors } from "@acme/kit/projection/rpc";
+import { ownerInput, projectionErrors } from "@acme/kit/projection";
 import type { UseCases } from "./app/use-cases.js";
 import { BillingError } from "./domain/errors.js";
 import { addressFromMessage, contactMessage } from "./rpc/contact-messages.js";

@@ -1,4 +1,4 @@
-import { runDeadLetterEntry } from "@acme/kit/projection/dead-letter-entry";
+import { runDeadLetterEntry } from "@acme/kit/projection";
 import { loadConfig } from "./config.js";
 import { schema } from "./db/schema.js";
 import { billingEventRoutes } from "./events/subscription.js";

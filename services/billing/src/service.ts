@@ -1,10 +1,10 @@
 import { fileURLToPath } from "node:url";
 import { BillingService } from "@acme/gen/acme/billing/v1/billing_service_pb";
-import { startConsumerService, type ConsumerServiceHooks, type RunningConsumerService } from "@acme/kit/consumer-service";
+import { startConsumerService, type ConsumerServiceHooks, type RunningConsumerService } from "@acme/kit/service";
 import type { Logger } from "@acme/kit/logging";
-import type { ProjectionDb } from "@acme/kit/projection/drizzle-store";
+import type { ProjectionDb } from "@acme/kit/projection";
 import { createUseCases } from "./app/use-cases.js";
-import { billingConsumerSettings, type BillingConfig } from "./config.js";
+import type { BillingConfig } from "./config.js";
 import { billingRoutes, toConnectError } from "./connect.js";
 import { createContactRepository } from "./db/contact-repository.js";
 import { schema } from "./db/schema.js";
@@ -23,5 +23,5 @@ export type RunningBillingService = RunningConsumerService;
  */
 export function startBillingService(config: BillingConfig, logger: Logger, hooks: ConsumerServiceHooks = {}): Promise<RunningBillingService> {
   const routes = (db: ProjectionDb) => billingRoutes(createUseCases({ contacts: createContactRepository(db) }));
-  return startConsumerService({ name: "billing", config, logger, hooks, migrationsFolder: MIGRATIONS_FOLDER, schema, toConnectError, rpcService: BillingService, routes, eventRoutes: billingEventRoutes(), consumerSettings: billingConsumerSettings(config) });
+  return startConsumerService({ name: "billing", config, logger, hooks, migrationsFolder: MIGRATIONS_FOLDER, schema, toConnectError, rpcService: BillingService, routes, eventRoutes: billingEventRoutes() });
 }

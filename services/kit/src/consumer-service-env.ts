@@ -44,9 +44,20 @@ export function consumerServiceEnv(service: string, defaultPort: number) {
   };
 }
 
-/** The consumer runner's settings from that environment: auth's stream and subjects. */
-export function consumerServiceSettings(
-  config: Parameters<typeof consumerSettings>[0] & { AUTH_EVENTS_STREAM: string; AUTH_EVENTS_SUBJECT_PREFIX: string },
-): ConsumerSettings {
-  return consumerSettings(config, { stream: config.AUTH_EVENTS_STREAM, subjectPrefix: config.AUTH_EVENTS_SUBJECT_PREFIX });
+/**
+ * The whole environment of such a service in one zod schema: its parse
+ * yields the variables and, made from them in the same step, `consumer`,
+ * the runner's settings (auth's stream and subjects, the service's durable
+ * consumer, dead-letter stream and inbox), which startConsumerService passes
+ * to the runner as they are. `own` adds the service's own variables.
+ */
+export function consumerServiceConfig<Own extends z.ZodRawShape = Record<never, never>>(service: string, defaultPort: number, own?: Own) {
+  const shape = { ...consumerServiceEnv(service, defaultPort), ...own } as ReturnType<typeof consumerServiceEnv> & Own;
+  return z.object(shape).transform((env) => ({ ...env, consumer: consumerSettingsOf(env as ConsumerServiceEnv) }));
+}
+
+type ConsumerServiceEnv = z.infer<z.ZodObject<ReturnType<typeof consumerServiceEnv>>>;
+
+function consumerSettingsOf(env: ConsumerServiceEnv): ConsumerSettings {
+  return consumerSettings(env, { stream: env.AUTH_EVENTS_STREAM, subjectPrefix: env.AUTH_EVENTS_SUBJECT_PREFIX });
 }

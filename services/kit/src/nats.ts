@@ -38,6 +38,32 @@ export function natsTlsFromEnv(config: { NATS_TLS_CA?: string | undefined; NATS_
   return { caFile, ...(certFile && keyFile ? { certFile, keyFile } : {}) };
 }
 
+/** What a service's environment says about NATS (the NATS_* variables). */
+export interface NatsEnv {
+  NATS_URL: string;
+  NATS_USER?: string | undefined;
+  NATS_PASSWORD?: string | undefined;
+  NATS_TLS_CA?: string | undefined;
+  NATS_TLS_CERT?: string | undefined;
+  NATS_TLS_KEY?: string | undefined;
+}
+
+/**
+ * The connection settings from a service's parsed environment. `inboxOwner`
+ * gives replies the prefix `_INBOX_<inboxOwner>`, the only one a consuming
+ * service's NATS user may read; without it, NATS's default.
+ */
+export function natsSettingsFrom(config: NatsEnv, name: string, inboxOwner?: string): NatsSettings {
+  return {
+    url: config.NATS_URL,
+    user: config.NATS_USER,
+    password: config.NATS_PASSWORD,
+    name,
+    ...(inboxOwner ? { inboxPrefix: `_INBOX_${inboxOwner}` } : {}),
+    tls: natsTlsFromEnv(config),
+  };
+}
+
 function connectionOptions(settings: NatsSettings): ConnectionOptions {
   return {
     servers: settings.url,

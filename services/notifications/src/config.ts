@@ -1,14 +1,13 @@
 import { z } from "zod";
-import { consumerServiceEnv, consumerServiceSettings } from "@acme/kit/consumer-service-env";
+import { consumerServiceConfig } from "@acme/kit/service";
 import { parseEnv, withDatabaseTls } from "@acme/kit/env";
 import { faultCountSchema } from "@acme/kit/fault-injection";
 import type { MailSenderSettings } from "./mail/mail-sender.js";
 
 const millis = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
-// The variables every event-consuming service reads (kit), with notifications' defaults, and its mail settings.
-const schema = z.object({
-  ...consumerServiceEnv("notifications", 8084),
+// The variables every event-consuming service reads (kit), with notifications' defaults, and its mail settings; `consumer` is the runner's settings.
+const schema = consumerServiceConfig("notifications", 8084, {
   /** The mail server; the development sink (`npm start`) by default. smtps:// and user:password@ work too. */
   SMTP_URL: z.url({ protocol: /^smtps?$/ }).default("smtp://127.0.0.1:2525"),
   MAIL_FROM: z.string().min(3).default("Acme <no-reply@acme.example>"),
@@ -28,10 +27,6 @@ export type NotificationsConfig = z.infer<typeof schema>;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): NotificationsConfig {
   return withDatabaseTls(parseEnv(schema, env));
-}
-
-export function notificationsConsumerSettings(config: NotificationsConfig) {
-  return consumerServiceSettings(config);
 }
 
 export function mailSenderSettings(config: NotificationsConfig): MailSenderSettings {

@@ -2,7 +2,7 @@ import type { ConnectRouter } from "@connectrpc/connect";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { NotificationsAdminService } from "@acme/gen/acme/admin/v1/notifications_admin_pb";
 import { NotificationService } from "@acme/gen/acme/notifications/v1/notification_service_pb";
-import { callerId } from "@acme/kit/auth/caller";
+import { callerId } from "@acme/kit/auth";
 import { listMyNotifications } from "./app/list-my-notifications.js";
 import { mailQueueStatus, mailsOf, type MailDb } from "./db/mail-outbox.js";
 import { notificationMessage } from "./rpc/notification-messages.js";

@@ -1,8 +1,8 @@
 import { NotificationService } from "@acme/gen/acme/notifications/v1/notification_service_pb";
-import { startConsumerService, type ConsumerServiceHooks, type RunningConsumerService } from "@acme/kit/consumer-service";
+import { startConsumerService, type ConsumerServiceHooks, type RunningConsumerService } from "@acme/kit/service";
 import { killOnNthCall } from "@acme/kit/fault-injection";
 import type { Logger } from "@acme/kit/logging";
-import { mailSenderSettings, notificationsConsumerSettings, type NotificationsConfig } from "./config.js";
+import { mailSenderSettings, type NotificationsConfig } from "./config.js";
 import { notificationRoutes, notificationsAdminRoutes } from "./connect.js";
 import { schema } from "./db/schema.js";
 import { notificationEventRoutes } from "./events/notification-events.js";
@@ -30,7 +30,6 @@ export function startNotificationsService(config: NotificationsConfig, logger: L
     rpcService: NotificationService,
     routes: (db) => notificationRoutes(db),
     eventRoutes: notificationEventRoutes({ messageIdDomain: config.MAIL_MESSAGE_ID_DOMAIN }),
-    consumerSettings: notificationsConsumerSettings(config),
     worker: ({ db, sql, registry, tracer }) => startMailSender(mailSenderSettings(config), { db, sql, logger, registry, tracer, ...(afterAccepted ? { afterAccepted } : {}) }),
     adminRoutes: (db) => notificationsAdminRoutes(db),
   });

@@ -1,6 +1,6 @@
 import type { ConnectRouter } from "@connectrpc/connect";
 import { ProfileService } from "@acme/gen/acme/profile/v1/profile_service_pb";
-import { ownerInput, projectionErrors } from "@acme/kit/projection/rpc";
+import { ownerInput, projectionErrors } from "@acme/kit/projection";
 import type { UseCases } from "./app/use-cases.js";
 import { ProfileError } from "./domain/errors.js";
 import { profileMessage } from "./rpc/profile-messages.js";

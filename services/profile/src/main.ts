@@ -1,4 +1,4 @@
-import { runService } from "@acme/kit/run-service";
+import { runService } from "@acme/kit/service";
 import { loadConfig } from "./config.js";
 import { startProfileService } from "./service.js";
 

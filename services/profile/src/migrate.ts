@@ -1,4 +1,4 @@
-import { runMigrations } from "@acme/kit/db/migrate";
+import { runMigrations } from "@acme/kit/db";
 import { loadConfig } from "./config.js";
 import { MIGRATIONS_FOLDER } from "./service.js";
 

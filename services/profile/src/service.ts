@@ -1,10 +1,10 @@
 import { fileURLToPath } from "node:url";
 import { ProfileService } from "@acme/gen/acme/profile/v1/profile_service_pb";
-import { startConsumerService, type ConsumerServiceHooks, type RunningConsumerService } from "@acme/kit/consumer-service";
+import { startConsumerService, type ConsumerServiceHooks, type RunningConsumerService } from "@acme/kit/service";
 import type { Logger } from "@acme/kit/logging";
-import type { ProjectionDb } from "@acme/kit/projection/drizzle-store";
+import type { ProjectionDb } from "@acme/kit/projection";
 import { createUseCases } from "./app/use-cases.js";
-import { profileConsumerSettings, type ProfileConfig } from "./config.js";
+import type { ProfileConfig } from "./config.js";
 import { profileRoutes, toConnectError } from "./connect.js";
 import { createProfileRepository } from "./db/profile-repository.js";
 import { schema } from "./db/schema.js";
@@ -23,5 +23,5 @@ export type RunningProfileService = RunningConsumerService;
  */
 export function startProfileService(config: ProfileConfig, logger: Logger, hooks: ConsumerServiceHooks = {}): Promise<RunningProfileService> {
   const routes = (db: ProjectionDb) => profileRoutes(createUseCases({ profiles: createProfileRepository(db) }));
-  return startConsumerService({ name: "profile", config, logger, hooks, migrationsFolder: MIGRATIONS_FOLDER, schema, toConnectError, rpcService: ProfileService, routes, eventRoutes: profileEventRoutes(), consumerSettings: profileConsumerSettings(config) });
+  return startConsumerService({ name: "profile", config, logger, hooks, migrationsFolder: MIGRATIONS_FOLDER, schema, toConnectError, rpcService: ProfileService, routes, eventRoutes: profileEventRoutes() });
 }

@@ -1,5 +1,5 @@
-import type { AccessTokenClaims } from "@acme/kit/auth/access-token";
-import type { OutboxEvent } from "@acme/kit/outbox/outbox-table";
+import type { AccessTokenClaims } from "@acme/kit/auth";
+import type { OutboxEvent } from "@acme/kit/outbox";
 
 /*
  * What auth's use cases need from the world, as interfaces they receive.

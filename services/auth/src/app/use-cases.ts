@@ -1,4 +1,4 @@
-import type { AccessTokenClaims } from "@acme/kit/auth/access-token";
+import type { AccessTokenClaims } from "@acme/kit/auth";
 import { changeEmail } from "./change-email.js";
 import { deleteAccount } from "./delete-account.js";
 import { login } from "./login.js";

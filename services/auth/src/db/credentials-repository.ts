@@ -1,10 +1,9 @@
 import { eq, sql } from "drizzle-orm";
 import type { PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import type { Sql } from "postgres";
-import { isUniqueViolation } from "@acme/kit/db/database";
-import { inTransactionSpan, trace, type Tracer } from "@acme/kit/observability/spans";
-import type { OutboxEvent } from "@acme/kit/outbox/outbox-table";
-import { withOutboxCreateSpan } from "@acme/kit/outbox/outbox-tracing";
+import { isUniqueViolation } from "@acme/kit/db";
+import { inTransactionSpan, trace, type Tracer } from "@acme/kit/observability";
+import { type OutboxEvent, withOutboxCreateSpan } from "@acme/kit/outbox";
 import type { Credential, CredentialStore } from "../app/ports.js";
 import { AuthError } from "../domain/errors.js";
 import { credentials, outbox, passwords, type schema } from "./schema.js";

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { bigint, check, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
-import { outbox } from "@acme/kit/outbox/outbox-table";
+import { outbox } from "@acme/kit/outbox";
 
 export { outbox };
 

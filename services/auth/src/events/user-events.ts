@@ -3,7 +3,7 @@ import { create, toBinary, type DescMessage, type MessageInitShape } from "@bufb
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { UserDeletedSchema, UserEmailChangedSchema, UserRegisteredSchema } from "@acme/gen/acme/auth/events/v1/events_pb";
 import { cloudEventHeaders } from "@acme/kit/cloudevents";
-import type { OutboxEvent } from "@acme/kit/outbox/outbox-table";
+import type { OutboxEvent } from "@acme/kit/outbox";
 import type { UserEventBuilder } from "../app/ports.js";
 
 /**

@@ -1,5 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { DomainErrorMapping } from "@acme/kit/server/error-mapping";
+import type { DomainErrorMapping } from "@acme/kit/server";
 import { AuthError, type AuthErrorCode } from "../domain/errors.js";
 
 const CODES: Record<AuthErrorCode, Code> = {

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { createLocalJWKSet, exportJWK, generateKeyPair, importJWK, SignJWT, type JWK, type JWTVerifyGetKey } from "jose";
-import { ACCESS_TOKEN_ALGORITHM, verifyAccessToken, type AccessTokenClaims } from "@acme/kit/auth/access-token";
+import { ACCESS_TOKEN_ALGORITHM, verifyAccessToken, type AccessTokenClaims } from "@acme/kit/auth";
 import type { AccessTokenIssuer, IssuedToken } from "../app/ports.js";
 
 export type { IssuedToken };

@@ -1,4 +1,4 @@
-import { inSpan, type Tracer } from "@acme/kit/observability/spans";
+import { inSpan, type Tracer } from "@acme/kit/observability";
 import type { PasswordHasher } from "./password-hasher.js";
 
 /**

@@ -1,6 +1,6 @@
 import postgres, { type Sql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runMigrations } from "@acme/kit/db/migrate";
+import { runMigrations } from "@acme/kit/db";
 import { createTestDatabase, type TestDatabase } from "@acme/testing";
 import { AuthError } from "../../src/domain/errors.js";
 import { DEFAULT_THROTTLE_LIMITS, LoginThrottle, type ThrottleLimits } from "../../src/security/login-throttle.js";

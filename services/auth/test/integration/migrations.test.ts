@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
-import { runMigrations } from "@acme/kit/db/migrate";
+import { runMigrations } from "@acme/kit/db";
 import { createTestDatabase, type TestDatabase } from "@acme/testing";
 import { MIGRATIONS_FOLDER } from "../../src/service.js";
 

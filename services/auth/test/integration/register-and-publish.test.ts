@@ -105,7 +105,7 @@ describe("auth: register, login and the events they publish", () => {
     const jwks = (await (await fetch(`${auth.baseUrl}/.well-known/jwks.json`)).json()) as { keys: Array<{ kid: string; d?: string }> };
     expect(jwks.keys.map((k) => k.kid)).toContain(header.kid);
     expect(jwks.keys.every((k) => k.d === undefined)).toBe(true); // never the private part
-    const { remoteKeySet, verifyAccessToken } = await import("@acme/kit/auth/access-token");
+    const { remoteKeySet, verifyAccessToken } = await import("@acme/kit/auth");
     const claims = await verifyAccessToken(accessToken, remoteKeySet(`${auth.baseUrl}/.well-known/jwks.json`), { issuer: "acme-auth", audience: "acme", maxAgeSeconds: 900 });
     expect(claims.userId).toBe(userId);
   });

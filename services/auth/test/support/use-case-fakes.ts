@@ -1,4 +1,4 @@
-import type { OutboxEvent } from "@acme/kit/outbox/outbox-table";
+import type { OutboxEvent } from "@acme/kit/outbox";
 import type { AttemptBudget, Credential, CredentialStore, PasswordHasher, UserEventBuilder } from "../../src/app/ports.js";
 import { AuthError } from "../../src/domain/errors.js";
 

@@ -1,4 +1,4 @@
-import { ownedRecords, type OwnerInput, type OwnFieldsStore } from "@acme/kit/projection/owned-records";
+import { ownedRecords, type OwnerInput, type OwnFieldsStore } from "@acme/kit/projection";
 import { toBillingContact, type BillingContactRecord, type ContactOwnFields, type PostalAddress } from "../domain/billing-contact.js";
 import { validAddress, validBillingEmail } from "../domain/contact-rules.js";
 

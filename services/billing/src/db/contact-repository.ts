@@ -1,4 +1,4 @@
-import { createProjectionStore, perTransaction, type ProjectionDb } from "@acme/kit/projection/drizzle-store";
+import { createProjectionStore, perTransaction, type ProjectionDb } from "@acme/kit/projection";
 import type { BillingContactRecord, ContactOwnFields, PostalAddress } from "../domain/billing-contact.js";
 import { billingContacts, userTombstones } from "./schema.js";
 

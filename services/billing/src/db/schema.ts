@@ -1,5 +1,5 @@
 import { pgTable, text } from "drizzle-orm/pg-core";
-import { accountKeyColumns, accountVersionColumns, processedEventsTable, userTombstonesTable } from "@acme/kit/projection/tables";
+import { accountKeyColumns, accountVersionColumns, processedEventsTable, userTombstonesTable } from "@acme/kit/projection";
 
 /**
  * Billing contacts, built from auth's events; billing email and address

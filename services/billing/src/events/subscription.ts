@@ -1,5 +1,4 @@
-import { accountProjection } from "@acme/kit/projection/account-projection";
-import type { ProjectionDb } from "@acme/kit/projection/drizzle-store";
+import { accountProjection, type ProjectionDb } from "@acme/kit/projection";
 import { contactRepositoryFor } from "../db/contact-repository.js";
 import { newContact, type BillingContactRecord } from "../domain/billing-contact.js";
 

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase, type Database } from "@acme/kit/db/database";
-import { runMigrations } from "@acme/kit/db/migrate";
+import { openDatabase, type Database, runMigrations } from "@acme/kit/db";
 import { createTestDatabase, type TestDatabase } from "@acme/testing";
 import { createContactMemoryRepository } from "../../src/db/contact-memory-repository.js";
 import { createBatchingContactRepository, createContactRepository } from "../../src/db/contact-repository.js";

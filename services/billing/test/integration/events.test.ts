@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitUntil } from "@acme/devstack";
-import { DLQ } from "@acme/kit/consumer/dead-letter";
+import { DLQ } from "@acme/kit/consumer";
 import type { RunningBillingService } from "../../src/service.js";
 import { billingFixture, type BillingFixture } from "../support/billing-fixture.js";
 

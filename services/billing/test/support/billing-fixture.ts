@@ -7,12 +7,10 @@ import postgres, { type Sql } from "postgres";
 import { BillingService } from "@acme/gen/acme/billing/v1/billing_service_pb";
 import { createLogger } from "@acme/kit/logging";
 import { connectNats } from "@acme/kit/nats";
-import { declareEventStream } from "@acme/kit/testing/event-stream";
-import { startTokenIssuerStub, type TokenIssuerStub } from "@acme/kit/testing/token-issuer-stub";
+import { declareEventStream, startTokenIssuerStub, type TokenIssuerStub, authStandIn, type AuthStandIn } from "@acme/kit/testing";
 import { createTestDatabase, natsUrl, testNamespace, type TestDatabase } from "@acme/testing";
 import { loadConfig, type BillingConfig } from "../../src/config.js";
 import { startBillingService, type RunningBillingService } from "../../src/service.js";
-import { authStandIn, type AuthStandIn } from "@acme/kit/testing/auth-stand-in";
 
 export interface BillingFixture {
   /** The environment a billing process of this fixture runs with. */

@@ -5,6 +5,25 @@ export type EventOutcome = "applied" | "duplicate" | "ignored" | "retried" | "de
 /** The consumer's Prometheus metrics, registered in the service's registry. */
 export function createConsumerMetrics(registry: Registry, consumer: string) {
   const labels = { consumer };
+  const { lag, ackPending, deadLetterStreamSize } = consumerGauges(registry);
+  const { events, deadLetters, deadLettersDropped } = consumerCounters(registry);
+  const { batchSeconds, batchSize } = batchHistograms(registry);
+  return {
+    setLag: (n: number) => lag.set(labels, n),
+    setAckPending: (n: number) => ackPending.set(labels, n),
+    setDeadLetterStreamSize: (n: number) => deadLetterStreamSize.set(labels, n),
+    count: (outcome: EventOutcome, n = 1) => events.inc({ consumer, outcome }, n),
+    deadLettered: (reason: string) => deadLetters.inc({ consumer, reason }),
+    deadLettersDropped: (n: number) => deadLettersDropped.inc(labels, n),
+    observeBatch: (size: number, seconds: number) => {
+      batchSize.observe(labels, size);
+      batchSeconds.observe(labels, seconds);
+    },
+  };
+}
+
+
+function consumerGauges(registry: Registry) {
   const lag = new Gauge({
     name: "event_consumer_lag_messages",
     help: "Messages in the source stream not yet delivered to this durable consumer.",
@@ -23,6 +42,10 @@ export function createConsumerMetrics(registry: Registry, consumer: string) {
     labelNames: ["consumer"],
     registers: [registry],
   });
+  return { lag, ackPending, deadLetterStreamSize };
+}
+
+function consumerCounters(registry: Registry) {
   const events = new Counter({
     name: "event_consumer_events_total",
     help: "Delivered events by outcome.",
@@ -41,6 +64,10 @@ export function createConsumerMetrics(registry: Registry, consumer: string) {
     labelNames: ["consumer"],
     registers: [registry],
   });
+  return { events, deadLetters, deadLettersDropped };
+}
+
+function batchHistograms(registry: Registry) {
   const batchSeconds = new Histogram({
     name: "event_consumer_batch_duration_seconds",
     help: "Time to apply one batch in one database transaction.",
@@ -55,18 +82,7 @@ export function createConsumerMetrics(registry: Registry, consumer: string) {
     buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
     registers: [registry],
   });
-  return {
-    setLag: (n: number) => lag.set(labels, n),
-    setAckPending: (n: number) => ackPending.set(labels, n),
-    setDeadLetterStreamSize: (n: number) => deadLetterStreamSize.set(labels, n),
-    count: (outcome: EventOutcome, n = 1) => events.inc({ consumer, outcome }, n),
-    deadLettered: (reason: string) => deadLetters.inc({ consumer, reason }),
-    deadLettersDropped: (n: number) => deadLettersDropped.inc(labels, n),
-    observeBatch: (size: number, seconds: number) => {
-      batchSize.observe(labels, size);
-      batchSeconds.observe(labels, seconds);
-    },
-  };
+  return { batchSeconds, batchSize };
 }
 
 export type ConsumerMetrics = ReturnType<typeof createConsumerMetrics>;

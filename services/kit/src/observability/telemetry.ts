@@ -115,33 +115,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   }
 
   const endpoint = tracesEndpoint(env);
-  let warned = false;
-  const warnOnce = (reason: string) => {
-    if (warned) return;
-    warned = true;
-    logger.warn({ endpoint: endpoint?.url, reason }, "spans are being dropped (the trace exporter is down or slow); requests are not affected; counted in otel_spans_dropped_total, this warning is not repeated");
-  };
-  const spanProcessors: SpanProcessor[] = [];
-  if (endpoint) {
-    const exporterOptions = {
-      url: endpoint.url,
-      headers: { ...env.OTEL_EXPORTER_OTLP_HEADERS, ...env.OTEL_EXPORTER_OTLP_TRACES_HEADERS },
-      timeoutMillis: env.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT ?? env.OTEL_EXPORTER_OTLP_TIMEOUT ?? 10_000,
-    };
-    const exporter = endpoint.protocol === "http/json" ? new OtlpJsonExporter(exporterOptions) : new OtlpProtobufExporter(exporterOptions);
-    spanProcessors.push(
-      new CountingBatchProcessor(exporter, {
-        maxQueueSize: env.OTEL_BSP_MAX_QUEUE_SIZE ?? 2_048,
-        maxExportBatchSize: env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE ?? 512,
-        scheduledDelayMillis: env.OTEL_BSP_SCHEDULE_DELAY ?? 1_000,
-        exportTimeoutMillis: env.OTEL_BSP_EXPORT_TIMEOUT ?? 30_000,
-        onDropped: (count, reason) => {
-          dropped.inc({ reason }, count);
-          warnOnce(reason);
-        },
-      }),
-    );
-  }
+  const spanProcessors = endpoint ? [exportingProcessor(env, endpoint, dropped, logger)] : [];
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({
       ...env.OTEL_RESOURCE_ATTRIBUTES,
@@ -161,6 +135,35 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     registerMetrics: (registry) => registry.registerMetric(dropped),
     shutdown: () => provider.shutdown().catch(() => {}),
   };
+}
+
+/**
+ * The batch processor exporting to the OTLP endpoint: what cannot be queued
+ * or exported is counted in `dropped` and warned about once.
+ */
+function exportingProcessor(env: TelemetryEnv, endpoint: NonNullable<ReturnType<typeof tracesEndpoint>>, dropped: Counter<"reason">, logger: Logger): SpanProcessor {
+  let warned = false;
+  const warnOnce = (reason: string) => {
+    if (warned) return;
+    warned = true;
+    logger.warn({ endpoint: endpoint.url, reason }, "spans are being dropped (the trace exporter is down or slow); requests are not affected; counted in otel_spans_dropped_total, this warning is not repeated");
+  };
+  const exporterOptions = {
+    url: endpoint.url,
+    headers: { ...env.OTEL_EXPORTER_OTLP_HEADERS, ...env.OTEL_EXPORTER_OTLP_TRACES_HEADERS },
+    timeoutMillis: env.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT ?? env.OTEL_EXPORTER_OTLP_TIMEOUT ?? 10_000,
+  };
+  const exporter = endpoint.protocol === "http/json" ? new OtlpJsonExporter(exporterOptions) : new OtlpProtobufExporter(exporterOptions);
+  return new CountingBatchProcessor(exporter, {
+    maxQueueSize: env.OTEL_BSP_MAX_QUEUE_SIZE ?? 2_048,
+    maxExportBatchSize: env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE ?? 512,
+    scheduledDelayMillis: env.OTEL_BSP_SCHEDULE_DELAY ?? 1_000,
+    exportTimeoutMillis: env.OTEL_BSP_EXPORT_TIMEOUT ?? 30_000,
+    onDropped: (count, reason) => {
+      dropped.inc({ reason }, count);
+      warnOnce(reason);
+    },
+  });
 }
 
 interface CountingOptions {

@@ -1,11 +1,14 @@
 import type { JetStreamClient } from "@nats-io/jetstream";
-import { headers as natsHeaders } from "@nats-io/transport-node";
 import type { Sql } from "postgres";
-import { Counter, Gauge, type Registry } from "prom-client";
+import type { Registry } from "prom-client";
 import { postgresClient, reconnectBackoff } from "../db/database.js";
 import type { Logger } from "../logging.js";
-import { ATTR, contextFromTraceparent, linkTo, recordFailure, SpanKind, trace, type Tracer } from "../observability/spans.js";
+import { trace, type Tracer } from "../observability/spans.js";
+import { relayMetrics } from "./outbox-metrics.js";
+import { claimUnsent, pruneSent, SentMarker } from "./outbox-rows.js";
 import { OUTBOX_CHANNEL } from "./outbox-table.js";
+import { RelayLock } from "./relay-lock.js";
+import { publishRows, type RowPublisherOptions } from "./row-publisher.js";
 import { Wakeup } from "./wakeup.js";
 
 export interface OutboxRelayOptions {
@@ -52,15 +55,6 @@ export interface OutboxRelay {
   stop(): Promise<void>;
 }
 
-interface OutboxRow {
-  id: string;
-  event_id: string;
-  subject: string;
-  partition_key: string;
-  payload: Buffer;
-  headers: Record<string, string>;
-}
-
 const MAX_BACKOFF_MS = 5_000;
 const PRUNE_EVERY_MS = 60_000;
 
@@ -84,248 +78,164 @@ const PRUNE_EVERY_MS = 60_000;
  * JetStream drops it inside the duplicate window, consumers' inboxes after.
  */
 export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
-  const { js, logger } = options;
-  // Connections of its own: the service's pool stays free for RPCs, and the
-  // lock lives on a single plain connection (not one reserved from a pool:
-  // postgres.js 3.4.9 can crash the process when a reserved connection's
-  // server goes away).
-  // No array parameters here, so no fetch of array types either: postgres.js
-  // 3.4.9 leaves that fetch's failure unhandled, which kills the process when
-  // the database goes away during a reconnect (porsager/postgres#1192).
-  const reconnect = { onnotice: () => {}, fetch_types: false, backoff: reconnectBackoff };
-  const sql = postgresClient(options.databaseUrl, { ...reconnect, max: 2, connection: { application_name: "outbox-relay" } });
-  const lockSql = postgresClient(options.databaseUrl, { ...reconnect, max: 1, connection: { application_name: relayLockApplicationName(options.instanceId) } });
-  const tracer = options.tracer ?? trace.getTracer("@acme/kit");
-  const batchSize = options.batchSize ?? 500;
-  const pollIntervalMs = options.pollIntervalMs ?? 1_000;
-  const coalesceMs = options.coalesceMs ?? 0;
-  const leaderRetryMs = options.leaderRetryMs ?? 1_000;
-  const retentionMs = options.retentionMs ?? 7 * 24 * 3_600_000;
-  const publishTimeoutMs = options.publishTimeoutMs ?? 5_000;
-  const lockName = options.lockName ?? DEFAULT_RELAY_LOCK_NAME;
-  const metrics = relayMetrics(sql, options.registry);
-
+  const { sql, lockSql } = relayConnections(options.databaseUrl, options.instanceId);
   const wakeup = new Wakeup();
-  let stopped = false;
-  let leader = false;
-  let lastPrune = 0;
-  let failureStreak = 0;
-  let lockCheckedAt = 0;
-
-  sql.listen(OUTBOX_CHANNEL, () => wakeup.poke()).catch((error: unknown) => {
-    logger.warn({ reason: (error as Error).message }, "outbox relay: LISTEN failed; relying on polling");
-  });
-
-  /** True while this instance holds the relay lock (session locks are re-entrant). */
-  async function holdsLock(): Promise<boolean> {
-    const [row] = await lockSql<{ locked: boolean }[]>`select pg_try_advisory_lock(hashtext(${lockName})) as locked`;
-    return row?.locked === true;
-  }
-
-  async function publishBatch(rows: OutboxRow[]): Promise<{ sent: string[]; error?: unknown }> {
-    const chains = new Map<string, OutboxRow[]>();
-    for (const row of rows) {
-      const chain = chains.get(row.partition_key);
-      if (chain) chain.push(row);
-      else chains.set(row.partition_key, [row]);
-    }
-    const sent: string[] = [];
-    let firstError: unknown;
-    await Promise.all(
-      [...chains.values()].map(async (chain) => {
-        for (const row of chain) {
-          const hdrs = natsHeaders();
-          for (const [key, value] of Object.entries(row.headers)) hdrs.set(key, value);
-          // The relay runs outside the request: its send span continues the trace of the row's create span and links it.
-          const span = tracer.startSpan(
-            `send ${row.subject}`,
-            {
-              kind: SpanKind.PRODUCER,
-              attributes: {
-                [ATTR.messagingSystem]: "nats",
-                [ATTR.messagingOperationType]: "send",
-                [ATTR.messagingOperationName]: "publish",
-                [ATTR.messagingDestination]: row.subject,
-                [ATTR.messagingMessageId]: row.event_id,
-                [ATTR.eventType]: row.headers["ce-type"] ?? "",
-              },
-              links: linkTo(row.headers.traceparent),
-            },
-            contextFromTraceparent(row.headers.traceparent),
-          );
-          try {
-            const ack = await js.publish(row.subject, row.payload, { msgID: row.event_id, headers: hdrs, timeout: publishTimeoutMs });
-            span.setAttribute("acme.stream.sequence", ack.seq);
-            if (ack.duplicate) span.setAttribute("acme.publish.duplicate", true);
-            options.onPublished?.(row.event_id);
-            sent.push(row.id);
-          } catch (error) {
-            recordFailure(span, error);
-            firstError ??= error;
-            return; // later rows of this key wait for the next batch, in order
-          } finally {
-            span.end();
-          }
-        }
-      }),
-    );
-    return { sent, error: firstError };
-  }
-
-  /**
-   * The last full batch's UPDATE, left running while the next batch is read
-   * and published (the next SELECT skips its ids): the database round trips
-   * overlap the publishing instead of adding to it.
-   */
-  let marking: { ids: string[]; done: Promise<void> } | undefined;
-
-  async function finishMarking(): Promise<void> {
-    const current = marking;
-    marking = undefined;
-    await current?.done;
-  }
-
-  function markSent(ids: string[]): Promise<void> {
-    const done = sql`update outbox set published_at = now() where id in ${sql(ids)}`.then(() => {
-      metrics.published.inc(ids.length);
-    });
-    done.catch(() => {}); // awaited by finishMarking; this only keeps Node from calling it unhandled meanwhile
-    return done;
-  }
-
-  async function relayOnce(): Promise<"more" | "idle" | "failed" | "lost"> {
-    // Re-assert the lock once a second, not per batch: it only changes hands
-    // when this relay's lock connection was lost, which takes that long to matter.
-    if (Date.now() - lockCheckedAt > 1_000) {
-      if (!(await holdsLock())) return "lost";
-      lockCheckedAt = Date.now();
-    }
-    const beingMarked = marking?.ids ?? [];
-    const rows = await sql<OutboxRow[]>`
-      select id, event_id, subject, partition_key, payload, headers
-      from outbox where published_at is null
-      ${beingMarked.length > 0 ? sql`and id not in ${sql(beingMarked)}` : sql``}
-      order by id limit ${batchSize}`;
-    const { sent, error } = rows.length > 0 ? await publishBatch(rows) : { sent: [] };
-    await finishMarking(); // one UPDATE at a time
-    const full = rows.length === batchSize && !error;
-    if (sent.length > 0) {
-      marking = { ids: sent, done: markSent(sent) };
-      if (!full) await finishMarking();
-    }
-    if (error) {
-      const message = (error as Error).message;
-      if (failureStreak === 0) logger.warn({ unsent: rows.length - sent.length, reason: message }, "outbox relay: publishing failed; rows stay in the outbox and are retried");
-      return "failed";
-    }
-    if (rows.length === 0) return "idle";
-    return full ? "more" : "idle";
-  }
-
-  async function pruneIfDue(): Promise<void> {
-    if (Date.now() - lastPrune < PRUNE_EVERY_MS) return;
-    lastPrune = Date.now();
-    const cutoff = new Date(Date.now() - retentionMs);
-    const deleted = await sql`
-      delete from outbox where id in (
-        select id from outbox where published_at is not null and published_at < ${cutoff} limit 10000)`;
-    if (deleted.count > 0) logger.info({ deleted: deleted.count }, "outbox relay: pruned sent rows past retention");
-  }
-
-  async function backoff(): Promise<void> {
-    failureStreak += 1;
-    await wakeup.sleep(Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(failureStreak, 6)));
-  }
-
-  async function relayWhileLeader(): Promise<void> {
-    while (!stopped) {
-      let outcome: Awaited<ReturnType<typeof relayOnce>>;
-      try {
-        outcome = await relayOnce();
-      } catch (error) {
-        // The database is unreachable, or the lock's connection died: give leadership up.
-        logger.warn({ reason: (error as Error).message }, "outbox relay: database error; stepping down");
-        await finishMarking().catch(() => {}); // unmarked rows are republished, and dropped as duplicates
-        return;
-      }
-      if (outcome === "lost") {
-        logger.warn("outbox relay: another instance holds the relay lock now; standing by");
-        return;
-      }
-      if (outcome === "failed") {
-        await backoff();
-        continue;
-      }
-      if (failureStreak > 0) logger.info("outbox relay: publishing again");
-      failureStreak = 0;
-      if (outcome === "idle") {
-        await pruneIfDue().catch((error: unknown) => logger.warn({ err: error }, "outbox relay: prune failed"));
-        // An idle relay publishes a commit at once (a fixed coalescing delay
-        // was most of the commit-to-consumer latency, P5). Under load no
-        // delay is needed either: the commits that arrive while a batch is
-        // being published pile up and are read together by the next round.
-        const arrivedWhileBusy = await wakeup.sleep(pollIntervalMs);
-        if (arrivedWhileBusy && coalesceMs > 0) await new Promise((resolve) => setTimeout(resolve, coalesceMs));
-      }
-    }
-  }
-
-  const loop = (async () => {
-    while (!stopped) {
-      let acquired = false;
-      try {
-        acquired = await holdsLock();
-      } catch (error) {
-        logger.warn({ reason: (error as Error).message }, "outbox relay: database unavailable; retrying");
-      }
-      if (acquired) {
-        leader = true;
-        lockCheckedAt = Date.now();
-        logger.info("outbox relay: this instance is now publishing the outbox");
-        await relayWhileLeader();
-        await finishMarking().catch(() => {}); // stopping or stepping down: the last UPDATE first
-        leader = false;
-        await lockSql`select pg_advisory_unlock_all()`.catch(() => {});
-      }
-      if (!stopped) await wakeup.sleep(leaderRetryMs);
-    }
-    // The batch in flight has finished: nothing is left to wait for.
-    await Promise.all([lockSql.end({ timeout: 0 }), sql.end({ timeout: 0 })]);
-  })();
-
+  listenForCommits(sql, wakeup, options.logger);
+  const relay = new Relay(options, sql, new RelayLock(lockSql, options.lockName ?? DEFAULT_RELAY_LOCK_NAME), wakeup);
+  const loop = relay.leadUntilStopped().finally(() => Promise.all([lockSql.end({ timeout: 0 }), sql.end({ timeout: 0 })]));
   return {
-    isLeader: () => leader,
+    isLeader: () => relay.leader,
     async stop() {
-      stopped = true;
-      wakeup.poke();
+      relay.stop();
       await loop;
     },
   };
 }
 
-function relayMetrics(sql: Sql, registry: Registry | undefined) {
-  const registers = registry ? [registry] : [];
-  const published = new Counter({ name: "outbox_published_total", help: "Outbox rows published and acked by JetStream.", registers });
-  new Gauge({
-    name: "outbox_backlog",
-    help: "Outbox rows not yet published.",
-    registers,
-    async collect() {
-      const [row] = await sql<{ n: number }[]>`select count(*)::int as n from outbox where published_at is null`;
-      this.set(row?.n ?? 0);
-    },
+/**
+ * Connections of its own: the service's pool stays free for RPCs, and the
+ * lock lives on a single plain connection (not one reserved from a pool:
+ * postgres.js 3.4.9 can crash the process when a reserved connection's
+ * server goes away).
+ */
+function relayConnections(databaseUrl: string, instanceId: string | undefined): { sql: Sql; lockSql: Sql } {
+  // No array parameters here, so no fetch of array types either: postgres.js
+  // 3.4.9 leaves that fetch's failure unhandled, which kills the process when
+  // the database goes away during a reconnect (porsager/postgres#1192).
+  const reconnect = { onnotice: () => {}, fetch_types: false, backoff: reconnectBackoff };
+  return {
+    sql: postgresClient(databaseUrl, { ...reconnect, max: 2, connection: { application_name: "outbox-relay" } }),
+    lockSql: postgresClient(databaseUrl, { ...reconnect, max: 1, connection: { application_name: relayLockApplicationName(instanceId) } }),
+  };
+}
+
+/** The wake-up: each commit that inserts outbox rows NOTIFYs; without LISTEN the poll interval still finds them. */
+function listenForCommits(sql: Sql, wakeup: Wakeup, logger: Logger): void {
+  sql.listen(OUTBOX_CHANNEL, () => wakeup.poke()).catch((error: unknown) => {
+    logger.warn({ reason: (error as Error).message }, "outbox relay: LISTEN failed; relying on polling");
   });
-  new Gauge({
-    name: "outbox_oldest_unpublished_age_seconds",
-    help: "Age of the oldest unpublished outbox row (0 when none).",
-    registers,
-    async collect() {
-      const [row] = await sql<{ age: number | null }[]>`
-        select extract(epoch from now() - min(created_at))::float8 as age from outbox where published_at is null`;
-      this.set(row?.age ?? 0);
-    },
-  });
-  return { published };
+}
+
+type RoundOutcome = "more" | "idle" | "failed" | "lost";
+
+/** The relay's state between rounds: leadership, the failure streak, the last prune, the UPDATE in flight. */
+class Relay {
+  leader = false;
+  private stopped = false;
+  private failureStreak = 0;
+  private lastPrune = 0;
+  private readonly marker: SentMarker;
+  private readonly publishing: RowPublisherOptions;
+  private readonly logger: Logger;
+
+  constructor(
+    private readonly options: OutboxRelayOptions,
+    private readonly sql: Sql,
+    private readonly lock: RelayLock,
+    private readonly wakeup: Wakeup,
+  ) {
+    this.logger = options.logger;
+    const metrics = relayMetrics(sql, options.registry);
+    this.marker = new SentMarker(sql, (count) => metrics.published.inc(count));
+    const tracer: Tracer = options.tracer ?? trace.getTracer("@acme/kit");
+    this.publishing = { js: options.js, tracer, publishTimeoutMs: options.publishTimeoutMs ?? 5_000, onPublished: options.onPublished };
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.wakeup.poke();
+  }
+
+  /** Stands by until the lock is free, relays while holding it; returns once stopped and the batch in flight has finished. */
+  async leadUntilStopped(): Promise<void> {
+    while (!this.stopped) {
+      if (await this.tryToLead()) {
+        this.leader = true;
+        this.logger.info("outbox relay: this instance is now publishing the outbox");
+        await this.relayWhileLeader();
+        await this.marker.finish().catch(() => {}); // stopping or stepping down: the last UPDATE first
+        this.leader = false;
+        await this.lock.release().catch(() => {});
+      }
+      if (!this.stopped) await this.wakeup.sleep(this.options.leaderRetryMs ?? 1_000);
+    }
+  }
+
+  private async tryToLead(): Promise<boolean> {
+    try {
+      return await this.lock.take();
+    } catch (error) {
+      this.logger.warn({ reason: (error as Error).message }, "outbox relay: database unavailable; retrying");
+      return false;
+    }
+  }
+
+  private async relayWhileLeader(): Promise<void> {
+    while (!this.stopped) {
+      let outcome: RoundOutcome;
+      try {
+        outcome = await this.relayOnce();
+      } catch (error) {
+        // The database is unreachable, or the lock's connection died: give leadership up.
+        this.logger.warn({ reason: (error as Error).message }, "outbox relay: database error; stepping down");
+        await this.marker.finish().catch(() => {}); // unmarked rows are republished, and dropped as duplicates
+        return;
+      }
+      if (outcome === "lost") {
+        this.logger.warn("outbox relay: another instance holds the relay lock now; standing by");
+        return;
+      }
+      if (outcome === "failed") {
+        await this.backoff();
+        continue;
+      }
+      if (this.failureStreak > 0) this.logger.info("outbox relay: publishing again");
+      this.failureStreak = 0;
+      if (outcome === "idle") await this.whileIdle();
+    }
+  }
+
+  /** One round: claim, publish, mark. */
+  private async relayOnce(): Promise<RoundOutcome> {
+    if (!(await this.lock.stillHeld())) return "lost";
+    const batchSize = this.options.batchSize ?? 500;
+    const rows = await claimUnsent(this.sql, batchSize, this.marker.pendingIds);
+    const { sent, error } = rows.length > 0 ? await publishRows(rows, this.publishing) : { sent: [], error: undefined };
+    await this.marker.finish(); // one UPDATE at a time
+    const full = rows.length === batchSize && !error;
+    if (sent.length > 0) {
+      await this.marker.start(sent);
+      if (!full) await this.marker.finish();
+    }
+    if (error) {
+      if (this.failureStreak === 0) this.logger.warn({ unsent: rows.length - sent.length, reason: (error as Error).message }, "outbox relay: publishing failed; rows stay in the outbox and are retried");
+      return "failed";
+    }
+    return full ? "more" : "idle";
+  }
+
+  private async whileIdle(): Promise<void> {
+    await this.pruneIfDue().catch((error: unknown) => this.logger.warn({ err: error }, "outbox relay: prune failed"));
+    // An idle relay publishes a commit at once (a fixed coalescing delay
+    // was most of the commit-to-consumer latency, P5). Under load no
+    // delay is needed either: the commits that arrive while a batch is
+    // being published pile up and are read together by the next round.
+    const arrivedWhileBusy = await this.wakeup.sleep(this.options.pollIntervalMs ?? 1_000);
+    const coalesceMs = this.options.coalesceMs ?? 0;
+    if (arrivedWhileBusy && coalesceMs > 0) await new Promise((resolve) => setTimeout(resolve, coalesceMs));
+  }
+
+  private async pruneIfDue(): Promise<void> {
+    if (Date.now() - this.lastPrune < PRUNE_EVERY_MS) return;
+    this.lastPrune = Date.now();
+    const deleted = await pruneSent(this.sql, new Date(Date.now() - (this.options.retentionMs ?? 7 * 24 * 3_600_000)));
+    if (deleted > 0) this.logger.info({ deleted }, "outbox relay: pruned sent rows past retention");
+  }
+
+  private async backoff(): Promise<void> {
+    this.failureStreak += 1;
+    await this.wakeup.sleep(Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(this.failureStreak, 6)));
+  }
 }
 
 /** The lock connection's application_name: `outbox-relay-lock` and the holder's instance id. */

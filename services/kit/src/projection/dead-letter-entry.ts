@@ -1,15 +1,10 @@
 import { runDeadLetterCommand } from "../consumer/dead-letter-command.js";
 import type { EventRoute } from "../consumer/event-route.js";
-import { consumerServiceSettings } from "../consumer-service-env.js";
+import type { ConsumerSettings } from "../consumer/consumer-settings.js";
 import { openDatabase } from "../db/database.js";
-import { connectNats, natsTlsFromEnv } from "../nats.js";
+import { connectNats, natsSettingsFrom, type NatsEnv } from "../nats.js";
 
-type DeadLetterConfig = Parameters<typeof consumerServiceSettings>[0] & {
-  DATABASE_URL: string;
-  NATS_URL: string;
-  NATS_USER?: string | undefined;
-  NATS_PASSWORD?: string | undefined;
-} & Parameters<typeof natsTlsFromEnv>[0];
+type DeadLetterConfig = NatsEnv & { DATABASE_URL: string; consumer: ConsumerSettings };
 
 /**
  * A consumer service's `dlq` command, whole: `npm run dlq -w @acme/<service>
@@ -30,13 +25,13 @@ export async function runDeadLetterEntry<TSchema extends Record<string, unknown>
     console.error(`NATS at ${config.NATS_URL} did not answer within 10 s`);
     process.exit(1);
   }, 10_000);
-  const nc = await connectNats({ url: config.NATS_URL, user: config.NATS_USER, password: config.NATS_PASSWORD, name: `${service}-dlq`, inboxPrefix: `_INBOX_${service}`, tls: natsTlsFromEnv(config) });
+  const nc = await connectNats(natsSettingsFrom(config, `${service}-dlq`, service));
   clearTimeout(timeout);
   try {
     process.exitCode = await runDeadLetterCommand(spec.argv ?? process.argv.slice(2), {
       nc,
       db: database.db,
-      settings: consumerServiceSettings(config),
+      settings: config.consumer,
       routes: spec.routes,
     });
   } finally {

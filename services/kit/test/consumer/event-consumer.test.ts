@@ -16,7 +16,7 @@ import { consumerEnv, consumerSettings, type ConsumerSettings } from "../../src/
 import { DLQ } from "../../src/consumer/dead-letter.js";
 import { startEventConsumer, type EventConsumer } from "../../src/consumer/event-consumer.js";
 import { eventRoute, PermanentEventError } from "../../src/consumer/event-route.js";
-import { declareEventStream, publishEvent } from "../../src/testing/event-stream.js";
+import { declareEventStream, publishEvent } from "../../testing/event-stream.js";
 
 /**
  * The runner against a toy table on the real Postgres and NATS: it knows no

@@ -16,7 +16,7 @@ import { connectNats } from "../../src/nats.js";
 import type { ConsumerSettings } from "../../src/consumer/consumer-settings.js";
 import { startEventConsumer, type EventConsumer } from "../../src/consumer/event-consumer.js";
 import { eventRoute } from "../../src/consumer/event-route.js";
-import { declareEventStream, publishEvent } from "../../src/testing/event-stream.js";
+import { declareEventStream, publishEvent } from "../../testing/event-stream.js";
 
 type Db = Database<Record<string, never>>["db"];
 const route = eventRoute(UserRegisteredSchema, {

@@ -1,5 +1,5 @@
 import { pgTable } from "drizzle-orm/pg-core";
-import { accountKeyColumns, accountVersionColumns, processedEventsTable, userTombstonesTable } from "@acme/kit/projection/tables";
+import { accountKeyColumns, accountVersionColumns, processedEventsTable, userTombstonesTable } from "@acme/kit/projection";
 import { mails } from "./mail-schema.js";
 
 /**

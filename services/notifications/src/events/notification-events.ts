@@ -1,7 +1,5 @@
-import { PermanentEventError, type EventMeta } from "@acme/kit/consumer/event-route";
-import type { AccountRecord } from "@acme/kit/projection/account-facts";
-import { accountProjection, type Applied } from "@acme/kit/projection/account-projection";
-import { createProjectionStore, perTransaction, type ProjectionDb } from "@acme/kit/projection/drizzle-store";
+import { PermanentEventError, type EventMeta } from "@acme/kit/consumer";
+import { type AccountRecord, accountProjection, type Applied, createProjectionStore, perTransaction, type ProjectionDb } from "@acme/kit/projection";
 import { eraseMailsOf, recordMails, type NewMail } from "../db/mail-outbox.js";
 import { accountEmails, userTombstones } from "../db/schema.js";
 import { planMails, UnusableAddress, type AppliedEvent, type PlannedMail } from "../domain/mail-plan.js";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitUntil } from "@acme/devstack";
-import { DLQ } from "@acme/kit/consumer/dead-letter";
+import { DLQ } from "@acme/kit/consumer";
 import { NotificationStatus } from "@acme/gen/acme/notifications/v1/notification_service_pb";
 import { NotificationsAdminService } from "@acme/gen/acme/admin/v1/notifications_admin_pb";
 import { DeadLetterService } from "@acme/gen/acme/admin/v1/consumer_admin_pb";

@@ -12,9 +12,7 @@ import { NotificationService } from "@acme/gen/acme/notifications/v1/notificatio
 import { freePort, startMailSink, waitUntil, type MailSink, type SunkMail } from "@acme/devstack";
 import { createLogger } from "@acme/kit/logging";
 import { connectNats } from "@acme/kit/nats";
-import { authStandIn, type AuthStandIn } from "@acme/kit/testing/auth-stand-in";
-import { declareEventStream } from "@acme/kit/testing/event-stream";
-import { startTokenIssuerStub, type TokenIssuerStub } from "@acme/kit/testing/token-issuer-stub";
+import { authStandIn, type AuthStandIn, declareEventStream, startTokenIssuerStub, type TokenIssuerStub } from "@acme/kit/testing";
 import { createTestDatabase, natsUrl, testNamespace, type TestDatabase } from "@acme/testing";
 import { loadConfig, type NotificationsConfig } from "../../src/config.js";
 import { startNotificationsService, type RunningNotificationsService } from "../../src/service.js";

@@ -1,5 +1,4 @@
-import type { OwnFieldsStore } from "@acme/kit/projection/owned-records";
-import { ownedRecords, type OwnerInput } from "@acme/kit/projection/owned-records";
+import { type OwnFieldsStore, ownedRecords, type OwnerInput } from "@acme/kit/projection";
 import { toProfile, type Profile, type ProfileOwnFields, type ProfileRecord } from "../domain/profile.js";
 import { validAvatarUrl, validDisplayName } from "../domain/profile-rules.js";
 

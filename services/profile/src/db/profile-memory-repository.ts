@@ -1,4 +1,4 @@
-import { createMemoryProjectionStore } from "@acme/kit/projection/memory-store";
+import { createMemoryProjectionStore } from "@acme/kit/projection";
 import type { ProfileOwnFields, ProfileRecord } from "../domain/profile.js";
 
 /**

@@ -1,4 +1,4 @@
-import { createProjectionStore, perTransaction, type ProjectionDb } from "@acme/kit/projection/drizzle-store";
+import { createProjectionStore, perTransaction, type ProjectionDb } from "@acme/kit/projection";
 import type { ProfileOwnFields, ProfileRecord } from "../domain/profile.js";
 import { profiles, userTombstones } from "./schema.js";
 

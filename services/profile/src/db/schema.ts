@@ -1,5 +1,5 @@
 import { pgTable, text } from "drizzle-orm/pg-core";
-import { accountKeyColumns, accountVersionColumns, processedEventsTable, userTombstonesTable } from "@acme/kit/projection/tables";
+import { accountKeyColumns, accountVersionColumns, processedEventsTable, userTombstonesTable } from "@acme/kit/projection";
 
 /** Profiles, built from auth's events; display name and avatar changed by their owner. */
 export const profiles = pgTable("profiles", {

@@ -1,5 +1,4 @@
-import { accountProjection } from "@acme/kit/projection/account-projection";
-import type { ProjectionDb } from "@acme/kit/projection/drizzle-store";
+import { accountProjection, type ProjectionDb } from "@acme/kit/projection";
 import { newProfile, type ProfileRecord } from "../domain/profile.js";
 import { profileRepositoryFor } from "../db/profile-repository.js";
 

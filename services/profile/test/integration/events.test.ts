@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitUntil } from "@acme/devstack";
-import { DLQ } from "@acme/kit/consumer/dead-letter";
-import { runDeadLetterCommand } from "@acme/kit/consumer/dead-letter-command";
-import { openDatabase } from "@acme/kit/db/database";
-import { profileConsumerSettings } from "../../src/config.js";
+import { DLQ, runDeadLetterCommand } from "@acme/kit/consumer";
+import { openDatabase } from "@acme/kit/db";
 import { schema } from "../../src/db/schema.js";
 import { profileEventRoutes } from "../../src/events/subscription.js";
 import type { RunningProfileService } from "../../src/service.js";
@@ -115,7 +113,7 @@ describe("profile builds its table from auth's events", () => {
     const database = openDatabase(f.config.DATABASE_URL, schema, { max: 2 });
     const lines: string[] = [];
     const dlq = (...args: string[]) =>
-      runDeadLetterCommand(args, { nc: f.nc, db: database.db, settings: profileConsumerSettings(f.config), routes: profileEventRoutes(), out: (l) => lines.push(l) });
+      runDeadLetterCommand(args, { nc: f.nc, db: database.db, settings: f.config.consumer, routes: profileEventRoutes(), out: (l) => lines.push(l) });
     try {
       expect(await dlq("list")).toBe(0);
       expect(lines).toHaveLength(2);

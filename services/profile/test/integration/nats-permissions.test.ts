@@ -5,14 +5,13 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, SERVICE_NATS_PERMISSIONS, startNats, waitUntil, type NatsServer } from "@acme/devstack";
-import { runDeadLetterCommand } from "@acme/kit/consumer/dead-letter-command";
-import { openDatabase } from "@acme/kit/db/database";
+import { runDeadLetterCommand } from "@acme/kit/consumer";
+import { openDatabase } from "@acme/kit/db";
 import { connectNats } from "@acme/kit/nats";
-import { declareEventStream } from "@acme/kit/testing/event-stream";
-import { loadConfig, profileConsumerSettings } from "../../src/config.js";
+import { declareEventStream, authStandIn } from "@acme/kit/testing";
+import { loadConfig } from "../../src/config.js";
 import { schema } from "../../src/db/schema.js";
 import { profileEventRoutes } from "../../src/events/subscription.js";
-import { authStandIn } from "@acme/kit/testing/auth-stand-in";
 import { profileFixture, type ProfileFixture } from "../support/profile-fixture.js";
 
 /**
@@ -67,7 +66,7 @@ describe("profile with least-privilege NATS permissions", () => {
     const database = openDatabase(f.config.DATABASE_URL, schema, { max: 1 });
     const lines: string[] = [];
     const dlq = (...args: string[]) =>
-      runDeadLetterCommand(args, { nc, db: database.db, settings: profileConsumerSettings(loadConfig(f.env)), routes: profileEventRoutes(), out: (l) => lines.push(l) });
+      runDeadLetterCommand(args, { nc, db: database.db, settings: loadConfig(f.env).consumer, routes: profileEventRoutes(), out: (l) => lines.push(l) });
     try {
       await waitUntil("dead letter listed", async () => {
         lines.length = 0;

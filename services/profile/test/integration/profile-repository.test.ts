@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase, type Database } from "@acme/kit/db/database";
-import { runMigrations } from "@acme/kit/db/migrate";
+import { openDatabase, type Database, runMigrations } from "@acme/kit/db";
 import { createTestDatabase, type TestDatabase } from "@acme/testing";
 import { createProfileMemoryRepository } from "../../src/db/profile-memory-repository.js";
 import { createBatchingProfileRepository, createProfileRepository } from "../../src/db/profile-repository.js";

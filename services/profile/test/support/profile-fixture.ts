@@ -7,12 +7,10 @@ import postgres, { type Sql } from "postgres";
 import { ProfileService } from "@acme/gen/acme/profile/v1/profile_service_pb";
 import { createLogger } from "@acme/kit/logging";
 import { connectNats } from "@acme/kit/nats";
-import { declareEventStream } from "@acme/kit/testing/event-stream";
-import { startTokenIssuerStub, type TokenIssuerStub } from "@acme/kit/testing/token-issuer-stub";
+import { declareEventStream, startTokenIssuerStub, type TokenIssuerStub, authStandIn, type AuthStandIn } from "@acme/kit/testing";
 import { createTestDatabase, natsUrl, testNamespace, type TestDatabase } from "@acme/testing";
 import { loadConfig, type ProfileConfig } from "../../src/config.js";
 import { startProfileService, type RunningProfileService } from "../../src/service.js";
-import { authStandIn, type AuthStandIn } from "@acme/kit/testing/auth-stand-in";
 
 export interface ProfileFixture {
   /** The environment a profile process of this fixture runs with. */

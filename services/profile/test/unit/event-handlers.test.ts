@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { describe, expect, it } from "vitest";
 import { UserDeletedSchema, UserEmailChangedSchema, UserRegisteredSchema } from "@acme/gen/acme/auth/events/v1/events_pb";
-import { PermanentEventError } from "@acme/kit/consumer/event-route";
+import { PermanentEventError } from "@acme/kit/consumer";
 import { createProfileMemoryRepository } from "../../src/db/profile-memory-repository.js";
 import { profileProjection } from "../../src/events/subscription.js";
 

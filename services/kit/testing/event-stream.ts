@@ -3,7 +3,7 @@ import { create, toBinary, type DescMessage, type MessageInitShape } from "@bufb
 import { headers as natsHeaders } from "@nats-io/transport-node";
 import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
-import { cloudEventHeaders } from "../cloudevents.js";
+import { cloudEventHeaders } from "../src/cloudevents.js";
 
 /**
  * Test helpers that stand in for a producer: they declare a stream the way
