@@ -1,5 +1,5 @@
-import { createServer as createHttp1Server, type RequestListener } from "node:http";
-import { constants as http2Constants, createServer as createHttp2Server, type Http2Session } from "node:http2";
+import { createServer as createHttp1Server, type RequestListener, type Server as Http1Server } from "node:http";
+import { constants as http2Constants, createServer as createHttp2Server, type Http2Server, type Http2Session } from "node:http2";
 import { createServer as createNetServer, type Socket } from "node:net";
 import { Duplex } from "node:stream";
 
@@ -48,6 +48,48 @@ export const DEFAULT_SERVER_LIMITS: ServerLimits = {
  */
 export async function listen(handler: RequestListener, port: number, host = "127.0.0.1", limits: Partial<ServerLimits> = {}): Promise<Listener> {
   const limit = { ...DEFAULT_SERVER_LIMITS, ...limits };
+  const connections: Connections = { sockets: new Set(), sessions: new Set(), inFlight: new Map(), closing: false };
+  const http1 = http1Server(handler, limit, connections);
+  const http2 = http2Server(handler, limit, connections);
+  const server = createNetServer((socket) => handOver(socket, http1, http2, limit, connections));
+  server.maxConnections = limit.maxConnections;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address();
+  return {
+    port: typeof address === "object" && address ? address.port : port,
+    async close(graceMs = 10_000) {
+      connections.closing = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      http1.close(() => {}); // stops the timeout checker started in http1Server (it was never listening)
+      for (const session of connections.sessions) session.close(); // GOAWAY: finish open streams, accept no new ones
+      for (const socket of connections.sockets) {
+        // HTTP/1.1 sockets with no request in flight; h2 sockets close with their session.
+        if (connections.inFlight.get(socket) === 0) socket.destroySoon();
+      }
+      const timer = setTimeout(() => {
+        for (const socket of connections.sockets) socket.destroy();
+      }, graceMs);
+      timer.unref();
+      await closed;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** What a listener tracks to close gracefully. */
+interface Connections {
+  sockets: Set<Socket>;
+  sessions: Set<Http2Session>;
+  /** HTTP/1.1 requests in flight per socket: on shutdown, idle keep-alive sockets close at once and busy ones right after their response. */
+  inFlight: Map<Socket, number>;
+  closing: boolean;
+}
+
+function http1Server(handler: RequestListener, limit: ServerLimits, connections: Connections): Http1Server {
   const http1 = createHttp1Server(
     {
       headersTimeout: limit.headersTimeoutMs,
@@ -59,29 +101,28 @@ export async function listen(handler: RequestListener, port: number, host = "127
     handler,
   );
   // Node starts enforcing headersTimeout and requestTimeout when the server
-  // emits 'listening'. This one never listens (the sniffing server below hands
-  // it its sockets), so start that checker by hand, or nothing times out.
+  // emits 'listening'. This one never listens (the sniffing server hands it
+  // its sockets), so start that checker by hand, or nothing times out.
   http1.emit("listening");
-  const http2 = createHttp2Server({}, handler as never);
-  const sockets = new Set<Socket>();
-  const sessions = new Set<Http2Session>();
-  // HTTP/1.1 requests in flight per socket: on shutdown, idle keep-alive
-  // sockets close at once and busy ones right after their response.
-  const inFlight = new Map<Socket, number>();
-  let closing = false;
+  const { inFlight } = connections;
   http1.on("request", (req, res) => {
     const socket = req.socket as Socket;
     inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
-    if (closing) res.setHeader("connection", "close");
+    if (connections.closing) res.setHeader("connection", "close");
     res.once("close", () => {
       const left = (inFlight.get(socket) ?? 1) - 1;
       inFlight.set(socket, left);
-      if (closing && left === 0) socket.destroySoon();
+      if (connections.closing && left === 0) socket.destroySoon();
     });
   });
+  return http1;
+}
+
+function http2Server(handler: RequestListener, limit: ServerLimits, connections: Connections): Http2Server {
+  const http2 = createHttp2Server({}, handler as never);
   http2.on("session", (session) => {
-    sessions.add(session);
-    session.once("close", () => sessions.delete(session));
+    connections.sessions.add(session);
+    session.once("close", () => connections.sessions.delete(session));
     // Idle: no frame either way. close() is a GOAWAY that lets open streams finish.
     session.setTimeout(limit.http2IdleTimeoutMs, () => session.close());
   });
@@ -94,65 +135,39 @@ export async function listen(handler: RequestListener, port: number, host = "127
     timer.unref();
     stream.once("close", () => clearTimeout(timer));
   });
+  return http2;
+}
 
-  const server = createNetServer((socket) => {
-    sockets.add(socket);
-    socket.once("close", () => {
-      sockets.delete(socket);
-      inFlight.delete(socket);
-    });
-    socket.on("error", () => socket.destroy());
-    // Until the protocol is known neither server guards the socket: this does.
-    const sniffTimedOut = () => socket.destroy();
-    socket.setTimeout(limit.sniffTimeoutMs);
-    socket.once("timeout", sniffTimedOut);
-    let head = Buffer.alloc(0);
-    const onData = (chunk: Buffer) => {
-      head = Buffer.concat([head, chunk]);
-      const isHttp2 = head.subarray(0, HTTP2_PREFACE.length).equals(HTTP2_PREFACE.subarray(0, Math.min(head.length, HTTP2_PREFACE.length)));
-      if (isHttp2 && head.length < HTTP2_PREFACE.length) return; // need more bytes to decide
-      socket.off("data", onData);
-      socket.setTimeout(0);
-      socket.off("timeout", sniffTimedOut);
-      socket.pause();
-      if (isHttp2) {
-        http2.emit("connection", replayingStream(socket, head));
-      } else {
-        socket.unshift(head);
-        http1.emit("connection", socket);
-        socket.resume();
-      }
-    };
-    socket.on("data", onData);
+/** Reads a new connection's first bytes and hands it to the HTTP/2 server (the h2c preface) or the HTTP/1.1 one. */
+function handOver(socket: Socket, http1: Http1Server, http2: Http2Server, limit: ServerLimits, connections: Connections): void {
+  connections.sockets.add(socket);
+  socket.once("close", () => {
+    connections.sockets.delete(socket);
+    connections.inFlight.delete(socket);
   });
-  server.maxConnections = limit.maxConnections;
-
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => resolve());
-  });
-  const address = server.address();
-  const boundPort = typeof address === "object" && address ? address.port : port;
-
-  return {
-    port: boundPort,
-    async close(graceMs = 10_000) {
-      closing = true;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      http1.close(() => {}); // stops the timeout checker started above (it was never listening)
-      for (const session of sessions) session.close(); // GOAWAY: finish open streams, accept no new ones
-      for (const socket of sockets) {
-        // HTTP/1.1 sockets with no request in flight; h2 sockets close with their session.
-        if (inFlight.has(socket) && inFlight.get(socket) === 0) socket.destroySoon();
-      }
-      const timer = setTimeout(() => {
-        for (const socket of sockets) socket.destroy();
-      }, graceMs);
-      timer.unref();
-      await closed;
-      clearTimeout(timer);
-    },
+  socket.on("error", () => socket.destroy());
+  // Until the protocol is known neither server guards the socket: this does.
+  const sniffTimedOut = () => socket.destroy();
+  socket.setTimeout(limit.sniffTimeoutMs);
+  socket.once("timeout", sniffTimedOut);
+  let head = Buffer.alloc(0);
+  const onData = (chunk: Buffer) => {
+    head = Buffer.concat([head, chunk]);
+    const isHttp2 = head.subarray(0, HTTP2_PREFACE.length).equals(HTTP2_PREFACE.subarray(0, Math.min(head.length, HTTP2_PREFACE.length)));
+    if (isHttp2 && head.length < HTTP2_PREFACE.length) return; // need more bytes to decide
+    socket.off("data", onData);
+    socket.setTimeout(0);
+    socket.off("timeout", sniffTimedOut);
+    socket.pause();
+    if (isHttp2) {
+      http2.emit("connection", replayingStream(socket, head));
+    } else {
+      socket.unshift(head);
+      http1.emit("connection", socket);
+      socket.resume();
+    }
   };
+  socket.on("data", onData);
 }
 
 /**

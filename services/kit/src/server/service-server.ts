@@ -75,45 +75,13 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
   const observe = observeRpcs(options.metrics, options.logger, options.tracer);
   // Inside the observer, so the code it records is the mapped one.
   const mapErrors = errorMapping({ service: options.service, logger: options.logger, toConnectError: options.toConnectError });
-  const publicRoutes: Record<string, HttpRoute> = {
-    "/healthz": (_req, res) => json(res, 200, { status: "alive" }),
-    ...options.httpRoutes,
-  };
-  const adminRoutes: Record<string, HttpRoute> = {
-    "/healthz": (_req, res) => json(res, 200, { status: "alive" }),
-    "/readyz": async (_req, res) => {
-      const report = await checkReadiness(options.readiness);
-      const ready = report.ready && !shuttingDown;
-      json(res, ready ? 200 : 503, { status: ready ? "ready" : shuttingDown ? "shutting down" : "not ready", checks: report.checks });
-    },
-    "/metrics": async (_req, res) => {
-      res.writeHead(200, { "content-type": options.metrics.registry.contentType });
-      res.end(await options.metrics.registry.metrics());
-    },
-  };
-
-  const handler = connectNodeAdapter({
-    routes: (router) => {
-      options.routes(router);
-      healthRoutes(options.rpcServiceNames, options.readiness, () => shuttingDown)(router);
-      reflectionRoutes(router);
-    },
-    readMaxBytes: options.readMaxBytes ?? DEFAULT_READ_MAX_BYTES,
-    // JSON must be UTF-8 (RFC 8259). The default decoder would turn invalid
-    // bytes into U+FFFD and store them (an account "ab\uFFFD@example.com");
-    // a fatal one makes the request invalid_argument instead. (Typed narrower
-    // than what connect's JSON serialization reads; a test proves it applies.)
-    jsonOptions: { textDecoder: new TextDecoder("utf-8", { fatal: true }) } as ConnectAdapterOptions["jsonOptions"],
-    interceptors: [observe, mapErrors, ...(options.interceptors ?? [])],
-    contextValues: (req) => createContextValues().set(clientAddressKey, clientAddress(req, options.trustProxyHops ?? 0)),
-    fallback: plainRoutes(publicRoutes, options.logger),
-  });
+  const handler = publicHandler(options, [observe, mapErrors, ...(options.interceptors ?? [])], () => shuttingDown);
   const adminHandler = connectNodeAdapter({
     routes: (router) => options.admin.routes?.(router),
     readMaxBytes: DEFAULT_READ_MAX_BYTES,
-    jsonOptions: { textDecoder: new TextDecoder("utf-8", { fatal: true }) } as ConnectAdapterOptions["jsonOptions"],
+    jsonOptions: STRICT_UTF8_JSON,
     interceptors: [observe, mapErrors, requireAdminToken(options.admin.token, options.logger)],
-    fallback: plainRoutes(adminRoutes, options.logger),
+    fallback: plainRoutes(operationsRoutes(options, () => shuttingDown), options.logger),
   });
 
   const listener = await listen(withCors(handler as never, corsOriginsFromEnv()) as never, options.port, options.host, options.limits);
@@ -133,6 +101,44 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
     async shutdown(graceMs = 10_000) {
       shuttingDown = true;
       await closeBoth(graceMs);
+    },
+  };
+}
+
+// JSON must be UTF-8 (RFC 8259). The default decoder would turn invalid
+// bytes into U+FFFD and store them (an account "ab\uFFFD@example.com");
+// a fatal one makes the request invalid_argument instead. (Typed narrower
+// than what connect's JSON serialization reads; a test proves it applies.)
+const STRICT_UTF8_JSON = { textDecoder: new TextDecoder("utf-8", { fatal: true }) } as ConnectAdapterOptions["jsonOptions"];
+
+/** The public port: the service's RPCs, grpc.health.v1, reflection, a bare /healthz and the service's own HTTP routes. */
+function publicHandler(options: ServiceServerOptions, interceptors: Interceptor[], shuttingDown: () => boolean) {
+  return connectNodeAdapter({
+    routes: (router) => {
+      options.routes(router);
+      healthRoutes(options.rpcServiceNames, options.readiness, shuttingDown)(router);
+      reflectionRoutes(router);
+    },
+    readMaxBytes: options.readMaxBytes ?? DEFAULT_READ_MAX_BYTES,
+    jsonOptions: STRICT_UTF8_JSON,
+    interceptors,
+    contextValues: (req) => createContextValues().set(clientAddressKey, clientAddress(req, options.trustProxyHops ?? 0)),
+    fallback: plainRoutes({ "/healthz": (_req, res) => json(res, 200, { status: "alive" }), ...options.httpRoutes }, options.logger),
+  });
+}
+
+/** The admin port's plain routes: liveness, readiness with each dependency's state, Prometheus metrics. */
+function operationsRoutes(options: ServiceServerOptions, shuttingDown: () => boolean): Record<string, HttpRoute> {
+  return {
+    "/healthz": (_req, res) => json(res, 200, { status: "alive" }),
+    "/readyz": async (_req, res) => {
+      const report = await checkReadiness(options.readiness);
+      const ready = report.ready && !shuttingDown();
+      json(res, ready ? 200 : 503, { status: ready ? "ready" : shuttingDown() ? "shutting down" : "not ready", checks: report.checks });
+    },
+    "/metrics": async (_req, res) => {
+      res.writeHead(200, { "content-type": options.metrics.registry.contentType });
+      res.end(await options.metrics.registry.metrics());
     },
   };
 }
