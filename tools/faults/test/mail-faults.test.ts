@@ -10,15 +10,16 @@ import { resultNotes, resultTable } from "../src/table.js";
 
 /**
  * notifications and the mail sink in the fault suite (`npm run faults` runs
- * these too): under steady writes to auth, kill -9 of notifications inside
- * its transaction, after COMMIT, after the SMTP server accepted a mail, and
- * kill -9 of the sink. Every write auth committed ends as exactly one
+ * these and kill -9 after the SMTP server accepted a mail): under steady
+ * writes to auth, kill -9 of notifications inside its transaction and after
+ * COMMIT, and kill -9 of the sink. Every write auth committed ends as exactly one
  * distinct Message-ID per template in the sink; further copies of a
  * Message-ID (at least once) are allowed and counted.
  */
 describe("faults: every committed write is mailed once per template, counted by Message-ID", () => {
-  it("through kill -9 of notifications before and after COMMIT, after the SMTP acceptance, and of the mail sink", async () => {
-    const wanted = ["notifications-kill-before-commit", "notifications-kill-after-commit", "notifications-kill-after-mail-accepted", "mail-sink-kill"];
+  it("through kill -9 of notifications before and after COMMIT, and of the mail sink", async () => {
+    // notifications-kill-after-mail-accepted runs in `npm run faults` (and services/notifications' crash test): a fourth system-wide scenario costs minutes here.
+    const wanted = ["notifications-kill-before-commit", "notifications-kill-after-commit", "mail-sink-kill"];
     const lines: string[] = [];
     let tampered: { lost: number; copies: number } | undefined;
     const results = await runFaultSuite({
@@ -50,5 +51,5 @@ describe("faults: every committed write is mailed once per template, counted by 
     console.log(report);
     // Whatever the copies were before, removing every copy of one Message-ID is one mail lost.
     expect(tampered, report).toMatchObject({ lost: 1 });
-  }, 480_000); // about 4 min with the machine shared (load average near 20 on 2 cores); alone, under 3
+  }, 600_000); // 4 scenarios took 4 min alone with the machine's load average near 20, and over 8 inside `npm test`
 });
