@@ -16,8 +16,7 @@ export interface PactMessage {
  * headers. A ce-type the service does not route, a missing ce-id or a wrong
  * content type fails here, as it would dead-letter or skip in production.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function decodePactMessage<S extends DescMessage>(message: PactMessage, schema: S, routes: EventRoute<any>[]): MessageShape<S> {
+export function decodePactMessage<S extends DescMessage>(message: PactMessage, schema: S, routes: EventRoute<never>[]): MessageShape<S> {
   const metadata = (message.metadata ?? {}) as Record<string, unknown>;
   const event = fromJson(schema, message.contents.content as JsonValue);
   const decoded = createEventDecoder(routes)({

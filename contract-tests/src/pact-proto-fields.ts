@@ -87,10 +87,10 @@ function checkField(message: DescMessage, key: string, value: unknown, path: str
   const field = fieldNamed(message, key, path, out);
   if (!field || value === null) return;
   if (field.fieldKind === "list") {
-    if (!Array.isArray(value)) return out(path, `is a repeated field, a JSON array; the pact has a ${jsonType(value)}`);
-    value.forEach((item, i) => checkValue(elementType(field), item, `${path}[${i}]`, out));
+    if (!Array.isArray(value)) { out(path, `is a repeated field, a JSON array; the pact has a ${jsonType(value)}`); return; }
+    for (const [i, item] of value.entries()) checkValue(elementType(field), item, `${path}[${i}]`, out);
   } else if (field.fieldKind === "map") {
-    if (jsonType(value) !== "object") return out(path, `is a map, a JSON object; the pact has a ${jsonType(value)}`);
+    if (jsonType(value) !== "object") { out(path, `is a map, a JSON object; the pact has a ${jsonType(value)}`); return; }
     for (const [k, item] of Object.entries(value as object)) checkValue(elementType(field), item, `${path}.${k}`, out);
   } else checkValue(elementType(field), value, path, out);
 }
@@ -104,16 +104,16 @@ function elementType(field: DescField): ValueType {
 /** `$.a.b`, `$.list[*].c`, `$['key']`: each step must be a field (or an element of a repeated one). */
 function checkRulePath(schema: DescMessage, path: string, out: Out): void {
   const steps = [...path.matchAll(/\.([A-Za-z_][A-Za-z0-9_]*)|\[(\*|\d+)\]|\['([^']+)'\]/g)];
-  if (path !== "$" && steps.map((s) => s[0]).join("") !== path.slice(1)) return out(path, "a matching rule path this check cannot read");
+  if (path !== "$" && steps.map((s) => s[0]).join("") !== path.slice(1)) { out(path, "a matching rule path this check cannot read"); return; }
   let message: DescMessage | undefined = schema;
   let field: DescField | undefined;
   for (const step of steps) {
     const name = step[1] ?? step[3];
     if (name === undefined) {
-      if (field?.fieldKind !== "list") return out(path, "indexes something that is not a repeated field");
+      if (field?.fieldKind !== "list") { out(path, "indexes something that is not a repeated field"); return; }
       continue; // [*] or [n]: the element's type is the field's
     }
-    if (!message || wktJsonType(message)) return out(path, `goes inside ${message ? message.typeName : "a scalar"}, which has no fields in proto3 JSON`);
+    if (!message || wktJsonType(message)) { out(path, `goes inside ${message ? message.typeName : "a scalar"}, which has no fields in proto3 JSON`); return; }
     field = fieldNamed(message, name, path, out);
     if (!field) return;
     message = field.message;

@@ -30,7 +30,9 @@ describe("the contracts CI workflow", () => {
 
   it("takes the broker from the repository's variable and secret, and reports nothing to pact.io", () => {
     expect(workflow.env).toMatchObject({
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: GitHub Actions expressions, literally
       PACT_BROKER_BASE_URL: "${{ vars.PACT_BROKER_BASE_URL }}",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: GitHub Actions expressions, literally
       PACT_BROKER_TOKEN: "${{ secrets.PACT_BROKER_TOKEN }}",
       PACT_DO_NOT_TRACK: "true",
     });

@@ -40,6 +40,7 @@ describe.each(SERVICES)("services/%s/Dockerfile", (svc) => {
   it("is multi-stage, every stage on node:24-slim (ARG NODE_IMAGE, pinned by digest in CI)", () => {
     expect(dockerfile(svc)).toMatch(/^ARG NODE_IMAGE=node:24-slim$/m);
     expect(all().length).toBeGreaterThanOrEqual(3);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the Dockerfile's own ARG reference, literally
     for (const s of all()) expect(s.base).toBe("${NODE_IMAGE}");
     expect(final().name).toBeUndefined();
   });

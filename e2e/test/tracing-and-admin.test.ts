@@ -14,6 +14,7 @@ import { createLogger } from "@acme/kit/logging";
 import { natsUrl } from "@acme/testing";
 import { SPAN_KIND, startOtlpReceiver, STATUS_ERROR, type OtlpReceiver, type ReceivedSpan } from "@acme/testing/otlp-receiver";
 import { eventually, startSystem, type System } from "./support/system.js";
+import { bearer } from "@acme/testing/bearer";
 
 const PASSWORD = "correct horse battery staple";
 
@@ -58,7 +59,7 @@ describe("traces from RPC to every consumer, and the admin RPCs", () => {
       createConnectTransport({
         baseUrl: `http://127.0.0.1:${port}`,
         httpVersion: "1.1",
-        ...(token !== undefined ? { interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${token}`), next(req))] } : {}),
+        ...(token !== undefined ? { interceptors: [bearer(token)] } : {}),
       }),
     );
 

@@ -13,8 +13,7 @@ import { runInteraction, writeConsumerPact, type ConsumerContract } from "../con
  * directories of this file only, so test files never race on one file; the
  * last test holds the committed pact to what these tests produce.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function consumerPactSuite(contract: ConsumerContract, routes: () => EventRoute<any>[]): void {
+export function consumerPactSuite(contract: ConsumerContract, routes: () => EventRoute<never>[]): void {
   describe(`${contract.consumer}'s pact with auth`, () => {
     const dirs: string[] = [];
     const tempDir = () => {
@@ -22,7 +21,9 @@ export function consumerPactSuite(contract: ConsumerContract, routes: () => Even
       dirs.push(dir);
       return dir;
     };
-    afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+    afterAll(() => {
+      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    });
 
     const perEvent = tempDir();
     it.each(contract.events.map((consumed) => [authEvent(consumed.event).description, consumed] as const))(

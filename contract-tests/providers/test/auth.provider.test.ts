@@ -78,7 +78,9 @@ describe("auth's provider states are strict", () => {
   });
 
   it("a message without a provider state comes from auth's event-building functions alone", async () => {
-    const file = billingPactWith((pact) => pact.interactions.forEach((i) => delete i.providerStates));
+    const file = billingPactWith((pact) => {
+      for (const i of pact.interactions) delete i.providerStates;
+    });
     const result = await verifyAuth({ kind: "files", files: [file] }, provider);
     expect(result.ok, result.output).toBe(true);
     expect(result.interactions).toHaveLength(3);

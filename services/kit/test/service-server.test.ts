@@ -7,6 +7,7 @@ import { createLogger } from "../src/logging.js";
 import { trace } from "../src/observability/spans.js";
 import { createMetrics } from "../src/server/metrics.js";
 import { startServiceServer, type ServiceServer } from "../src/server/service-server.js";
+import { bearer } from "@acme/testing/bearer";
 
 const ADMIN_TOKEN = "admin-token-for-this-test-0123456789";
 
@@ -98,7 +99,7 @@ describe("service server: Connect, gRPC and gRPC-Web on one port, operations on 
         createConnectTransport({
           baseUrl: adminUrl,
           httpVersion: "1.1",
-          ...(token !== undefined ? { interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${token}`), next(req))] } : {}),
+          ...(token !== undefined ? { interceptors: [bearer(token)] } : {}),
         }),
       ).check({});
     for (const token of [undefined, "", "wrong", ADMIN_TOKEN.slice(0, -1), `${ADMIN_TOKEN}x`]) {

@@ -72,7 +72,7 @@ export function natsConfig(options: NatsOptions): string {
     }
     lines.push("  ]", "}");
   }
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }
 
 /** Starts nats-server (from the PATH) with JetStream, waits until JetStream is ready. */

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parseNatsConf, subjectsOverlap, type NatsMap } from "../../../deploy/test/lib/nats-conf.js";
 import { natsConfig } from "../src/nats-server.js";
-import { NATS_PERMISSIONS, SERVICE_NATS_PERMISSIONS, SERVICES } from "../src/service-permissions.js";
+import { NATS_PERMISSIONS, SERVICE_NATS_PERMISSIONS, } from "../src/service-permissions.js";
 
 /**
  * `npm start` and Kubernetes must grant each service the same NATS subjects:

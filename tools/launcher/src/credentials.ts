@@ -36,7 +36,7 @@ export async function loadOrCreateCredentials(dir: string): Promise<Credentials>
     // Added to a file written before it existed: auth then seals its existing keys under it at start.
     authKeyEncryptionKey: saved.authKeyEncryptionKey ?? randomBytes(32).toString("base64"),
   };
-  await writeFile(file, JSON.stringify(credentials, null, 2) + "\n", { mode: 0o600 });
+  await writeFile(file, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
   await chmod(file, 0o600);
   return credentials;
 }

@@ -29,7 +29,7 @@ export interface LauncherState {
 export const stateFile = (dir: string) => join(dir, "launcher.json");
 
 export async function writeState(dir: string, state: LauncherState): Promise<void> {
-  await writeFile(stateFile(dir), JSON.stringify(state, null, 2) + "\n");
+  await writeFile(stateFile(dir), `${JSON.stringify(state, null, 2)}\n`);
 }
 
 export async function removeState(dir: string): Promise<void> {

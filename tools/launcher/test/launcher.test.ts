@@ -18,6 +18,7 @@ import type { Credentials } from "../src/credentials.js";
 import { DEMO_PASSWORD, runDemo, type DemoResult } from "../src/demo-flow.js";
 import { REPO_ROOT } from "../src/settings.js";
 import { isAlive, readState, type LauncherState } from "../src/state.js";
+import { bearer } from "@acme/testing/bearer";
 
 /**
  * `npm start` as a user runs it: the launcher as its own process tree on
@@ -141,7 +142,7 @@ describe("npm start", () => {
     const credentials = JSON.parse(await readFile(join(dir, "credentials.json"), "utf8")) as Credentials;
     expect(credentials.adminToken).toMatch(/^[A-Za-z0-9_-]{32}$/);
     const admin = (baseUrl: string) =>
-      createConnectTransport({ baseUrl, httpVersion: "1.1", interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${credentials.adminToken}`), next(req))] });
+      createConnectTransport({ baseUrl, httpVersion: "1.1", interceptors: [bearer(credentials.adminToken)] });
     for (const name of ["auth", "profile", "billing"] as const) {
       const { url, adminUrl } = services[name]!;
       expect(adminUrl).toBeDefined();

@@ -1,5 +1,5 @@
 import { createServer, type Server } from "node:http";
-import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
+import { BinaryReader, type WireType } from "@bufbuild/protobuf/wire";
 
 /**
  * A small OTLP/HTTP trace receiver for tests: POST /v1/traces with
@@ -198,7 +198,11 @@ function anyValue(bytes: Uint8Array): AttributeValue {
     else if (field === 4) value = r.double();
     else if (field === 5) {
       const values: AttributeValue[] = [];
-      readMessage(r.bytes(), (f, _w, rr) => (f === 1 ? (values.push(anyValue(rr.bytes())), true) : false));
+      readMessage(r.bytes(), (f, _w, rr) => {
+        if (f !== 1) return false;
+        values.push(anyValue(rr.bytes()));
+        return true;
+      });
       value = values;
     } else if (field === 7) value = hex(r.bytes());
     else return false;
@@ -219,6 +223,12 @@ function keyValue(bytes: Uint8Array, into: Record<string, AttributeValue>): void
   into[key] = value;
 }
 
+/** keyValue for a callback that must say it consumed the field. */
+function keyValueRead(bytes: Uint8Array, into: Record<string, AttributeValue>): true {
+  keyValue(bytes, into);
+  return true;
+}
+
 function span(bytes: Uint8Array, resource: Record<string, AttributeValue>): ReceivedSpan {
   const s: ReceivedSpan = { traceId: "", spanId: "", parentSpanId: "", name: "", kind: 0, attributes: {}, events: [], links: [], status: { code: 0, message: "" }, resource, encoding: "protobuf" };
   readMessage(bytes, (field, _wire, r) => {
@@ -231,18 +241,33 @@ function span(bytes: Uint8Array, resource: Record<string, AttributeValue>): Rece
       case 9: keyValue(r.bytes(), s.attributes); return true;
       case 11: {
         const event = { name: "", attributes: {} as Record<string, AttributeValue> };
-        readMessage(r.bytes(), (f, _w, rr) => (f === 2 ? ((event.name = rr.string()), true) : f === 3 ? (keyValue(rr.bytes(), event.attributes), true) : false));
+        readMessage(r.bytes(), (f, _w, rr) => {
+          if (f === 2) event.name = rr.string();
+          else if (f === 3) keyValue(rr.bytes(), event.attributes);
+          else return false;
+          return true;
+        });
         s.events.push(event);
         return true;
       }
       case 13: {
         const link = { traceId: "", spanId: "" };
-        readMessage(r.bytes(), (f, _w, rr) => (f === 1 ? ((link.traceId = hex(rr.bytes())), true) : f === 2 ? ((link.spanId = hex(rr.bytes())), true) : false));
+        readMessage(r.bytes(), (f, _w, rr) => {
+          if (f === 1) link.traceId = hex(rr.bytes());
+          else if (f === 2) link.spanId = hex(rr.bytes());
+          else return false;
+          return true;
+        });
         s.links.push(link);
         return true;
       }
       case 15:
-        readMessage(r.bytes(), (f, _w, rr) => (f === 2 ? ((s.status.message = rr.string()), true) : f === 3 ? ((s.status.code = rr.int32()), true) : false));
+        readMessage(r.bytes(), (f, _w, rr) => {
+          if (f === 2) s.status.message = rr.string();
+          else if (f === 3) s.status.code = rr.int32();
+          else return false;
+          return true;
+        });
         return true;
       default:
         return false;
@@ -260,13 +285,19 @@ function fromProtobuf(bytes: Uint8Array): ReceivedSpan[] {
     const scopeSpans: Uint8Array[] = [];
     // ResourceSpans { Resource resource = 1; repeated ScopeSpans scope_spans = 2; }
     readMessage(r.bytes(), (f, _w, rr) => {
-      if (f === 1) readMessage(rr.bytes(), (ff, _ww, rrr) => (ff === 1 ? (keyValue(rrr.bytes(), resource), true) : false));
+      if (f === 1) readMessage(rr.bytes(), (ff, _ww, rrr) => ff === 1 && keyValueRead(rrr.bytes(), resource));
       else if (f === 2) scopeSpans.push(rr.bytes());
       else return false;
       return true;
     });
     // ScopeSpans { InstrumentationScope scope = 1; repeated Span spans = 2; }
-    for (const ss of scopeSpans) readMessage(ss, (f, _w, rr) => (f === 2 ? (out.push(span(rr.bytes(), resource)), true) : false));
+    for (const ss of scopeSpans) {
+      readMessage(ss, (f, _w, rr) => {
+        if (f !== 2) return false;
+        out.push(span(rr.bytes(), resource));
+        return true;
+      });
+    }
     return true;
   });
   return out;

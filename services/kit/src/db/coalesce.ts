@@ -12,8 +12,12 @@ export function coalesce<I, O>(run: (inputs: I[]) => Promise<O[]>): (input: I) =
     const round = waiting;
     waiting = [];
     run(round.map((w) => w.input)).then(
-      (outputs) => round.forEach((w, i) => w.resolve(outputs[i] as O)),
-      (error: unknown) => round.forEach((w) => w.reject(error)),
+      (outputs) => {
+        for (const [i, w] of round.entries()) w.resolve(outputs[i] as O);
+      },
+      (error: unknown) => {
+        for (const w of round) w.reject(error);
+      },
     );
   };
   return (input) =>

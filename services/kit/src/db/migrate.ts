@@ -11,11 +11,11 @@ import { postgresClient } from "./database.js";
 export async function runMigrations(url: string, migrationsFolder: string, service: string): Promise<void> {
   const sql = postgresClient(url, { max: 1, onnotice: () => {} });
   try {
-    await sql`select pg_advisory_lock(hashtext(${"migrations:" + service}))`;
+    await sql`select pg_advisory_lock(hashtext(${`migrations:${service}`}))`;
     try {
       await migrate(drizzle(sql), { migrationsFolder, migrationsSchema: "drizzle" });
     } finally {
-      await sql`select pg_advisory_unlock(hashtext(${"migrations:" + service}))`;
+      await sql`select pg_advisory_unlock(hashtext(${`migrations:${service}`}))`;
     }
   } finally {
     await sql.end({ timeout: 5 });

@@ -14,7 +14,7 @@ import { openDatabase, type Database } from "../../src/db/database.js";
 import { createLogger } from "../../src/logging.js";
 import { connectNats } from "../../src/nats.js";
 import type { ConsumerSettings } from "../../src/consumer/consumer-settings.js";
-import { startEventConsumer, type EventConsumer } from "../../src/consumer/event-consumer.js";
+import { startEventConsumer, } from "../../src/consumer/event-consumer.js";
 import { eventRoute } from "../../src/consumer/event-route.js";
 import { declareEventStream, publishEvent } from "../../testing/event-stream.js";
 
