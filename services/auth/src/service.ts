@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { AuthService } from "@acme/gen/acme/auth/v1/auth_service_pb";
+import { AuthService as AuthRpcService } from "@acme/gen/acme/auth/v1/auth_service_pb";
 import { createLogger, type Logger } from "@acme/kit/logging";
 import { startProducerService, type ProducerParts, type RunningProducerService } from "@acme/kit/service";
 import type { PostgresJsDatabase } from "drizzle-orm/postgres-js";
@@ -46,7 +46,7 @@ export function startAuthService(config: AuthConfig, logger: Logger = createLogg
     migrationsFolder: MIGRATIONS_FOLDER,
     schema,
     arrayParameters: false,
-    rpcService: AuthService,
+    rpcService: AuthRpcService,
     toConnectError,
     stream: {
       name: config.AUTH_EVENTS_STREAM,

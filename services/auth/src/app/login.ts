@@ -36,9 +36,9 @@ export const login = (deps: LoginDeps) => async (input: LoginInput): Promise<Iss
   const attempt = await deps.throttle.reservePasswordCheck(email, input.client);
   try {
     const credential = isPlausiblePassword(input.password) ? await deps.store.findByEmail(email) : undefined;
-    const valid = credential
-      ? await checkPassword(deps.hasher, credential.passwordHash, input.password)
-      : (isPlausiblePassword(input.password) && (await deps.hasher.verifyNothing(input.password)), false);
+    let valid = false;
+    if (credential) valid = await checkPassword(deps.hasher, credential.passwordHash, input.password);
+    else if (isPlausiblePassword(input.password)) await deps.hasher.verifyNothing(input.password);
     if (!credential || !valid) throw badCredentials();
     await attempt.succeeded();
     return { ...(await deps.tokens.issue(credential.userId)), userId: credential.userId };

@@ -3,8 +3,8 @@ import type { PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import type { Sql } from "postgres";
 import { isUniqueViolation } from "@acme/kit/db";
 import { inTransactionSpan, trace, type Tracer } from "@acme/kit/observability";
-import { type OutboxEvent, withOutboxCreateSpan } from "@acme/kit/outbox";
-import type { Credential, CredentialStore } from "../app/ports.js";
+import { withOutboxCreateSpan } from "@acme/kit/outbox";
+import type { CredentialStore } from "../app/ports.js";
 import { AuthError } from "../domain/errors.js";
 import { credentials, outbox, passwords, type schema } from "./schema.js";
 

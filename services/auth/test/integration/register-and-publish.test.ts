@@ -50,7 +50,7 @@ describe("auth: register, login and the events they publish", () => {
       "ce-datacontenttype": "application/protobuf",
     });
     expect(event!.headers["ce-id"]).toBe(event!.headers["nats-msg-id"]);
-    expect(event!.headers["traceparent"]).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    expect(event!.headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
     const decoded = fromBinary(UserRegisteredSchema, event!.data);
     expect(decoded).toMatchObject({ userId, email: "ada@example.com", revision: 1n });
     expect(await decodeWithProtoOnly("acme.auth.events.v1.UserRegistered", event!.data)).toMatchObject({
@@ -70,7 +70,7 @@ describe("auth: register, login and the events they publish", () => {
     ["not-an-email", PASSWORD, /email must look like/],
     ["", PASSWORD, /email is required/],
     ["a@b.c\u0000om", PASSWORD, /email must not contain control characters/],
-    ["x".repeat(250) + "@example.com", PASSWORD, /longer than 254/],
+    [`${"x".repeat(250)}@example.com`, PASSWORD, /longer than 254/],
     ["short@example.com", "1234567", /at least 8 characters/],
     ["long@example.com", "p".repeat(129), /at most 128 characters/],
   ])("refuses email %j / a bad password with invalid_argument naming the problem", async (email, password, message) => {
@@ -163,10 +163,10 @@ describe("auth: register, login and the events they publish", () => {
       { headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` } },
     );
     const deadline = Date.now() + 10_000;
-    let event;
+    let event: Awaited<ReturnType<typeof readStream>>[number] | undefined;
     while (!event && Date.now() < deadline) {
       event = (await readStream(natsUrl(), auth.config.AUTH_EVENTS_STREAM)).find((e) => e.headers["ce-subject"] === userId);
     }
-    expect(event?.headers["traceparent"]).toContain(traceId);
+    expect(event?.headers.traceparent).toContain(traceId);
   });
 });

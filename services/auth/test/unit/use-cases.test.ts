@@ -137,7 +137,10 @@ describe("createUseCases", () => {
     const w = world();
     const issued: string[] = [];
     const tokens = {
-      issue: async (userId: string) => (issued.push(userId), { token: `token-for-${userId}`, expiresAt: new Date(0) }),
+      issue: async (userId: string) => {
+        issued.push(userId);
+        return { token: `token-for-${userId}`, expiresAt: new Date(0) };
+      },
       verify: async (token: string) => ({ userId: token.replace("token-for-", "") }),
     };
     const useCases = createUseCases({ ...w.deps, tokens });

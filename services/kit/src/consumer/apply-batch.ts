@@ -5,7 +5,7 @@ import type { PostgresJsQueryResultHKT } from "drizzle-orm/postgres-js";
 import type { EventMeta, EventRoute } from "./event-route.js";
 
 /** A service's Drizzle database on postgres.js (its schema does not matter here). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: any schema will do; Drizzle's database type is invariant in it
 export type ConsumerDatabase = PgDatabase<PostgresJsQueryResultHKT, any, any>;
 /** The transaction a handler runs in. */
 export type TransactionOf<D extends ConsumerDatabase> = Parameters<Parameters<D["transaction"]>[0]>[0];

@@ -4,7 +4,7 @@ import type { PostgresJsQueryResultHKT } from "drizzle-orm/postgres-js";
 import { mails, type MailRow } from "./mail-schema.js";
 
 /** The service's database or one of its transactions (any schema that has `mails`). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: any schema will do; Drizzle's database type is invariant in it
 export type MailDb = PgDatabase<PostgresJsQueryResultHKT, any, any>;
 
 /** The channel a commit that queued mail notifies; the sender listens (a hint: it also polls). */

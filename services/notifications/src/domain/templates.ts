@@ -77,7 +77,7 @@ const fill = (paragraph: string, values: Record<string, string>, encode: (value:
 
 export function renderMail(template: Template, facts: MailFacts): RenderedMail {
   const { subject, paragraphs, values } = parts(template, facts);
-  const text = paragraphs.map((p) => fill(p, values, (v) => v)).join("\n\n") + "\n";
+  const text = `${paragraphs.map((p) => fill(p, values, (v) => v)).join("\n\n")}\n`;
   const body = paragraphs.map((p) => `<p>${fill(escapeHtml(p), values, escapeHtml)}</p>`).join("\n");
   const html = `<!doctype html>\n<html><head><meta charset="utf-8"><title>${escapeHtml(subject)}</title></head>\n<body>\n${body}\n</body></html>\n`;
   return { subject, text, html };

@@ -16,6 +16,7 @@ import { authStandIn, type AuthStandIn, declareEventStream, startTokenIssuerStub
 import { createTestDatabase, natsUrl, testNamespace, type TestDatabase } from "@acme/testing";
 import { loadConfig, type NotificationsConfig } from "../../src/config.js";
 import { startNotificationsService, type RunningNotificationsService } from "../../src/service.js";
+import { bearer } from "@acme/testing/bearer";
 
 export const ADMIN_TOKEN = "test-admin-token-0123456789";
 
@@ -107,7 +108,14 @@ export async function notificationsFixture(label: string, env: Record<string, st
     },
     async mailWithId(messageId) {
       let copies: SunkMail[] = [];
-      await waitUntil(`mail ${messageId} in the sink`, async () => (copies = (await sink!.messages()).filter((m) => m.messageId === messageId)).length > 0, 15_000);
+      await waitUntil(
+        `mail ${messageId} in the sink`,
+        async () => {
+          copies = (await sink!.messages()).filter((m) => m.messageId === messageId);
+          return copies.length > 0;
+        },
+        15_000,
+      );
       return copies;
     },
     async start() {
@@ -121,7 +129,7 @@ export async function notificationsFixture(label: string, env: Record<string, st
         createConnectTransport({
           baseUrl: `http://127.0.0.1:${service.port}`,
           httpVersion: "1.1",
-          interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${token}`), next(req))],
+          interceptors: [bearer(token)],
         }),
       );
     },
@@ -131,7 +139,7 @@ export async function notificationsFixture(label: string, env: Record<string, st
         createConnectTransport({
           baseUrl: `http://127.0.0.1:${service.adminPort}`,
           httpVersion: "1.1",
-          interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${ADMIN_TOKEN}`), next(req))],
+          interceptors: [bearer(ADMIN_TOKEN)],
         }),
       );
     },

@@ -6,6 +6,7 @@ import { Health, HealthCheckResponse_ServingStatus } from "@acme/gen/grpc/health
 import { waitUntil } from "@acme/devstack";
 import type { RunningProfileService } from "../../src/service.js";
 import { profileFixture, type ProfileFixture } from "../support/profile-fixture.js";
+import { bearer } from "@acme/testing/bearer";
 
 async function failure(call: Promise<unknown>): Promise<ConnectError> {
   try {
@@ -43,7 +44,7 @@ describe("ProfileService over a real listening server", () => {
     const token = await f.tokens.token(bob);
     const grpc = createClient(
       ProfileService,
-      createGrpcTransport({ baseUrl: `http://127.0.0.1:${service.port}`, interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${token}`), next(req))] }),
+      createGrpcTransport({ baseUrl: `http://127.0.0.1:${service.port}`, interceptors: [bearer(token)] }),
     );
     expect((await grpc.getProfile({})).profile?.userId).toBe(bob);
   });

@@ -11,6 +11,7 @@ import { declareEventStream, startTokenIssuerStub, type TokenIssuerStub, authSta
 import { createTestDatabase, natsUrl, testNamespace, type TestDatabase } from "@acme/testing";
 import { loadConfig, type ProfileConfig } from "../../src/config.js";
 import { startProfileService, type RunningProfileService } from "../../src/service.js";
+import { bearer } from "@acme/testing/bearer";
 
 export interface ProfileFixture {
   /** The environment a profile process of this fixture runs with. */
@@ -83,7 +84,7 @@ export async function profileFixture(label: string, options: { declareStream?: b
         createConnectTransport({
           baseUrl: `http://127.0.0.1:${service.port}`,
           httpVersion: "1.1",
-          ...(token ? { interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${token}`), next(req))] } : {}),
+          ...(token ? { interceptors: [bearer(token)] } : {}),
         }),
       );
     },
