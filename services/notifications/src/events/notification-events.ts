@@ -2,7 +2,7 @@ import { PermanentEventError, type EventMeta } from "@acme/kit/consumer/event-ro
 import type { AccountRecord } from "@acme/kit/projection/account-facts";
 import { accountProjection, type Applied } from "@acme/kit/projection/account-projection";
 import { createProjectionStore, perTransaction, type ProjectionDb } from "@acme/kit/projection/drizzle-store";
-import { eraseMailsOf, recordMails, type NewMail } from "../db/mail-outbox.js";
+import { eraseMailsOf, mailRecorderFor, type NewMail } from "../db/mail-outbox.js";
 import { accountEmails, userTombstones } from "../db/schema.js";
 import { planMails, UnusableAddress, type AppliedEvent, type PlannedMail } from "../domain/mail-plan.js";
 import { renderMail } from "../domain/templates.js";
@@ -54,7 +54,7 @@ export function notificationProjection(settings: { messageIdDomain: string }) {
     async afterApply(applied: Applied<AccountRecord>, tx, meta) {
       const planned = mailsFor(applied);
       const userId = applied.fact.userId;
-      await recordMails(tx, planned.map((mail) => ({ ...mailRow(mail, userId, meta, settings.messageIdDomain), eraseWhenDone: applied.type === "UserDeleted" })));
+      await mailRecorderFor(tx)(planned.map((mail) => ({ ...mailRow(mail, userId, meta, settings.messageIdDomain), eraseWhenDone: applied.type === "UserDeleted" })));
       if (applied.change.kind === "delete") await eraseMailsOf(tx, userId);
     },
   });
