@@ -2,7 +2,8 @@
  * notifications' mail sender draining a pre-filled mail outbox into the dev
  * SMTP sink (claim with a lease, send over pooled connections, mark sent),
  * against nodemailer sending the same mails to the same sink with the same
- * pool alone, measured in the same run.
+ * pool alone, measured in the same run: three rounds, alternating which side
+ * goes first, medians (figure N1).
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -18,10 +19,12 @@ import { schema } from "../services/notifications/src/db/schema.js";
 import { renderMail } from "../services/notifications/src/domain/templates.js";
 import { startMailSender } from "../services/notifications/src/mail/mail-sender.js";
 import { MIGRATIONS_FOLDER } from "../services/notifications/src/migrations.js";
-import { report, startBenchInfra } from "./support/infra.js";
+import { recordFigure } from "./report/results.js";
+import { median, report, startBenchInfra } from "./support/infra.js";
 
 const MAILS = Number(process.env.BENCH_MAILS ?? 2_000);
 const CONNECTIONS = 4;
+const ROUNDS = 3;
 const rendered = renderMail("welcome", { to: "bench@example.com", at: new Date() });
 const mail = (i: number, run: string): NewMail => ({
   eventId: `${run}-${i}`,
@@ -41,39 +44,57 @@ const sink = await startMailSink({ dir, port: await freePort() });
 const smtpUrl = `smtp://127.0.0.1:${sink.port}`;
 try {
   // Baseline: nodemailer alone, the same pool, the same mails, CONNECTIONS * 4 in flight.
-  const transport = createTransport({ url: smtpUrl, pool: true, maxConnections: CONNECTIONS });
-  let next = 0;
-  let started = performance.now();
-  await Promise.all(
-    Array.from({ length: CONNECTIONS * 4 }, async () => {
-      while (next < MAILS) {
-        const m = mail(next++, "raw");
-        await transport.sendMail({ from: "bench@acme.example", to: m.toAddress!, subject: m.subject, text: m.textBody!, html: m.htmlBody!, messageId: m.messageId });
-      }
-    }),
-  );
-  const raw = MAILS / ((performance.now() - started) / 1000);
-  transport.close();
+  async function nodemailerRate(run: string): Promise<number> {
+    const transport = createTransport({ url: smtpUrl, pool: true, maxConnections: CONNECTIONS });
+    let next = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: CONNECTIONS * 4 }, async () => {
+        while (next < MAILS) {
+          const m = mail(next++, run);
+          await transport.sendMail({ from: "bench@acme.example", to: m.toAddress!, subject: m.subject, text: m.textBody!, html: m.htmlBody!, messageId: m.messageId });
+        }
+      }),
+    );
+    const perSecond = MAILS / ((performance.now() - started) / 1000);
+    transport.close();
+    return perSecond;
+  }
 
   // The sender: the outbox pre-filled, then drained.
-  const url = await infra.createDatabase("bench_notifications");
-  await runMigrations(url, MIGRATIONS_FOLDER, "notifications");
-  const db = openDatabase(url, schema, { max: 4 });
-  for (let i = 0; i < MAILS; i += 500) await recordMails(db.db, Array.from({ length: Math.min(500, MAILS - i) }, (_, j) => mail(i + j, "outbox")));
-  started = performance.now();
-  const sender = startMailSender(
-    { smtpUrl, from: "bench@acme.example", batchSize: 100, connections: CONNECTIONS, leaseMs: 60_000, pollMs: 50, retryBaseMs: 1_000, retryMaxMs: 10_000 },
-    { db: db.db, sql: db.sql, logger: createLogger("bench", "warn"), registry: new Registry(), tracer: trace.getTracer("bench") },
-  );
-  for (;;) {
-    const [row] = await db.sql<{ n: number }[]>`select count(*)::int as n from mails where status = 'queued'`;
-    if (row?.n === 0) break;
-    await new Promise((resolve) => setTimeout(resolve, 20));
+  async function senderRate(run: string): Promise<number> {
+    const url = await infra.createDatabase(`bench_notifications_${run}`);
+    await runMigrations(url, MIGRATIONS_FOLDER, "notifications");
+    const db = openDatabase(url, schema, { max: 4 });
+    for (let i = 0; i < MAILS; i += 500) await recordMails(db.db, Array.from({ length: Math.min(500, MAILS - i) }, (_, j) => mail(i + j, run)));
+    const started = performance.now();
+    const sender = startMailSender(
+      { smtpUrl, from: "bench@acme.example", batchSize: 100, connections: CONNECTIONS, leaseMs: 60_000, pollMs: 50, retryBaseMs: 1_000, retryMaxMs: 10_000 },
+      { db: db.db, sql: db.sql, logger: createLogger("bench", "warn"), registry: new Registry(), tracer: trace.getTracer("bench") },
+    );
+    for (;;) {
+      const [row] = await db.sql<{ n: number }[]>`select count(*)::int as n from mails where status = 'queued'`;
+      if (row?.n === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const perSecond = MAILS / ((performance.now() - started) / 1000);
+    await sender.stop();
+    await db.close();
+    return perSecond;
   }
-  const outbox = MAILS / ((performance.now() - started) / 1000);
-  await sender.stop();
-  await db.close();
-  report(`mail outbox -> SMTP sink (${MAILS} mails, ${CONNECTIONS} connections)`, outbox, raw, "mails/s");
+
+  const raw: number[] = [];
+  const outbox: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    // Alternate which side goes first.
+    const first = round % 2 === 0;
+    if (first) raw.push(await nodemailerRate(`raw${round}`));
+    outbox.push(await senderRate(`outbox${round}`));
+    if (!first) raw.push(await nodemailerRate(`raw${round}`));
+    console.log(`round ${round + 1}/${ROUNDS}: nodemailer alone ${raw[round]!.toFixed(0)} mails/s, notifications' sender ${outbox[round]!.toFixed(0)} mails/s`);
+  }
+  report(`mail outbox -> SMTP sink (${MAILS} mails, ${CONNECTIONS} connections)`, median(outbox), median(raw), "mails/s");
+  recordFigure("N1", median(outbox), median(raw));
 } finally {
   await sink.stop();
   await rm(dir, { recursive: true, force: true });

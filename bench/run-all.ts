@@ -25,6 +25,7 @@ const resultsFile = join(tmpdir(), `acme-bench-${process.pid}.jsonl`);
 rmSync(resultsFile, { force: true });
 
 const results: BenchResult[] = [];
+const runStarted = Date.now();
 for (const [i, script] of scripts.entries()) {
   const figures = chosen.filter((f) => f.script === script);
   console.log(`\n=== [${i + 1}/${scripts.length}] bench/${script}.ts: ${figures.map((f) => f.id).join(", ")} ===`);
@@ -39,14 +40,15 @@ for (const [i, script] of scripts.entries()) {
 }
 rmSync(resultsFile, { force: true });
 
-const report: BenchReport = { date: new Date().toISOString(), node: process.version, cores: availableParallelism(), results };
+const machine = process.env.BENCH_MACHINE;
+const report: BenchReport = { date: new Date().toISOString(), node: process.version, cores: availableParallelism(), ...(machine ? { machine } : {}), results };
 mkdirSync(join(root, "reports"), { recursive: true });
 writeFileSync(join(root, "reports/bench.json"), `${JSON.stringify(report, null, 2)}\n`);
 writeFileSync(join(root, "reports/bench.md"), markdownReport(report));
 writeFileSync(join(root, "reports/bench.svg"), svgChart(report));
 console.log(`\n${markdownTable(report)}\n`);
 for (const r of results) console.log(`${r.id}: ${describe(r)}`);
-console.log("\nwritten: reports/bench.json, reports/bench.md, reports/bench.svg");
+console.log(`\nwritten: reports/bench.json, reports/bench.md, reports/bench.svg (the run took ${((Date.now() - runStarted) / 60_000).toFixed(1)} min)`);
 if (args.length === 0) {
   const readme = join(root, "README.md");
   writeFileSync(readme, withBenchTable(readFileSync(readme, "utf8"), report));

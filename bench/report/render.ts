@@ -5,6 +5,8 @@ export interface BenchReport {
   date: string;
   node: string;
   cores: number;
+  /** What else ran on the machine, said beside the date (BENCH_MACHINE): absolute numbers depend on it, the ratios much less. */
+  machine?: string;
   results: BenchResult[];
 }
 
@@ -18,7 +20,7 @@ export function markdownTable(report: BenchReport): string {
     (r) => `| ${r.id} | ${r.name} | ${fmt(r.value)} ${r.value === null ? "" : r.unit} | ${fmt(r.baseline)} | ${r.ratio === null ? "-" : r.ratio.toFixed(2)} | ${target(r)} | ${verdict(r)} |`,
   );
   return [
-    `Measured ${report.date} on Node ${report.node}, ${report.cores} cores.`,
+    `Measured ${report.date} on Node ${report.node}, ${report.cores} cores${report.machine ? `, ${report.machine}` : ""}.`,
     "",
     "| id | figure | value | baseline | ratio | target | |",
     "|---|---|---|---|---|---|---|",
@@ -28,7 +30,15 @@ export function markdownTable(report: BenchReport): string {
 
 export function markdownReport(report: BenchReport): string {
   const notes = report.results.filter((r) => r.note).map((r) => `- **${r.id}**: ${r.note}`);
-  return [`# Benchmark report`, "", markdownTable(report), "", ...(notes.length ? ["## Notes", "", ...notes, ""] : [])].join("\n");
+  return [
+    `# Benchmark report`,
+    "",
+    markdownTable(report),
+    "",
+    "Each ratio compares two measurements taken side by side in this run; what bounds the figures that miss their targets, what was tried and what it gained: [docs/performance.md](../docs/performance.md).",
+    "",
+    ...(notes.length ? ["## Notes", "", ...notes, ""] : []),
+  ].join("\n");
 }
 
 const escapeXml = (text: string) => text.replace(/[<>&"]/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;" })[c]!);

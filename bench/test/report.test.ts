@@ -1,13 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { FIGURES, selectFigures } from "../report/figures.js";
-import { markdownTable, svgChart, withBenchTable, type BenchReport } from "../report/render.js";
+import { markdownReport, markdownTable, svgChart, withBenchTable, type BenchReport } from "../report/render.js";
 import { missingResult, resultOf } from "../report/results.js";
 
 describe("benchmark report", () => {
-  it("has one figure per id of the issue, each with a target", () => {
+  it("has one figure per id of the issue, the mail figure, each with a target", () => {
     expect(FIGURES.map((f) => f.id)).toEqual([
       "P1", "P2", "P3", "P4", "P5.p50", "P5.p99", "P6", "P6.traced", "P7",
-      "P8.auth.idle", "P8.auth.peak", "P8.profile.idle", "P8.profile.peak", "P8.billing.idle", "P8.billing.peak", "P9",
+      "P8.auth.idle", "P8.auth.peak", "P8.profile.idle", "P8.profile.peak", "P8.billing.idle", "P8.billing.peak",
+      "P8.notifications.idle", "P8.notifications.peak", "P9", "N1",
     ]);
     for (const f of FIGURES) expect(f.target_min !== undefined || f.target_max !== undefined, f.id).toBe(true);
   });
@@ -15,7 +16,8 @@ describe("benchmark report", () => {
   it("selects a figure, a family of figures, and refuses an unknown one", () => {
     expect(selectFigures(["P3"]).map((f) => f.id)).toEqual(["P3"]);
     expect(selectFigures(["P5"]).map((f) => f.id)).toEqual(["P5.p50", "P5.p99"]);
-    expect(selectFigures(["P8"]).map((f) => f.id)).toHaveLength(6);
+    expect(selectFigures(["P8"]).map((f) => f.id)).toHaveLength(8);
+    expect(selectFigures(["N1"]).map((f) => f.script)).toEqual(["mail-send"]);
     expect(() => selectFigures(["P10"])).toThrow(/unknown benchmark figure\(s\): P10/);
   });
 
@@ -40,17 +42,22 @@ describe("benchmark report", () => {
       date: "2026-12-01T00:00:00.000Z",
       node: "v24.0.0",
       cores: 2,
-      results: [resultOf("P1", 90, 100), resultOf("P5.p50", 5, 1), missingResult(FIGURES.find((f) => f.id === "P9")!, "bench/recovery.ts failed (exit 1)")],
+      results: [resultOf("P1", 90, 100), resultOf("P5.p50", 5, 1), missingResult(FIGURES.find((f) => f.id === "P9")!, "bench/recovery.ts failed (exit 1)"), resultOf("N1", 200, 400)],
     };
     const table = markdownTable(report);
     expect(table).toContain("| P1 | Register rps / raw argon2id hashes/s | 90.0 ops/s | 100 | 0.90 | ≥ 0.85 | met |");
     expect(table).toContain("| P5.p50 |");
     expect(table).toMatch(/\| P9 \|.*\| - \| - \|.*\| missing \|/);
+    expect(table).toContain("| N1 | notifications mails/s through the sink / nodemailer to the same sink alone | 200 mails/s | 400 | 0.50 | ≥ 0.8 | **not met** |");
+    expect(markdownTable({ ...report, machine: "shared with other work" })).toContain("2 cores, shared with other work.");
 
     const svg = svgChart(report);
-    expect(svg.match(/<rect /g)).toHaveLength(2);
+    expect(svg.match(/<rect /g)).toHaveLength(3);
     expect(svg).toContain(">missing<");
-    expect(svg.match(/<line /g)).toHaveLength(3);
+    expect(svg.match(/<line /g)).toHaveLength(4);
+
+    const full = markdownReport(report);
+    expect(full).toContain("[docs/performance.md](../docs/performance.md)");
 
     const readme = "# Title\n<!-- bench:start -->\nold table\n<!-- bench:end -->\nrest\n";
     const updated = withBenchTable(readme, report);

@@ -1,4 +1,4 @@
-import { dictionary } from "@zxcvbn-ts/language-common";
+import { createRequire } from "node:module";
 import { AuthError } from "./errors.js";
 
 /** NIST SP 800-63B: at least 8 characters; a generous maximum keeps hashing cheap to bound. */
@@ -10,7 +10,16 @@ export const MAX_PASSWORD_LENGTH = 128;
  * lower case. NIST SP 800-63B asks for new passwords to be checked against
  * such a list; a match is refused, saying why.
  */
-const COMMON_PASSWORDS: ReadonlySet<string> = new Set(dictionary["passwords-common"]);
+let commonPasswords: ReadonlySet<string> | undefined;
+// Loaded on the first new password, not at start: the list's module costs an
+// idle auth several MB it needs only when someone registers or changes a
+// password. require (its CommonJS build) keeps the check synchronous.
+const COMMON_PASSWORDS = {
+  has(word: string): boolean {
+    commonPasswords ??= new Set((createRequire(import.meta.url)("@zxcvbn-ts/language-common") as typeof import("@zxcvbn-ts/language-common")).dictionary["passwords-common"]);
+    return commonPasswords.has(word);
+  },
+};
 
 /**
  * The form a password is hashed and verified in: Unicode NFC, so "é" typed

@@ -2,8 +2,6 @@ import { randomUUID } from "node:crypto";
 import { context, propagation, trace, TraceFlags, type Tracer } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { ExportResultCode, W3CTraceContextPropagator, type ExportResult } from "@opentelemetry/core";
-import { OTLPTraceExporter as OtlpJsonExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { OTLPTraceExporter as OtlpProtobufExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import {
   AlwaysOffSampler,
@@ -153,7 +151,11 @@ function exportingProcessor(env: TelemetryEnv, endpoint: NonNullable<ReturnType<
     headers: { ...env.OTEL_EXPORTER_OTLP_HEADERS, ...env.OTEL_EXPORTER_OTLP_TRACES_HEADERS },
     timeoutMillis: env.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT ?? env.OTEL_EXPORTER_OTLP_TIMEOUT ?? 10_000,
   };
-  const exporter = endpoint.protocol === "http/json" ? new OtlpJsonExporter(exporterOptions) : new OtlpProtobufExporter(exporterOptions);
+  const exporter = lazyExporter(() =>
+    endpoint.protocol === "http/json"
+      ? import("@opentelemetry/exporter-trace-otlp-http").then((m) => new m.OTLPTraceExporter(exporterOptions))
+      : import("@opentelemetry/exporter-trace-otlp-proto").then((m) => new m.OTLPTraceExporter(exporterOptions)),
+  );
   return new CountingBatchProcessor(exporter, {
     maxQueueSize: env.OTEL_BSP_MAX_QUEUE_SIZE ?? 2_048,
     maxExportBatchSize: env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE ?? 512,
@@ -164,6 +166,26 @@ function exportingProcessor(env: TelemetryEnv, endpoint: NonNullable<ReturnType<
       warnOnce(reason);
     },
   });
+}
+
+/**
+ * The OTLP exporter, loaded on the first export: its modules (HTTP, the
+ * protobuf serialiser) cost a process about 2 MB, and a service that
+ * exports nothing never loads them. A load that fails fails that export.
+ */
+function lazyExporter(load: () => Promise<SpanExporter>): SpanExporter {
+  let loaded: Promise<SpanExporter> | undefined;
+  const exporter = () => (loaded ??= load());
+  return {
+    export: (spans, done) => {
+      exporter().then(
+        (e) => e.export(spans, done),
+        (error: unknown) => done({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) }),
+      );
+    },
+    shutdown: async () => (loaded ? (await loaded).shutdown() : undefined),
+    forceFlush: async () => (loaded ? (await loaded).forceFlush?.() : undefined),
+  };
 }
 
 interface CountingOptions {

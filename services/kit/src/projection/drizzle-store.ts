@@ -2,6 +2,7 @@ import { eq, getTableColumns, sql, type SQL } from "drizzle-orm";
 import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
 import type { ConsumerDatabase } from "../consumer/apply-batch.js";
 import { coalesce } from "../db/coalesce.js";
+import { columnTexts, unnestOf } from "../db/unnest-rows.js";
 import type { ProjectionStore } from "./account-projection.js";
 import type { UserState } from "./account-facts.js";
 import type { UserTombstonesTable } from "./tables.js";
@@ -66,6 +67,12 @@ export function createProjectionStore<T extends ProjectionTable, R>(db: Projecti
       .values(Object.fromEntries(Object.keys(columns).map((key) => [key, sql.placeholder(key)])) as T["$inferInsert"])
       .onConflictDoUpdate(upsert)
       .prepare(`${spec.name}_save`),
+    // A batch's saves in one statement: one array per column, unnested (db/unnest-rows.ts).
+    saveMany: db
+      .insert(table)
+      .select(sql`select * from ${unnestOf(Object.values(columns), (column) => sql.placeholder(column.name))}`)
+      .onConflictDoUpdate(upsert)
+      .prepare(`${spec.name}_save_many`),
   };
   const loadRows = async (statement: typeof statements.load, params: Record<string, unknown>) => (await statement.execute(params)) as unknown as Loaded<T>[];
 
@@ -97,10 +104,23 @@ export function createProjectionStore<T extends ProjectionTable, R>(db: Projecti
     },
   };
 
+  // A batch's deletions in one statement: records out, tombstones in; the
+  // first deletion of a user in a round is kept, as on its own.
+  const deleteRound = coalesce(async (deletions: { userId: string; tombstone: { revision: number; at: Date } }[]) => {
+    const first = [...new Map([...deletions].reverse().map((d) => [d.userId, d])).values()];
+    const userIds = sql.param(first.map((d) => d.userId));
+    await db.execute(sql`
+      with gone as (delete from ${table} where ${table.userId} = any(${userIds}::text[]))
+      insert into ${tombstones} (user_id, revision, deleted_at)
+      select * from unnest(${userIds}::text[], ${sql.param(first.map((d) => String(d.tombstone.revision)))}::text[]::bigint[], ${sql.param(first.map((d) => d.tombstone.at.toISOString()))}::text[]::timestamptz[])
+      on conflict (user_id) do nothing`);
+    return deletions.map(() => undefined);
+  });
+
   /**
    * For the consumer's transactions: the handlers of one batch run side by
-   * side, so their loads and saves coalesce into one statement each (a
-   * 200-event batch costs a handful of statements, not 400).
+   * side, so their loads, saves and deletions coalesce into one set-based
+   * statement each (a 200-event batch costs a handful of statements, not 400).
    */
   const batching: typeof store = {
     ...store,
@@ -111,10 +131,11 @@ export function createProjectionStore<T extends ProjectionTable, R>(db: Projecti
     }),
     save: coalesce(async (records: R[]) => {
       // One row per user: a later save of the same round wins (one statement cannot touch a row twice).
-      const latest = [...new Map(records.map((record) => { const row = toRow(record) as T["$inferInsert"] & { userId: string }; return [row.userId, row]; })).values()];
-      await db.insert(table).values(latest).onConflictDoUpdate(upsert);
+      const latest = [...new Map(records.map((record) => { const row = toRow(record) as Record<string, unknown>; return [row.userId, row]; })).values()];
+      await statements.saveMany.execute(Object.fromEntries(Object.entries(columns).map(([key, column]) => [column.name, columnTexts(column, latest.map((row) => row[key]))])));
       return records.map(() => undefined);
     }),
+    delete: (userId, tombstone) => deleteRound({ userId, tombstone }),
   };
   return { store, batching };
 }

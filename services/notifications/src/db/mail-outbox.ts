@@ -1,6 +1,9 @@
 import { and, desc, eq, sql } from "drizzle-orm";
 import type { PgDatabase } from "drizzle-orm/pg-core";
 import type { PostgresJsQueryResultHKT } from "drizzle-orm/postgres-js";
+import { coalesce } from "@acme/kit/db";
+import { insertRowsSql } from "@acme/kit/db";
+import { perTransaction } from "@acme/kit/projection";
 import { mails, type MailRow } from "./mail-schema.js";
 
 /** The service's database or one of its transactions (any schema that has `mails`). */
@@ -28,12 +31,27 @@ const eraseIfAsked = {
   htmlBody: sql`case when ${mails.eraseWhenDone} then null else ${mails.htmlBody} end`,
 };
 
+const NEW_MAIL_KEYS = ["eventId", "template", "userId", "toAddress", "subject", "textBody", "htmlBody", "messageId", "traceparent", "eraseWhenDone"] as const;
+
 /** In the consumer's transaction: the mails an event sends. A redelivered event finds its rows there and adds none. */
 export async function recordMails(tx: MailDb, rows: NewMail[]): Promise<void> {
   if (rows.length === 0) return;
-  await tx.insert(mails).values(rows).onConflictDoNothing();
+  // One statement however many mails (kit's db/unnest-rows.ts); the rest of the row takes its defaults.
+  const full = rows.map((row) => ({ ...row, eraseWhenDone: row.eraseWhenDone ?? false }));
+  await tx.execute(sql`${insertRowsSql(mails, [...NEW_MAIL_KEYS], full)} on conflict do nothing`);
   await tx.execute(sql`select pg_notify(${MAILS_QUEUED_CHANNEL}, '')`);
 }
+
+/**
+ * For the consumer's transactions: the mails of one batch's events, recorded
+ * together (one insert and one notify per round of handlers, not per event).
+ */
+export const mailRecorderFor = perTransaction((tx: MailDb) =>
+  coalesce(async (perEvent: NewMail[][]) => {
+    await recordMails(tx, perEvent.flat());
+    return perEvent.map(() => undefined);
+  }),
+);
 
 /**
  * The account is gone: mail already done loses its address and bodies now,

@@ -1,6 +1,6 @@
 import { PermanentEventError, type EventMeta } from "@acme/kit/consumer";
 import { type AccountRecord, accountProjection, type Applied, createProjectionStore, perTransaction, type ProjectionDb } from "@acme/kit/projection";
-import { eraseMailsOf, recordMails, type NewMail } from "../db/mail-outbox.js";
+import { eraseMailsOf, mailRecorderFor, type NewMail } from "../db/mail-outbox.js";
 import { accountEmails, userTombstones } from "../db/schema.js";
 import { planMails, UnusableAddress, type AppliedEvent, type PlannedMail } from "../domain/mail-plan.js";
 import { renderMail } from "../domain/templates.js";
@@ -52,7 +52,7 @@ export function notificationProjection(settings: { messageIdDomain: string }) {
     async afterApply(applied: Applied<AccountRecord>, tx, meta) {
       const planned = mailsFor(applied);
       const userId = applied.fact.userId;
-      await recordMails(tx, planned.map((mail) => ({ ...mailRow(mail, userId, meta, settings.messageIdDomain), eraseWhenDone: applied.type === "UserDeleted" })));
+      await mailRecorderFor(tx)(planned.map((mail) => ({ ...mailRow(mail, userId, meta, settings.messageIdDomain), eraseWhenDone: applied.type === "UserDeleted" })));
       if (applied.change.kind === "delete") await eraseMailsOf(tx, userId);
     },
   });

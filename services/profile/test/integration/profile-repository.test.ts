@@ -60,6 +60,27 @@ describe.each([
     expect(await repo.load(r.userId)).toEqual({ kind: "deleted", revision: 4 });
   });
 
+  it("keeps any text as it is and null as null, for rows saved side by side (the batching store sends them as arrays)", async () => {
+    const repo = repository();
+    const odd = ['quote " and backslash \\', "comma, {braces}", "NULL", "", "émoji 👋 and\nnewline"];
+    const records = odd.map((name) => ({ ...record(), accountEmail: `${name}@example.com`, ownDisplayName: name }));
+    const plain = { ...record(), ownDisplayName: null };
+    await Promise.all([...records, plain].map((r) => repo.save(r)));
+    expect(await Promise.all([...records, plain].map((r) => repo.load(r.userId)))).toEqual([...records, plain].map((r) => ({ kind: "present", record: r })));
+  });
+
+  it("deletes side by side: each user's first deletion is the tombstone", async () => {
+    const repo = repository();
+    const [a, b] = [record(), record()];
+    await Promise.all([repo.save(a), repo.save(b)]);
+    await Promise.all([repo.delete(a.userId, { revision: 2, at }), repo.delete(b.userId, { revision: 3, at }), repo.delete("never-saved", { revision: 7, at })]);
+    expect(await Promise.all([a.userId, b.userId, "never-saved"].map((id) => repo.load(id)))).toEqual([
+      { kind: "deleted", revision: 2 },
+      { kind: "deleted", revision: 3 },
+      { kind: "deleted", revision: 7 },
+    ]);
+  });
+
   it("updates the owner's fields only on an existing profile", async () => {
     const repo = repository();
     const r = record();
