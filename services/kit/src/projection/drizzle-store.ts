@@ -32,8 +32,18 @@ type Loaded<T extends ProjectionTable> = { id: string; row: Row<T> | null; tombs
  * (record, tombstone or neither in one round trip), save (the whole record),
  * delete (record out, tombstone in, one statement) and updateColumns (the
  * owner's own columns, which events never change). `db` may be a transaction.
+ * `batching` is the same store for the consumer's transactions.
  */
 export function createProjectionStore<T extends ProjectionTable, R>(db: ProjectionDb, spec: ProjectionTableSpec<T, R>) {
+  const parts = storeParts(db, spec);
+  const store = singleStore(db, spec, parts);
+  return { store, batching: batchingStore(db, spec, parts, store) };
+}
+
+type StoreParts<T extends ProjectionTable, R> = ReturnType<typeof storeParts<T, R>>;
+
+/** The store's mappings and its prepared statements. */
+function storeParts<T extends ProjectionTable, R>(db: ProjectionDb, spec: ProjectionTableSpec<T, R>) {
   const { table, tombstones } = spec;
   const toRecord = spec.toRecord ?? ((row: Row<T>) => row as R);
   const toRow = spec.toRow ?? ((record: R) => record as T["$inferInsert"]);
@@ -75,8 +85,13 @@ export function createProjectionStore<T extends ProjectionTable, R>(db: Projecti
       .prepare(`${spec.name}_save_many`),
   };
   const loadRows = async (statement: typeof statements.load, params: Record<string, unknown>) => (await statement.execute(params)) as unknown as Loaded<T>[];
+  return { toRecord, toRow, columns, toState, statements, loadRows };
+}
 
-  const store = {
+/** One statement per call: for RPCs and tests. */
+function singleStore<T extends ProjectionTable, R>(db: ProjectionDb, { table, tombstones }: ProjectionTableSpec<T, R>, parts: StoreParts<T, R>) {
+  const { statements, loadRows, toState, toRow, toRecord } = parts;
+  return {
     /** One round trip: the record, or the tombstone, or neither. */
     async load(userId: string): Promise<UserState<R>> {
       const [loaded] = await loadRows(statements.load, { userId });
@@ -103,9 +118,20 @@ export function createProjectionStore<T extends ProjectionTable, R>(db: Projecti
       return rows[0] ? toRecord(rows[0]) : undefined;
     },
   };
+}
 
-  // A batch's deletions in one statement: records out, tombstones in; the
-  // first deletion of a user in a round is kept, as on its own.
+/**
+ * For the consumer's transactions: the handlers of one batch run side by
+ * side, so their loads, saves and deletions coalesce into one set-based
+ * statement each (a 200-event batch costs a handful of statements, not 400).
+ */
+function batchingStore<T extends ProjectionTable, R, S extends ReturnType<typeof singleStore<T, R>>>(
+  db: ProjectionDb,
+  { table, tombstones }: ProjectionTableSpec<T, R>,
+  { statements, loadRows, toState, toRow, columns }: StoreParts<T, R>,
+  store: S,
+): S {
+  // The first deletion of a user in a round is kept, as on its own.
   const deleteRound = coalesce(async (deletions: { userId: string; tombstone: { revision: number; at: Date } }[]) => {
     const first = [...new Map([...deletions].reverse().map((d) => [d.userId, d])).values()];
     const userIds = sql.param(first.map((d) => d.userId));
@@ -116,13 +142,7 @@ export function createProjectionStore<T extends ProjectionTable, R>(db: Projecti
       on conflict (user_id) do nothing`);
     return deletions.map(() => undefined);
   });
-
-  /**
-   * For the consumer's transactions: the handlers of one batch run side by
-   * side, so their loads, saves and deletions coalesce into one set-based
-   * statement each (a 200-event batch costs a handful of statements, not 400).
-   */
-  const batching: typeof store = {
+  return {
     ...store,
     load: coalesce(async (ids: string[]) => {
       const rows = await loadRows(statements.loadMany, { ids: [...new Set(ids)] });
@@ -135,9 +155,8 @@ export function createProjectionStore<T extends ProjectionTable, R>(db: Projecti
       await statements.saveMany.execute(Object.fromEntries(Object.entries(columns).map(([key, column]) => [column.name, columnTexts(column, latest.map((row) => row[key]))])));
       return records.map(() => undefined);
     }),
-    delete: (userId, tombstone) => deleteRound({ userId, tombstone }),
+    delete: (userId: string, tombstone: { revision: number; at: Date }) => deleteRound({ userId, tombstone }),
   };
-  return { store, batching };
 }
 
 export type ProjectionDrizzleStore<R, T extends ProjectionTable = ProjectionTable> = ReturnType<typeof createProjectionStore<T, R>>["store"];
@@ -147,7 +166,10 @@ export function perTransaction<Tx extends object, S>(create: (tx: Tx) => S): (tx
   const made = new WeakMap<Tx, S>();
   return (tx) => {
     let store = made.get(tx);
-    if (!store) made.set(tx, (store = create(tx)));
+    if (!store) {
+      store = create(tx);
+      made.set(tx, store);
+    }
     return store;
   };
 }
