@@ -28,7 +28,7 @@ import { startOtlpReceiver } from "@acme/testing/otlp-receiver";
 import { loadConfig } from "../services/profile/src/config.js";
 import { MIGRATIONS_FOLDER, startProfileService } from "../services/profile/src/service.js";
 import { recordFigure } from "./report/results.js";
-import { median, report, startBenchInfra } from "./support/infra.js";
+import { median, startBenchInfra } from "./support/infra.js";
 
 const USERS = 1_000;
 const ROUNDS = 5;

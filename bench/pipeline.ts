@@ -70,7 +70,7 @@ try {
     const email = `${userId}@example.com`;
     await rawSql.auth.begin(async (tx) => {
       await tx`insert into credentials (user_id, contact_email, revision) values (${userId}, ${email}, 1)`;
-      await tx`insert into passwords (user_id, hash) values (${userId}, ${"stub$" + userId})`;
+      await tx`insert into passwords (user_id, hash) values (${userId}, ${`stub$${userId}`})`;
       await tx`insert into outbox (event_id, subject, partition_key, payload, headers) values (${eventId}, 'auth.events.user_registered.v1', ${userId}, ${payload}, ${"{}"}::jsonb)`;
     });
     await Promise.all([

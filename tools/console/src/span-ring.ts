@@ -162,7 +162,7 @@ export class SpanRing {
     if (!this.file) return;
     if (this.linesInFile + spans.length > 2 * this.limit) return this.rewriteFile();
     mkdirSync(dirname(this.file), { recursive: true });
-    appendFileSync(this.file, lines.join("\n") + "\n");
+    appendFileSync(this.file, `${lines.join("\n")}\n`);
     this.linesInFile += spans.length;
   }
 
@@ -207,7 +207,7 @@ export class SpanRing {
     if (!this.file) return;
     mkdirSync(dirname(this.file), { recursive: true });
     const ordered = [...this.slots.slice(this.next), ...this.slots.slice(0, this.next)].filter((s): s is string => s !== undefined);
-    writeFileSync(`${this.file}.tmp`, ordered.map((s) => s + "\n").join(""));
+    writeFileSync(`${this.file}.tmp`, ordered.map((s) => `${s}\n`).join(""));
     renameSync(`${this.file}.tmp`, this.file);
     this.linesInFile = ordered.length;
   }

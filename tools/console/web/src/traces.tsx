@@ -29,8 +29,8 @@ function ordered(spans: Span[]): { span: Span; depth: number }[] {
 export function Waterfall({ spans }: { spans: Span[] }) {
   const [picked, setPicked] = useState<string>("");
   if (!spans.length) return <p className="muted">No spans for this trace (yet).</p>;
-  const t0 = spans.reduce((m, s) => (s.startUnixNano < m ? s.startUnixNano : m), spans[0]!.startUnixNano);
-  const t1 = spans.reduce((m, s) => (s.endUnixNano > m ? s.endUnixNano : m), 0n);
+  const t0 = spans.reduce((m, s) => (Math.min(s.startUnixNano , m)), spans[0]!.startUnixNano);
+  const t1 = spans.reduce((m, s) => (Math.max(s.endUnixNano , m)), 0n);
   const total = Number(t1 - t0) || 1;
   const services = [...new Set(spans.map(stage))];
   const chosen = spans.find((s) => s.spanId === picked);
