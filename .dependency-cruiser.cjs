@@ -40,12 +40,7 @@ module.exports = {
       severity: "error",
       from: { path: "(^|/)services/([^/]+)/src/domain/" },
       to: {
-        path: [
-          INFRA_PACKAGES,
-          "(^|/)services/$2/src/(app|db|events|rpc|security|mail)/",
-          "(^|/)services/$2/src/connect\\.ts$",
-          KIT,
-        ],
+        path: [INFRA_PACKAGES, "(^|/)services/$2/src/(app|db|events|rpc|security|mail)/", "(^|/)services/$2/src/connect\\.ts$", KIT],
       },
     },
     {
@@ -57,19 +52,13 @@ module.exports = {
       severity: "error",
       from: { path: "(^|/)services/([^/]+)/src/app/" },
       to: {
-        path: [
-          INFRA_PACKAGES,
-          GENERATED,
-          "(^|/)services/$2/src/(db|security|mail|events|rpc)/",
-          "(^|/)services/$2/src/connect\\.ts$",
-        ],
+        path: [INFRA_PACKAGES, GENERATED, "(^|/)services/$2/src/(db|security|mail|events|rpc)/", "(^|/)services/$2/src/connect\\.ts$"],
       },
     },
     {
       name: "services-resolve-every-import",
       comment:
-        "An import that cannot be resolved is invisible to the rules above " +
-        "(and usually a typo or a missing dependency in the workspace's package.json).",
+        "An import that cannot be resolved is invisible to the rules above " + "(and usually a typo or a missing dependency in the workspace's package.json).",
       severity: "error",
       from: { path: "(^|/)services/" },
       to: { couldNotResolve: true },

@@ -54,9 +54,17 @@ try {
   const users = Array.from({ length: EVENTS }, (_, i) => ({ eventId: randomUUID(), userId: randomUUID(), email: `user${i}@example.com`, at: new Date() }));
   for (let i = 0; i < users.length; i += 200) {
     await Promise.all(
-      users.slice(i, i + 200).map((u) =>
-        publishEvent(js, { subject: `${PREFIX}.user_registered.v1`, schema: UserRegisteredSchema, message: { userId: u.userId, email: u.email, revision: 1n }, entity: u.userId, id: u.eventId }),
-      ),
+      users
+        .slice(i, i + 200)
+        .map((u) =>
+          publishEvent(js, {
+            subject: `${PREFIX}.user_registered.v1`,
+            schema: UserRegisteredSchema,
+            message: { userId: u.userId, email: u.email, revision: 1n },
+            entity: u.userId,
+            id: u.eventId,
+          }),
+        ),
     );
   }
   console.log(`published ${EVENTS} registrations to ${STREAM}`);
@@ -97,7 +105,9 @@ try {
           sql.begin(async (tx) => {
             const slice = users.slice(b * batch, (b + 1) * batch);
             const fresh = new Set(
-              (await tx`insert into processed_events (event_id) select unnest(${slice.map((u) => u.eventId)}::text[]) on conflict do nothing returning event_id`).map((r) => r.event_id as string),
+              (
+                await tx`insert into processed_events (event_id) select unnest(${slice.map((u) => u.eventId)}::text[]) on conflict do nothing returning event_id`
+              ).map((r) => r.event_id as string),
             );
             await Promise.all(
               slice
@@ -130,7 +140,9 @@ try {
           sql.begin(async (tx) => {
             const slice = users.slice(b * batch, (b + 1) * batch);
             const fresh = new Set(
-              (await tx`insert into processed_events (event_id) select unnest(${slice.map((u) => u.eventId)}::text[]) on conflict do nothing returning event_id`).map((r) => r.event_id as string),
+              (
+                await tx`insert into processed_events (event_id) select unnest(${slice.map((u) => u.eventId)}::text[]) on conflict do nothing returning event_id`
+              ).map((r) => r.event_id as string),
             );
             const rows = slice.filter((u) => fresh.has(u.eventId));
             await tx`insert into profiles (user_id, account_email, revision, created_at, updated_at)
@@ -180,7 +192,7 @@ try {
     await finished;
     const perSecond = EVENTS / ((performance.now() - started) / 1000);
     await consumer.stop();
-    const [{ n }] = await database.sql<{ n: string }[]>`select count(*) as n from profiles` as unknown as [{ n: string }];
+    const [{ n }] = (await database.sql<{ n: string }[]>`select count(*) as n from profiles`) as unknown as [{ n: string }];
     if (Number(n) !== EVENTS) throw new Error(`expected ${EVENTS} profiles, found ${n}`);
     await database.close();
     return perSecond;
@@ -208,10 +220,17 @@ try {
   }
   report(`Consumer apply rate vs raw postgres.js, one event per transaction x${RAW_CONCURRENCY}`, median(consumed), median(raw), "events/s", 0.5);
   recordFigure("P3", median(consumed), median(rawBatched));
-  report("Consumer apply rate vs raw postgres.js, batched, set-based (inbox + profiles, one unnest insert each)", median(consumed), median(rawSetBased), "events/s");
+  report(
+    "Consumer apply rate vs raw postgres.js, batched, set-based (inbox + profiles, one unnest insert each)",
+    median(consumed),
+    median(rawSetBased),
+    "events/s",
+  );
   report("Consumer apply rate vs raw postgres.js, one event per transaction, one at a time", median(consumed), serial, "events/s");
   report("Consumer apply rate, tracing on (spans exported to a local OTLP sink) vs tracing off", median(consumedTraced), median(consumed), "events/s");
-  console.log(`tracing overhead on the consumer: ${((1 - median(consumedTraced) / median(consumed)) * 100).toFixed(1)}% fewer events/s (${sink.requests.protobuf} OTLP export requests received)`);
+  console.log(
+    `tracing overhead on the consumer: ${((1 - median(consumedTraced) / median(consumed)) * 100).toFixed(1)}% fewer events/s (${sink.requests.protobuf} OTLP export requests received)`,
+  );
 } finally {
   await telemetry.shutdown();
   await sink.close();

@@ -55,7 +55,9 @@ try {
       routes: (router) =>
         router.service(ProfileService, {
           async getProfile(req) {
-            const [row] = await sql<{ user_id: string; account_email: string; own_display_name: string | null; avatar_url: string; created_at: Date; updated_at: Date }[]>`
+            const [row] = await sql<
+              { user_id: string; account_email: string; own_display_name: string | null; avatar_url: string; created_at: Date; updated_at: Date }[]
+            >`
               select user_id, account_email, own_display_name, avatar_url, created_at, updated_at from profiles where user_id = ${req.userId}`;
             return {
               profile: create(ProfileSchema, {
@@ -88,7 +90,14 @@ try {
         const i = n % USERS;
         const body = `{"userId":"${users[i]}"}`;
         const req = request(
-          { agent, host: "127.0.0.1", port, method: "POST", path: "/acme.profile.v1.ProfileService/GetProfile", headers: { "content-type": "application/json", "content-length": body.length, authorization: bearer[i] } },
+          {
+            agent,
+            host: "127.0.0.1",
+            port,
+            method: "POST",
+            path: "/acme.profile.v1.ProfileService/GetProfile",
+            headers: { "content-type": "application/json", "content-length": body.length, authorization: bearer[i] },
+          },
           (res) => {
             let text = "";
             res.setEncoding("utf8");
@@ -133,7 +142,9 @@ try {
   }
   recordFigure("P6", median(profileRates), median(bareRates));
   recordFigure("P6.traced", median(tracedRates), median(bareRates), "tracing on: every span exported to a local OTLP sink");
-  console.log(`tracing overhead on GetProfile: ${((1 - median(tracedRates) / median(profileRates)) * 100).toFixed(1)}% fewer rps (${sink.requests.protobuf} OTLP export requests received)`);
+  console.log(
+    `tracing overhead on GetProfile: ${((1 - median(tracedRates) / median(profileRates)) * 100).toFixed(1)}% fewer rps (${sink.requests.protobuf} OTLP export requests received)`,
+  );
   await profile.stop();
   await traced.stop();
   await new Promise((resolve) => bare.close(resolve));

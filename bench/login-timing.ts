@@ -23,7 +23,16 @@ const infra = await startBenchInfra();
 try {
   const url = await infra.createDatabase("auth_login_timing");
   const auth = await startAuthService(
-    loadConfig({ DATABASE_URL: url, NATS_URL: infra.nats.url, PORT: "0", ADMIN_PORT: "0", LOG_LEVEL: "error", TRUST_PROXY_HOPS: "1", REGISTER_CLIENT_ATTEMPTS: "1000000", AUTH_KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64") }),
+    loadConfig({
+      DATABASE_URL: url,
+      NATS_URL: infra.nats.url,
+      PORT: "0",
+      ADMIN_PORT: "0",
+      LOG_LEVEL: "error",
+      TRUST_PROXY_HOPS: "1",
+      REGISTER_CLIENT_ATTEMPTS: "1000000",
+      AUTH_KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+    }),
     createLogger("auth", "error"),
   );
   const client = createClient(AuthService, createConnectTransport({ baseUrl: `http://127.0.0.1:${auth.port}`, httpVersion: "1.1" }));
@@ -37,7 +46,10 @@ try {
     const started = performance.now();
     const error = await client
       .login({ email, password: "not the password at all" }, { headers: { "x-forwarded-for": `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}` } })
-      .then(() => new Error("login succeeded with a wrong password"), (e: unknown) => e);
+      .then(
+        () => new Error("login succeeded with a wrong password"),
+        (e: unknown) => e,
+      );
     const elapsed = performance.now() - started;
     if (!(error instanceof ConnectError) || error.code !== Code.Unauthenticated) throw new Error(`expected unauthenticated, got ${String(error)}`);
     return elapsed;
@@ -48,7 +60,10 @@ try {
   await timedLogin(`warmup.${tag}@example.com`, 0);
   for (let i = 0; i < SAMPLES; i++) {
     // Alternate who goes first, so drift in the machine's load favours neither.
-    const pair = [() => timedLogin(`nobody.${tag}.${i}@example.com`, 2 * i + 1).then((ms) => unknown.push(ms)), () => timedLogin(existing[i]!, 2 * i + 2).then((ms) => wrong.push(ms))];
+    const pair = [
+      () => timedLogin(`nobody.${tag}.${i}@example.com`, 2 * i + 1).then((ms) => unknown.push(ms)),
+      () => timedLogin(existing[i]!, 2 * i + 2).then((ms) => wrong.push(ms)),
+    ];
     if (i % 2 === 1) pair.reverse();
     for (const run of pair) await run();
   }

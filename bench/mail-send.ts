@@ -52,7 +52,14 @@ try {
       Array.from({ length: CONNECTIONS * 4 }, async () => {
         while (next < MAILS) {
           const m = mail(next++, run);
-          await transport.sendMail({ from: "bench@acme.example", to: m.toAddress!, subject: m.subject, text: m.textBody!, html: m.htmlBody!, messageId: m.messageId });
+          await transport.sendMail({
+            from: "bench@acme.example",
+            to: m.toAddress!,
+            subject: m.subject,
+            text: m.textBody!,
+            html: m.htmlBody!,
+            messageId: m.messageId,
+          });
         }
       }),
     );
@@ -66,7 +73,11 @@ try {
     const url = await infra.createDatabase(`bench_notifications_${run}`);
     await runMigrations(url, MIGRATIONS_FOLDER, "notifications");
     const db = openDatabase(url, schema, { max: 4 });
-    for (let i = 0; i < MAILS; i += 500) await recordMails(db.db, Array.from({ length: Math.min(500, MAILS - i) }, (_, j) => mail(i + j, run)));
+    for (let i = 0; i < MAILS; i += 500)
+      await recordMails(
+        db.db,
+        Array.from({ length: Math.min(500, MAILS - i) }, (_, j) => mail(i + j, run)),
+      );
     const started = performance.now();
     const sender = startMailSender(
       { smtpUrl, from: "bench@acme.example", batchSize: 100, connections: CONNECTIONS, leaseMs: 60_000, pollMs: 50, retryBaseMs: 1_000, retryMaxMs: 10_000 },

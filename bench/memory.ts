@@ -22,13 +22,35 @@ const IDLE_TARGET_MB = 80;
 const PEAK_TARGET_MB = 150;
 const SERVICES = ["auth", "profile", "billing", "notifications"] as const;
 /** Every port the launcher opens, each moved to a free one so a running `npm start` is left alone. */
-const PORT_VARIABLES = ["AUTH_PORT", "PROFILE_PORT", "BILLING_PORT", "NOTIFICATIONS_PORT", "AUTH_ADMIN_PORT", "PROFILE_ADMIN_PORT", "BILLING_ADMIN_PORT", "NOTIFICATIONS_ADMIN_PORT", "SMTP_SINK_PORT", "POSTGRES_PORT", "NATS_PORT", "NATS_MONITOR_PORT", "CONSOLE_PORT"];
+const PORT_VARIABLES = [
+  "AUTH_PORT",
+  "PROFILE_PORT",
+  "BILLING_PORT",
+  "NOTIFICATIONS_PORT",
+  "AUTH_ADMIN_PORT",
+  "PROFILE_ADMIN_PORT",
+  "BILLING_ADMIN_PORT",
+  "NOTIFICATIONS_ADMIN_PORT",
+  "SMTP_SINK_PORT",
+  "POSTGRES_PORT",
+  "NATS_PORT",
+  "NATS_MONITOR_PORT",
+  "CONSOLE_PORT",
+];
 
 const dir = await mkdtemp(join(tmpdir(), "acme-bench-memory-"));
 await chmod(dir, 0o755);
 const ports = Object.fromEntries(await Promise.all(PORT_VARIABLES.map(async (name) => [name, String(await freePort())] as const)));
 // The load registers and logs in from one address: lift the per-address limits, as P1 does.
-const env = { ...process.env, ...ports, DEVSTACK_DIR: dir, LOG_LEVEL: "warn", NO_COLOR: "1", REGISTER_CLIENT_ATTEMPTS: "1000000", LOGIN_CLIENT_ATTEMPTS: "1000000" };
+const env = {
+  ...process.env,
+  ...ports,
+  DEVSTACK_DIR: dir,
+  LOG_LEVEL: "warn",
+  NO_COLOR: "1",
+  REGISTER_CLIENT_ATTEMPTS: "1000000",
+  LOGIN_CLIENT_ATTEMPTS: "1000000",
+};
 const launcher = spawn(process.execPath, ["--import", "tsx", "tools/launcher/src/start.ts"], { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
 let output = "";
 launcher.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -42,7 +64,11 @@ try {
   const idle = Object.fromEntries(SERVICES.map((s) => [s, processMemory(state.services[s]!.pid)?.rssMb ?? Number.NaN]));
   console.log(`idle: ${SERVICES.map((s) => `${s} ${idle[s]} MB`).join(", ")}`);
 
-  const load = spawnSync(process.execPath, ["--import", "tsx", "tools/launcher/src/load.ts", String(LOAD_USERS), String(LOAD_READS)], { cwd: REPO_ROOT, env, stdio: "inherit" });
+  const load = spawnSync(process.execPath, ["--import", "tsx", "tools/launcher/src/load.ts", String(LOAD_USERS), String(LOAD_READS)], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: "inherit",
+  });
   if (load.status !== 0) throw new Error(`the load failed (exit ${load.status})`);
   for (const s of SERVICES) {
     const memory = processMemory(state.services[s]!.pid);

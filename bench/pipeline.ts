@@ -30,11 +30,18 @@ const script = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const infra = await startBenchInfra();
 const children: ChildProcess[] = [];
 try {
-  const urls = { auth: await infra.createDatabase("auth_pipeline"), profile: await infra.createDatabase("profile_pipeline"), billing: await infra.createDatabase("billing_pipeline") };
+  const urls = {
+    auth: await infra.createDatabase("auth_pipeline"),
+    profile: await infra.createDatabase("profile_pipeline"),
+    billing: await infra.createDatabase("billing_pipeline"),
+  };
   const authPort = await freePort();
   const common = { ...process.env, NATS_URL: infra.nats.url, LOG_LEVEL: "warn" };
   const start = async (path: string, env: Record<string, string>) => {
-    const child = spawn(process.execPath, ["--import", "tsx", script(path)], { env: { ...common, ADMIN_PORT: String(await freePort()), ...env }, stdio: ["ignore", "inherit", "inherit"] });
+    const child = spawn(process.execPath, ["--import", "tsx", script(path)], {
+      env: { ...common, ADMIN_PORT: String(await freePort()), ...env },
+      stdio: ["ignore", "inherit", "inherit"],
+    });
     children.push(child);
   };
   await start("./support/auth-with-stub-hasher.ts", {
@@ -51,18 +58,33 @@ try {
   const profileSql = postgres(urls.profile, { max: 1, onnotice: () => {} });
   const billingSql = postgres(urls.billing, { max: 1, onnotice: () => {} });
   const applied = async () => {
-    const [[p], [b]] = await Promise.all([profileSql`select count(*)::int as n from processed_events`, billingSql`select count(*)::int as n from processed_events`]);
+    const [[p], [b]] = await Promise.all([
+      profileSql`select count(*)::int as n from processed_events`,
+      billingSql`select count(*)::int as n from processed_events`,
+    ]);
     return Math.min(Number(p!.n), Number(b!.n));
   };
-  await waitUntil("auth answering Register", () => client.register({ email: `warmup.${randomUUID()}@example.com`, password: PASSWORD }).then(() => true), 60_000);
+  await waitUntil(
+    "auth answering Register",
+    () => client.register({ email: `warmup.${randomUUID()}@example.com`, password: PASSWORD }).then(() => true),
+    60_000,
+  );
   await waitUntil("the warm-up registration applied in profile and billing", async () => (await applied()) >= 1, 60_000);
 
   // The baseline's own databases, with the services' real tables.
-  const raw = { auth: await infra.createDatabase("auth_raw"), profile: await infra.createDatabase("profile_raw"), billing: await infra.createDatabase("billing_raw") };
+  const raw = {
+    auth: await infra.createDatabase("auth_raw"),
+    profile: await infra.createDatabase("profile_raw"),
+    billing: await infra.createDatabase("billing_raw"),
+  };
   await runMigrations(raw.auth, AUTH_MIGRATIONS, "auth");
   await runMigrations(raw.profile, PROFILE_MIGRATIONS, "profile");
   await runMigrations(raw.billing, BILLING_MIGRATIONS, "billing");
-  const rawSql = { auth: postgres(raw.auth, { max: 10, onnotice: () => {} }), profile: postgres(raw.profile, { max: 10, onnotice: () => {} }), billing: postgres(raw.billing, { max: 10, onnotice: () => {} }) };
+  const rawSql = {
+    auth: postgres(raw.auth, { max: 10, onnotice: () => {} }),
+    profile: postgres(raw.profile, { max: 10, onnotice: () => {} }),
+    billing: postgres(raw.billing, { max: 10, onnotice: () => {} }),
+  };
   const payload = Buffer.alloc(120, 7);
   const rawRegistration = async () => {
     const userId = randomUUID();
@@ -94,7 +116,9 @@ try {
     await waitUntil(`round ${round + 1}: every registration applied`, async () => (await applied()) >= before + PER_ROUND, 120_000);
     system.push(PER_ROUND / ((performance.now() - started) / 1000));
     baseline.push(await rate(PER_ROUND, CONCURRENCY, rawRegistration));
-    console.log(`round ${round + 1}/${ROUNDS}: pipeline ${system[round]!.toFixed(0)} registrations/s applied in both; raw SQL ${baseline[round]!.toFixed(0)}/s`);
+    console.log(
+      `round ${round + 1}/${ROUNDS}: pipeline ${system[round]!.toFixed(0)} registrations/s applied in both; raw SQL ${baseline[round]!.toFixed(0)}/s`,
+    );
   }
   recordFigure("P4", median(system), median(baseline), `${PER_ROUND} registrations a round, ${CONCURRENCY} at a time`);
   await Promise.all([profileSql.end(), billingSql.end(), ...Object.values(rawSql).map((s) => s.end())]);

@@ -50,7 +50,10 @@ try {
   const profileUrl = await infra.createDatabase("profile_e2e");
   const billingUrl = await infra.createDatabase("billing_e2e");
   const shared = { NATS_URL: infra.nats.url, PORT: "0", ADMIN_PORT: "0", LOG_LEVEL: "warn" };
-  const auth = await startAuthService(authConfig({ ...shared, DATABASE_URL: authUrl, AUTH_KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64"), REGISTER_CLIENT_ATTEMPTS: "1000000" }), createLogger("auth", "warn"));
+  const auth = await startAuthService(
+    authConfig({ ...shared, DATABASE_URL: authUrl, AUTH_KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64"), REGISTER_CLIENT_ATTEMPTS: "1000000" }),
+    createLogger("auth", "warn"),
+  );
   const jwks = { AUTH_JWKS_URL: `http://127.0.0.1:${auth.port}/.well-known/jwks.json` };
   const profile = await startProfileService(profileConfig({ ...shared, ...jwks, DATABASE_URL: profileUrl }), createLogger("profile", "warn"));
   const billing = await startBillingService(billingConfig({ ...shared, ...jwks, DATABASE_URL: billingUrl }), createLogger("billing", "warn"));
@@ -64,7 +67,9 @@ try {
 
   const authSql = postgres(authUrl, { max: 1 });
   const committed = new Map<string, number>();
-  for (const row of await authSql<{ event_id: string; created_at: Date }[]>`select event_id, created_at from outbox where created_at >= ${since.toISOString()}::timestamptz`) {
+  for (const row of await authSql<
+    { event_id: string; created_at: Date }[]
+  >`select event_id, created_at from outbox where created_at >= ${since.toISOString()}::timestamptz`) {
     committed.set(row.event_id, row.created_at.getTime());
   }
   await authSql.end();
@@ -73,7 +78,9 @@ try {
     const deadline = Date.now() + 30_000;
     let rows: { event_id: string; processed_at: Date }[] = [];
     while (Date.now() < deadline) {
-      rows = (await sql<{ event_id: string; processed_at: Date }[]>`select event_id, processed_at from processed_events`).filter((r) => committed.has(r.event_id));
+      rows = (await sql<{ event_id: string; processed_at: Date }[]>`select event_id, processed_at from processed_events`).filter((r) =>
+        committed.has(r.event_id),
+      );
       if (rows.length === committed.size) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }

@@ -29,9 +29,19 @@ try {
   const jsm = await jetstreamManager(nc);
   await declareEventStream(jsm, "AUTH_EVENTS", "auth.events");
   const url = await infra.createDatabase("profile_recovery");
-  const env = { ...process.env, DATABASE_URL: url, NATS_URL: infra.nats.url, LOG_LEVEL: "warn", CONSUMER_BATCH_SIZE: "50", AUTH_JWKS_URL: "http://127.0.0.1:1/.well-known/jwks.json" };
+  const env = {
+    ...process.env,
+    DATABASE_URL: url,
+    NATS_URL: infra.nats.url,
+    LOG_LEVEL: "warn",
+    CONSUMER_BATCH_SIZE: "50",
+    AUTH_JWKS_URL: "http://127.0.0.1:1/.well-known/jwks.json",
+  };
   const start = async (extra: Record<string, string>) => {
-    const child = spawn(process.execPath, ["--import", "tsx", PROFILE_MAIN], { env: { ...env, PORT: String(await freePort()), ADMIN_PORT: String(await freePort()), ...extra }, stdio: ["ignore", "ignore", "inherit"] });
+    const child = spawn(process.execPath, ["--import", "tsx", PROFILE_MAIN], {
+      env: { ...env, PORT: String(await freePort()), ADMIN_PORT: String(await freePort()), ...extra },
+      stdio: ["ignore", "ignore", "inherit"],
+    });
     children.push(child);
     return child;
   };
@@ -54,7 +64,12 @@ try {
   const inFlight = new Set<Promise<unknown>>();
   for (let i = 0; i < EVENTS; i++) {
     const userId = randomUUID();
-    const p = publishEvent(js, { subject: "auth.events.user_registered.v1", schema: UserRegisteredSchema, entity: userId, message: { userId, email: `${userId}@example.com`, registeredAt: timestampNow(), revision: 1n } });
+    const p = publishEvent(js, {
+      subject: "auth.events.user_registered.v1",
+      schema: UserRegisteredSchema,
+      entity: userId,
+      message: { userId, email: `${userId}@example.com`, registeredAt: timestampNow(), revision: 1n },
+    });
     inFlight.add(p);
     void p.finally(() => inFlight.delete(p));
     if (inFlight.size >= 128) await Promise.race(inFlight);

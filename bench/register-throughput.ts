@@ -26,7 +26,13 @@ const WORKER = fileURLToPath(new URL("./support/argon2-worker.ts", import.meta.u
 const infra = await startBenchInfra();
 const port = await freePort();
 const auth = spawn(process.execPath, ["--import", "tsx", AUTH_MAIN], {
-  env: { ...process.env, DATABASE_URL: await infra.createDatabase("auth_bench"), NATS_URL: infra.nats.url, PORT: String(port), ADMIN_PORT: String(await freePort()), LOG_LEVEL: "warn",
+  env: {
+    ...process.env,
+    DATABASE_URL: await infra.createDatabase("auth_bench"),
+    NATS_URL: infra.nats.url,
+    PORT: String(port),
+    ADMIN_PORT: String(await freePort()),
+    LOG_LEVEL: "warn",
     AUTH_KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
     // Every registration here comes from 127.0.0.1: lift the per-client limit to measure hashing, not the throttle.
     REGISTER_CLIENT_ATTEMPTS: "1000000",
@@ -35,7 +41,11 @@ const auth = spawn(process.execPath, ["--import", "tsx", AUTH_MAIN], {
 });
 try {
   const client = createClient(AuthService, createConnectTransport({ baseUrl: `http://127.0.0.1:${port}`, httpVersion: "1.1" }));
-  await waitUntil("auth answering Register", () => client.register({ email: `warmup${Date.now()}@example.com`, password: "correct horse battery" }).then(() => true), 60_000);
+  await waitUntil(
+    "auth answering Register",
+    () => client.register({ email: `warmup${Date.now()}@example.com`, password: "correct horse battery" }).then(() => true),
+    60_000,
+  );
 
   const raw: number[] = [];
   const registers: number[] = [];

@@ -84,7 +84,9 @@ try {
     await jsm.streams.delete(`RAW${round}`);
     await jsm.streams.delete(`RELAY${round}`);
     rounds.push({ raw: rawRate, relay: relayRate });
-    console.log(`round ${round}/${ROUNDS}: raw nats.js async publish ${rawRate.toFixed(0)}/s, relay drain ${relayRate.toFixed(0)}/s (${((relayRate / rawRate) * 100).toFixed(1)}%); bench RSS ${rssMb()} MB`);
+    console.log(
+      `round ${round}/${ROUNDS}: raw nats.js async publish ${rawRate.toFixed(0)}/s, relay drain ${relayRate.toFixed(0)}/s (${((relayRate / rawRate) * 100).toFixed(1)}%); bench RSS ${rssMb()} MB`,
+    );
   }
   const worst = rounds.reduce((a, b) => (b.relay / b.raw < a.relay / a.raw ? b : a));
   recordFigure("P2", worst.relay, worst.raw, `worst of ${ROUNDS} rounds of ${ROWS} rows; ratios ${rounds.map((r) => (r.relay / r.raw).toFixed(2)).join(", ")}`);

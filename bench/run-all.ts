@@ -85,4 +85,3 @@ function runScript(script: string): Promise<{ ok: true } | { ok: false; why: str
     });
   });
 }
-

@@ -17,7 +17,8 @@ const verdict = (r: BenchResult) => (r.met === null ? "missing" : r.met ? "met" 
 /** The Markdown table (also the README's benchmark section). */
 export function markdownTable(report: BenchReport): string {
   const rows = report.results.map(
-    (r) => `| ${r.id} | ${r.name} | ${fmt(r.value)} ${r.value === null ? "" : r.unit} | ${fmt(r.baseline)} | ${r.ratio === null ? "-" : r.ratio.toFixed(2)} | ${target(r)} | ${verdict(r)} |`,
+    (r) =>
+      `| ${r.id} | ${r.name} | ${fmt(r.value)} ${r.value === null ? "" : r.unit} | ${fmt(r.baseline)} | ${r.ratio === null ? "-" : r.ratio.toFixed(2)} | ${target(r)} | ${verdict(r)} |`,
   );
   return [
     `Measured ${report.date} on Node ${report.node}, ${report.cores} cores${report.machine ? `, ${report.machine}` : ""}.`,
@@ -58,10 +59,11 @@ export function svgChart(report: BenchReport): string {
   const rows = report.results.map((r, i) => {
     const y = top + i * rowHeight;
     const colour = r.met === null ? "#999" : r.met ? "#2e7d32" : "#c62828";
-    const bar = r.ratio === null
-      ? `<text x="${labelWidth + 4}" y="${y + 16}" font-size="11" fill="#666">missing</text>`
-      : `<rect x="${labelWidth}" y="${y + 4}" width="${(x(r.ratio) - labelWidth).toFixed(1)}" height="16" fill="${colour}"><title>${escapeXml(`${r.name}: ${r.ratio.toFixed(2)}`)}</title></rect>` +
-        `<text x="${(x(r.ratio) + 4).toFixed(1)}" y="${y + 16}" font-size="11">${r.ratio.toFixed(2)}</text>`;
+    const bar =
+      r.ratio === null
+        ? `<text x="${labelWidth + 4}" y="${y + 16}" font-size="11" fill="#666">missing</text>`
+        : `<rect x="${labelWidth}" y="${y + 4}" width="${(x(r.ratio) - labelWidth).toFixed(1)}" height="16" fill="${colour}"><title>${escapeXml(`${r.name}: ${r.ratio.toFixed(2)}`)}</title></rect>` +
+          `<text x="${(x(r.ratio) + 4).toFixed(1)}" y="${y + 16}" font-size="11">${r.ratio.toFixed(2)}</text>`;
     const lines = [r.target_min, r.target_max]
       .filter((t): t is number => t !== undefined)
       .map((t) => `<line x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="${y + 1}" y2="${y + 23}" stroke="#000" stroke-width="2"/>`);

@@ -28,7 +28,17 @@ export function resultOf(id: string, value: number, baseline: number, note?: str
   const f = figure(id);
   const targets = { ...(f.target_min !== undefined ? { target_min: f.target_min } : {}), ...(f.target_max !== undefined ? { target_max: f.target_max } : {}) };
   if (!Number.isFinite(baseline) || baseline <= 0 || !Number.isFinite(value)) {
-    return { id, name: f.name, value: Number.isFinite(value) ? value : null, unit: f.unit, baseline: null, ratio: null, ...targets, met: null, note: `baseline failed (${baseline}); ${note ?? ""}`.trim() };
+    return {
+      id,
+      name: f.name,
+      value: Number.isFinite(value) ? value : null,
+      unit: f.unit,
+      baseline: null,
+      ratio: null,
+      ...targets,
+      met: null,
+      note: `baseline failed (${baseline}); ${note ?? ""}`.trim(),
+    };
   }
   const ratio = value / baseline;
   return { id, name: f.name, value, unit: f.unit, baseline, ratio, ...targets, met: meets(f, ratio), ...(note ? { note } : {}) };

@@ -6,9 +6,25 @@ import { missingResult, resultOf } from "../report/results.js";
 describe("benchmark report", () => {
   it("has one figure per id of the issue, the mail figure, each with a target", () => {
     expect(FIGURES.map((f) => f.id)).toEqual([
-      "P1", "P2", "P3", "P4", "P5.p50", "P5.p99", "P6", "P6.traced", "P7",
-      "P8.auth.idle", "P8.auth.peak", "P8.profile.idle", "P8.profile.peak", "P8.billing.idle", "P8.billing.peak",
-      "P8.notifications.idle", "P8.notifications.peak", "P9", "N1",
+      "P1",
+      "P2",
+      "P3",
+      "P4",
+      "P5.p50",
+      "P5.p99",
+      "P6",
+      "P6.traced",
+      "P7",
+      "P8.auth.idle",
+      "P8.auth.peak",
+      "P8.profile.idle",
+      "P8.profile.peak",
+      "P8.billing.idle",
+      "P8.billing.peak",
+      "P8.notifications.idle",
+      "P8.notifications.peak",
+      "P9",
+      "N1",
     ]);
     for (const f of FIGURES) expect(f.target_min !== undefined || f.target_max !== undefined, f.id).toBe(true);
   });
@@ -42,13 +58,20 @@ describe("benchmark report", () => {
       date: "2026-12-01T00:00:00.000Z",
       node: "v24.0.0",
       cores: 2,
-      results: [resultOf("P1", 90, 100), resultOf("P5.p50", 5, 1), missingResult(FIGURES.find((f) => f.id === "P9")!, "bench/recovery.ts failed (exit 1)"), resultOf("N1", 200, 400)],
+      results: [
+        resultOf("P1", 90, 100),
+        resultOf("P5.p50", 5, 1),
+        missingResult(FIGURES.find((f) => f.id === "P9")!, "bench/recovery.ts failed (exit 1)"),
+        resultOf("N1", 200, 400),
+      ],
     };
     const table = markdownTable(report);
     expect(table).toContain("| P1 | Register rps / raw argon2id hashes/s | 90.0 ops/s | 100 | 0.90 | ≥ 0.85 | met |");
     expect(table).toContain("| P5.p50 |");
     expect(table).toMatch(/\| P9 \|.*\| - \| - \|.*\| missing \|/);
-    expect(table).toContain("| N1 | notifications mails/s through the sink / nodemailer to the same sink alone | 200 mails/s | 400 | 0.50 | ≥ 0.8 | **not met** |");
+    expect(table).toContain(
+      "| N1 | notifications mails/s through the sink / nodemailer to the same sink alone | 200 mails/s | 400 | 0.50 | ≥ 0.8 | **not met** |",
+    );
     expect(markdownTable({ ...report, machine: "shared with other work" })).toContain("2 cores, shared with other work.");
 
     const svg = svgChart(report);

@@ -37,7 +37,9 @@ export function brokerSettings(env: Env = process.env, gitOutput: Git = git): Br
   if (!branch) throw new Error("PACT_BROKER_BASE_URL is set but the branch is unknown (detached HEAD?): set PACT_BRANCH");
   const buildUrl =
     env.PACT_BUILD_URL ||
-    (env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : undefined);
+    (env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID
+      ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`
+      : undefined);
   return {
     baseUrl,
     ...(env.PACT_BROKER_TOKEN ? { token: env.PACT_BROKER_TOKEN } : {}),

@@ -17,9 +17,12 @@ export function publishArgs(settings: BrokerSettings, pactsDir = PACTS_DIR): str
   return [
     "publish",
     relative(REPO_ROOT, pactsDir) || ".",
-    "--broker-base-url", settings.baseUrl,
-    "--consumer-app-version", settings.version,
-    "--branch", settings.branch,
+    "--broker-base-url",
+    settings.baseUrl,
+    "--consumer-app-version",
+    settings.version,
+    "--branch",
+    settings.branch,
     ...(settings.buildUrl ? ["--build-url", settings.buildUrl] : []),
   ];
 }
@@ -28,22 +31,32 @@ export function publishArgs(settings: BrokerSettings, pactsDir = PACTS_DIR): str
 export function canIDeployArgs(settings: BrokerSettings, pacticipant: Pacticipant): string[] {
   return [
     "can-i-deploy",
-    "--broker-base-url", settings.baseUrl,
-    "--pacticipant", pacticipant,
-    "--version", settings.version,
-    "--to-environment", settings.environment,
-    "--retry-while-unknown", "6",
-    "--retry-interval", "10",
+    "--broker-base-url",
+    settings.baseUrl,
+    "--pacticipant",
+    pacticipant,
+    "--version",
+    settings.version,
+    "--to-environment",
+    settings.environment,
+    "--retry-while-unknown",
+    "6",
+    "--retry-interval",
+    "10",
   ];
 }
 
 export function recordDeploymentArgs(settings: BrokerSettings, pacticipant: Pacticipant): string[] {
   return [
     "record-deployment",
-    "--broker-base-url", settings.baseUrl,
-    "--pacticipant", pacticipant,
-    "--version", settings.version,
-    "--environment", settings.environment,
+    "--broker-base-url",
+    settings.baseUrl,
+    "--pacticipant",
+    pacticipant,
+    "--version",
+    settings.version,
+    "--environment",
+    settings.environment,
   ];
 }
 

@@ -10,7 +10,9 @@ import { publishArgs, runPactBroker } from "./pact-broker-cli.js";
 if (isMain(import.meta.url)) {
   const settings = brokerSettings();
   if (!settings) {
-    console.error("contracts:publish: PACT_BROKER_BASE_URL is not set, so there is no broker to publish to. Without one, `npm test` verifies the committed pacts.");
+    console.error(
+      "contracts:publish: PACT_BROKER_BASE_URL is not set, so there is no broker to publish to. Without one, `npm test` verifies the committed pacts.",
+    );
     process.exit(2);
   }
   console.log(`publishing contract-tests/pacts as version ${settings.version} on branch ${settings.branch} to ${settings.baseUrl}`);

@@ -53,11 +53,27 @@ function cruiseProblems(result: ArchitectureResult): string[] {
 export async function canIDeploy(): Promise<boolean> {
   const broker = brokerSettings();
   const buf = await step("buf breaking", bufBreakingAgainstMain, (r) => r.ok);
-  const architecture = await step("architecture", () => checkArchitecture({ targets: REAL_TARGETS, exclude: REAL_EXCLUDE }), (r) => r.ok);
+  const architecture = await step(
+    "architecture",
+    () => checkArchitecture({ targets: REAL_TARGETS, exclude: REAL_EXCLUDE }),
+    (r) => r.ok,
+  );
   const consumerPacts = {
-    profile: await step("profile's pact tests", () => consumerPact(profileContract), (r) => r.ok),
-    billing: await step("billing's pact tests", () => consumerPact(billingContract), (r) => r.ok),
-    notifications: await step("notifications' pact tests", () => consumerPact(notificationsContract), (r) => r.ok),
+    profile: await step(
+      "profile's pact tests",
+      () => consumerPact(profileContract),
+      (r) => r.ok,
+    ),
+    billing: await step(
+      "billing's pact tests",
+      () => consumerPact(billingContract),
+      (r) => r.ok,
+    ),
+    notifications: await step(
+      "notifications' pact tests",
+      () => consumerPact(notificationsContract),
+      (r) => r.ok,
+    ),
   };
   const verification = await step(
     "auth's provider verification",
@@ -65,7 +81,11 @@ export async function canIDeploy(): Promise<boolean> {
     (r) => r.ok,
   );
   const findings: GateFindings = {
-    buf: { ok: buf.ok, findings: buf.report.split("\n").filter((line) => /^\S+:\d+:\d+: /.test(line)), ...(buf.report.startsWith("note:") ? { note: buf.report } : {}) },
+    buf: {
+      ok: buf.ok,
+      findings: buf.report.split("\n").filter((line) => /^\S+:\d+:\d+: /.test(line)),
+      ...(buf.report.startsWith("note:") ? { note: buf.report } : {}),
+    },
     architecture: { violations: architecture.violations, problems: cruiseProblems(architecture) },
     consumerPacts,
     verification,
@@ -84,7 +104,9 @@ export async function canIDeploy(): Promise<boolean> {
     ) as GateFindings["broker"];
   }
 
-  console.log(["", ...verificationLines(verification), ...(buf.ok ? [] : ["", buf.report]), ...(architecture.ok ? [] : ["", architecture.report]), ""].join("\n"));
+  console.log(
+    ["", ...verificationLines(verification), ...(buf.ok ? [] : ["", buf.report]), ...(architecture.ok ? [] : ["", architecture.report]), ""].join("\n"),
+  );
   const verdicts = gateVerdicts(findings);
   for (const verdict of verdicts) (verdict.ok ? console.log : console.error)(verdict.line);
   if (!broker) console.log("(no PACT_BROKER_BASE_URL: the broker's can-i-deploy was not asked)");

@@ -53,7 +53,9 @@ function architecturePart(f: GateFindings, service: Service): Part {
 }
 
 function describeFailures(result: VerificationResult, consumer: Consumer): string {
-  return failedInteractions(result, consumer).map((i) => `${i.description}: ${i.mismatches.join(", ") || "failed"}`).join("; ");
+  return failedInteractions(result, consumer)
+    .map((i) => `${i.description}: ${i.mismatches.join(", ") || "failed"}`)
+    .join("; ");
 }
 
 function pactParts(f: GateFindings, service: Service): Part[] {
@@ -68,7 +70,8 @@ function pactParts(f: GateFindings, service: Service): Part[] {
   }
   const own = f.consumerPacts[service];
   if (!own.ok) return [{ ok: false, text: `pact: ${own.problems.join("; ")}` }];
-  if (!verified(service)) return [{ ok: false, text: `pact not satisfied by auth at this commit: ${describeFailures(verification, service) || "not verified"}` }];
+  if (!verified(service))
+    return [{ ok: false, text: `pact not satisfied by auth at this commit: ${describeFailures(verification, service) || "not verified"}` }];
   return [{ ok: true, text: "pact current and verified by auth" }];
 }
 

@@ -95,7 +95,8 @@ export async function createAuthProvider(databaseUrl: string, options: AuthProvi
     events: userEventBuilder(SUBJECT_PREFIX),
   };
   const useCases = { register: register(deps), changeEmail: changeEmail(deps), deleteAccount: deleteAccount(deps) };
-  const registerSomeone = async () => (await useCases.register({ email: `pact-${randomUUID()}@example.com`, password: SCENARIO_PASSWORD, client: `pact-provider-${randomUUID()}` })).userId;
+  const registerSomeone = async () =>
+    (await useCases.register({ email: `pact-${randomUUID()}@example.com`, password: SCENARIO_PASSWORD, client: `pact-provider-${randomUUID()}` })).userId;
   const existingUser = options.existingUser ?? registerSomeone;
 
   async function lastOutboxEvent(userId: string): Promise<OutboxEvent> {
@@ -142,7 +143,9 @@ export async function createAuthProvider(databaseUrl: string, options: AuthProvi
     if (scenario.error) throw new ProviderError(`provider state "${scenario.state}" failed: ${(scenario.error as Error).message}`);
     const published = scenario.event!;
     if (published.headers["ce-type"] !== event.schema.typeName) {
-      throw new ProviderError(`"${scenario.state}" made auth publish ${published.headers["ce-type"]}, but "${event.description}" is a ${event.schema.typeName}`);
+      throw new ProviderError(
+        `"${scenario.state}" made auth publish ${published.headers["ce-type"]}, but "${event.description}" is a ${event.schema.typeName}`,
+      );
     }
     return pactMessageOf(published);
   };

@@ -58,8 +58,14 @@ function checkValue(type: ValueType, value: unknown, path: string, out: Out): vo
   if (value === null) return; // proto3 JSON: null is the field's default
   const actual = jsonType(value);
   if ("scalar" in type) {
-    const expected = type.scalar === ScalarType.BOOL ? "boolean" : LONG.has(type.scalar) || type.scalar === ScalarType.STRING || type.scalar === ScalarType.BYTES ? "string" : "number";
-    if (LONG.has(type.scalar) && actual === "string" && !/^-?\d+$/.test(value as string)) out(path, `a 64-bit integer is a decimal string in proto3 JSON, not ${JSON.stringify(value)}`);
+    const expected =
+      type.scalar === ScalarType.BOOL
+        ? "boolean"
+        : LONG.has(type.scalar) || type.scalar === ScalarType.STRING || type.scalar === ScalarType.BYTES
+          ? "string"
+          : "number";
+    if (LONG.has(type.scalar) && actual === "string" && !/^-?\d+$/.test(value as string))
+      out(path, `a 64-bit integer is a decimal string in proto3 JSON, not ${JSON.stringify(value)}`);
     else if (actual !== expected && !(FLOATING.has(type.scalar) && ["NaN", "Infinity", "-Infinity"].includes(value as string))) {
       out(path, `is ${ScalarType[type.scalar].toLowerCase()} in the .proto, a JSON ${expected} in proto3 JSON; the pact has a ${actual}`);
     }
@@ -87,10 +93,16 @@ function checkField(message: DescMessage, key: string, value: unknown, path: str
   const field = fieldNamed(message, key, path, out);
   if (!field || value === null) return;
   if (field.fieldKind === "list") {
-    if (!Array.isArray(value)) { out(path, `is a repeated field, a JSON array; the pact has a ${jsonType(value)}`); return; }
+    if (!Array.isArray(value)) {
+      out(path, `is a repeated field, a JSON array; the pact has a ${jsonType(value)}`);
+      return;
+    }
     for (const [i, item] of value.entries()) checkValue(elementType(field), item, `${path}[${i}]`, out);
   } else if (field.fieldKind === "map") {
-    if (jsonType(value) !== "object") { out(path, `is a map, a JSON object; the pact has a ${jsonType(value)}`); return; }
+    if (jsonType(value) !== "object") {
+      out(path, `is a map, a JSON object; the pact has a ${jsonType(value)}`);
+      return;
+    }
     for (const [k, item] of Object.entries(value as object)) checkValue(elementType(field), item, `${path}.${k}`, out);
   } else checkValue(elementType(field), value, path, out);
 }
@@ -104,16 +116,25 @@ function elementType(field: DescField): ValueType {
 /** `$.a.b`, `$.list[*].c`, `$['key']`: each step must be a field (or an element of a repeated one). */
 function checkRulePath(schema: DescMessage, path: string, out: Out): void {
   const steps = [...path.matchAll(/\.([A-Za-z_][A-Za-z0-9_]*)|\[(\*|\d+)\]|\['([^']+)'\]/g)];
-  if (path !== "$" && steps.map((s) => s[0]).join("") !== path.slice(1)) { out(path, "a matching rule path this check cannot read"); return; }
+  if (path !== "$" && steps.map((s) => s[0]).join("") !== path.slice(1)) {
+    out(path, "a matching rule path this check cannot read");
+    return;
+  }
   let message: DescMessage | undefined = schema;
   let field: DescField | undefined;
   for (const step of steps) {
     const name = step[1] ?? step[3];
     if (name === undefined) {
-      if (field?.fieldKind !== "list") { out(path, "indexes something that is not a repeated field"); return; }
+      if (field?.fieldKind !== "list") {
+        out(path, "indexes something that is not a repeated field");
+        return;
+      }
       continue; // [*] or [n]: the element's type is the field's
     }
-    if (!message || wktJsonType(message)) { out(path, `goes inside ${message ? message.typeName : "a scalar"}, which has no fields in proto3 JSON`); return; }
+    if (!message || wktJsonType(message)) {
+      out(path, `goes inside ${message ? message.typeName : "a scalar"}, which has no fields in proto3 JSON`);
+      return;
+    }
     field = fieldNamed(message, name, path, out);
     if (!field) return;
     message = field.message;

@@ -75,29 +75,48 @@ describe("broker settings from the environment", () => {
 describe("pact-broker CLI arguments", () => {
   it("publish: the committed pacts as this commit's version, on its branch", () => {
     expect(publishArgs(settings)).toEqual([
-      "publish", "contract-tests/pacts",
-      "--broker-base-url", "https://acme.pactflow.example",
-      "--consumer-app-version", "0123abcd",
-      "--branch", "feature/contact-email",
-      "--build-url", "https://ci.example/runs/7",
+      "publish",
+      "contract-tests/pacts",
+      "--broker-base-url",
+      "https://acme.pactflow.example",
+      "--consumer-app-version",
+      "0123abcd",
+      "--branch",
+      "feature/contact-email",
+      "--build-url",
+      "https://ci.example/runs/7",
     ]);
   });
 
   it("can-i-deploy: this version of the service to the environment, waiting for a verification still running", () => {
     expect(canIDeployArgs(settings, "billing")).toEqual([
       "can-i-deploy",
-      "--broker-base-url", "https://acme.pactflow.example",
-      "--pacticipant", "billing",
-      "--version", "0123abcd",
-      "--to-environment", "production",
-      "--retry-while-unknown", "6",
-      "--retry-interval", "10",
+      "--broker-base-url",
+      "https://acme.pactflow.example",
+      "--pacticipant",
+      "billing",
+      "--version",
+      "0123abcd",
+      "--to-environment",
+      "production",
+      "--retry-while-unknown",
+      "6",
+      "--retry-interval",
+      "10",
     ]);
   });
 
   it("record-deployment: this version of the service in the environment", () => {
     expect(recordDeploymentArgs(settings, "auth")).toEqual([
-      "record-deployment", "--broker-base-url", "https://acme.pactflow.example", "--pacticipant", "auth", "--version", "0123abcd", "--environment", "production",
+      "record-deployment",
+      "--broker-base-url",
+      "https://acme.pactflow.example",
+      "--pacticipant",
+      "auth",
+      "--version",
+      "0123abcd",
+      "--environment",
+      "production",
     ]);
   });
 
@@ -156,7 +175,12 @@ describe("auth's Verifier options", () => {
   });
 
   it("a webhook's PACT_URL: that pact only", () => {
-    const source = pactSourceFromEnv({ PACT_BROKER_BASE_URL: "https://b", PACT_VERSION: "1", PACT_BRANCH: "main", PACT_URL: "https://b/pacts/provider/auth/consumer/billing/version/9" });
+    const source = pactSourceFromEnv({
+      PACT_BROKER_BASE_URL: "https://b",
+      PACT_VERSION: "1",
+      PACT_BRANCH: "main",
+      PACT_URL: "https://b/pacts/provider/auth/consumer/billing/version/9",
+    });
     expect(source).toMatchObject({ kind: "broker", pactUrl: "https://b/pacts/provider/auth/consumer/billing/version/9" });
     const options = authVerifierOptions(source, handlers);
     expect(options.pactUrls).toEqual(["https://b/pacts/provider/auth/consumer/billing/version/9"]);
@@ -166,7 +190,11 @@ describe("auth's Verifier options", () => {
   it("without PACT_BROKER_BASE_URL the source is the committed pacts", () => {
     const source = pactSourceFromEnv({});
     expect(source.kind).toBe("files");
-    expect(source.kind === "files" && source.files.map((f) => f.split("/").slice(-2).join("/"))).toEqual(["pacts/profile-auth.json", "pacts/billing-auth.json", "pacts/notifications-auth.json"]);
+    expect(source.kind === "files" && source.files.map((f) => f.split("/").slice(-2).join("/"))).toEqual([
+      "pacts/profile-auth.json",
+      "pacts/billing-auth.json",
+      "pacts/notifications-auth.json",
+    ]);
   });
 
   it("hides the ambient broker variables from Pact's core while it verifies, and restores them", async () => {
@@ -187,7 +215,13 @@ describe("reading Pact's verification report", () => {
       result: false,
       output: ["Verifying a pact between billing and auth"],
       interactionResults: [
-        { consumer: "billing", description: "a UserRegistered event", result: "Error", pending: false, mismatch: { mismatches: [{ path: "$", mismatch: "Actual map is missing the following keys: email", type: "BodyMismatch" }] } },
+        {
+          consumer: "billing",
+          description: "a UserRegistered event",
+          result: "Error",
+          pending: false,
+          mismatch: { mismatches: [{ path: "$", mismatch: "Actual map is missing the following keys: email", type: "BodyMismatch" }] },
+        },
         { consumer: "billing", description: "a UserDeleted event", result: "OK", pending: false },
         { consumer: "profile", description: "a UserRenamed event", result: "Error", pending: true, mismatch: { message: "No handler found", type: "error" } },
       ],
@@ -196,7 +230,13 @@ describe("reading Pact's verification report", () => {
       ok: false,
       output: "Verifying a pact between billing and auth",
       interactions: [
-        { consumer: "billing", description: "a UserRegistered event", ok: false, pending: false, mismatches: ["$: Actual map is missing the following keys: email"] },
+        {
+          consumer: "billing",
+          description: "a UserRegistered event",
+          ok: false,
+          pending: false,
+          mismatches: ["$: Actual map is missing the following keys: email"],
+        },
         { consumer: "billing", description: "a UserDeleted event", ok: true, pending: false, mismatches: [] },
         { consumer: "profile", description: "a UserRenamed event", ok: false, pending: true, mismatches: ["No handler found"] },
       ],
@@ -207,8 +247,15 @@ describe("reading Pact's verification report", () => {
     const json = JSON.stringify({
       result: false,
       interactionResults: [],
-      errors: [{ interaction: "Failed to load pact", mismatch: { message: "No pacts found for provider 'auth' ... error sending request for url (http://127.0.0.1:9/)", type: "error" } }],
+      errors: [
+        {
+          interaction: "Failed to load pact",
+          mismatch: { message: "No pacts found for provider 'auth' ... error sending request for url (http://127.0.0.1:9/)", type: "error" },
+        },
+      ],
     });
-    expect(summariseVerifierJson(json).error).toBe("Failed to load pact: No pacts found for provider 'auth' ... error sending request for url (http://127.0.0.1:9/)");
+    expect(summariseVerifierJson(json).error).toBe(
+      "Failed to load pact: No pacts found for provider 'auth' ... error sending request for url (http://127.0.0.1:9/)",
+    );
   });
 });

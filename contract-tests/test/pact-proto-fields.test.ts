@@ -69,7 +69,12 @@ describe("every field a pact names exists in the event's .proto", () => {
 
 describe("a consumer decodes a pact message as the real consumer would", () => {
   const message = (content: unknown, metadata: Record<string, string>) => ({ contents: { content }, metadata }) as never;
-  const headers = { subject: "auth.events.user_registered.v1", "ce-type": "acme.auth.events.v1.UserRegistered", "ce-id": "0b5d6c1e-2f3a-4b7c-8d9e-0a1b2c3d4e5f", "ce-datacontenttype": "application/protobuf" };
+  const headers = {
+    subject: "auth.events.user_registered.v1",
+    "ce-type": "acme.auth.events.v1.UserRegistered",
+    "ce-id": "0b5d6c1e-2f3a-4b7c-8d9e-0a1b2c3d4e5f",
+    "ce-datacontenttype": "application/protobuf",
+  };
 
   it("parses the proto3 JSON into the generated type", () => {
     const event = decodePactMessage(message({ userId: "u", email: "a@b", revision: "7" }, headers), UserRegisteredSchema, profileEventRoutes());
@@ -81,7 +86,8 @@ describe("a consumer decodes a pact message as the real consumer would", () => {
   });
 
   it("refuses metadata the consumer's decoder would skip or dead-letter", () => {
-    const decode = (metadata: Record<string, string>) => () => decodePactMessage(message({ userId: "u" }, metadata), UserRegisteredSchema, profileEventRoutes());
+    const decode = (metadata: Record<string, string>) => () =>
+      decodePactMessage(message({ userId: "u" }, metadata), UserRegisteredSchema, profileEventRoutes());
     expect(decode({ ...headers, "ce-type": "acme.auth.events.v1.UserRenamed" })).toThrow(/no route for acme.auth.events.v1.UserRenamed/);
     expect(decode({ ...headers, "ce-datacontenttype": "application/json" })).toThrow(/dead-letter this message \(undecodable\)/);
     const { "ce-id": _id, ...withoutId } = headers;

@@ -17,7 +17,11 @@ const trim = (path: string) => path.replace(/^\.\//, "").replace(/\/+$/, "");
 function npmCi(stage: Stage): { workspaces: string[]; flags: string[] } | undefined {
   const run = runs(stage).find((r) => /\bnpm ci\b/.test(r));
   if (!run) return undefined;
-  const words = run.slice(run.indexOf("npm ci") + "npm ci".length).split("&&")[0]!.trim().split(/\s+/);
+  const words = run
+    .slice(run.indexOf("npm ci") + "npm ci".length)
+    .split("&&")[0]!
+    .trim()
+    .split(/\s+/);
   const workspaces = words.flatMap((w, i) => (w === "--workspace" || w === "-w" ? [words[i + 1]!] : w.startsWith("--workspace=") ? [w.slice(12)] : []));
   return { workspaces: workspaces.sort(), flags: words.filter((w) => w.startsWith("--") && w !== "--workspace") };
 }
@@ -53,7 +57,9 @@ describe.each(SERVICES)("services/%s/Dockerfile", (svc) => {
     expect(ci.workspaces).toEqual(["@acme/build", `@acme/${svc}`].sort());
     expect(ci.flags).toContain("--include-workspace-root");
     expect(ci.flags).not.toContain("--omit=dev");
-    const fromContext = copies(stage!).filter((c) => !c.from).flatMap((c) => c.sources.map(trim));
+    const fromContext = copies(stage!)
+      .filter((c) => !c.from)
+      .flatMap((c) => c.sources.map(trim));
     for (const path of ["tools/build/src", "gen", "services/kit", `services/${svc}`]) expect(fromContext).toContain(path);
   });
 
@@ -126,10 +132,20 @@ describe(".dockerignore", () => {
 
   it("sends what the build stages copy: the build script, the service's sources and migrations, kit and gen", () => {
     for (const svc of SERVICES) {
-      for (const path of ["tsconfig.json", "tools/build/src/build-services.ts", `services/${svc}/src/main.ts`, `services/${svc}/src/migrate.ts`, ...filesUnder(`services/${svc}/drizzle`)]) {
+      for (const path of [
+        "tsconfig.json",
+        "tools/build/src/build-services.ts",
+        `services/${svc}/src/main.ts`,
+        `services/${svc}/src/migrate.ts`,
+        ...filesUnder(`services/${svc}/drizzle`),
+      ]) {
         expect(inBuildContext(dockerignore(), path), path).toBe(true);
       }
-      for (const dir of ["gen/src", "services/kit/src"]) expect(filesUnder(dir).some((f) => inBuildContext(dockerignore(), f)), dir).toBe(true);
+      for (const dir of ["gen/src", "services/kit/src"])
+        expect(
+          filesUnder(dir).some((f) => inBuildContext(dockerignore(), f)),
+          dir,
+        ).toBe(true);
       for (const { sources } of stages(dockerfile(svc)).flatMap((s) => copies(s).filter((c) => !c.from))) {
         for (const source of sources.map(trim).filter((s) => s && s !== ".")) {
           expect(existsSync(join(ROOT, source)), `${svc}: COPY ${source}`).toBe(true);
@@ -140,7 +156,16 @@ describe(".dockerignore", () => {
   });
 
   it("leaves out what the image builds or must not hold: dist/, node_modules, tests, other tools", () => {
-    for (const path of ["services/auth/dist/main.mjs", "node_modules/tsx/package.json", "services/kit/node_modules/x/index.js", "services/profile/test/x.test.ts", ".git/HEAD", "services/billing/.env", "tools/launcher/src/start.ts", "tools/build/test/build.test.ts"]) {
+    for (const path of [
+      "services/auth/dist/main.mjs",
+      "node_modules/tsx/package.json",
+      "services/kit/node_modules/x/index.js",
+      "services/profile/test/x.test.ts",
+      ".git/HEAD",
+      "services/billing/.env",
+      "tools/launcher/src/start.ts",
+      "tools/build/test/build.test.ts",
+    ]) {
       expect(inBuildContext(dockerignore(), path), path).toBe(false);
     }
   });

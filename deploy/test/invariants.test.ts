@@ -95,7 +95,8 @@ describe("overlay dev", () => {
     for (const s of secrets) {
       const data = Object.fromEntries(Object.entries(s.data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, "base64").toString()]));
       // notifications-smtp holds a URL whose password says it.
-      const secret = data.password ?? data.token ?? (data.url ? new URL(data.url).password : Buffer.from(data.AUTH_KEY_ENCRYPTION_KEY ?? "", "base64").toString());
+      const secret =
+        data.password ?? data.token ?? (data.url ? new URL(data.url).password : Buffer.from(data.AUTH_KEY_ENCRYPTION_KEY ?? "", "base64").toString());
       expect(secret, s.metadata.name).toMatch(/^dev-only-/);
     }
     // auth's key-encryption key is what auth parses: 32 bytes, base64.
@@ -123,7 +124,9 @@ describe("overlay prod", () => {
   it("runs a CloudNativePG Cluster per service: own database and owner role, synchronous standby", () => {
     for (const svc of SERVICES) {
       const spec = find(objects(), "Cluster", `${svc}-db`).spec as {
-        instances: number; bootstrap: { initdb: { database: string; owner: string } }; postgresql: { synchronous: { number: number } };
+        instances: number;
+        bootstrap: { initdb: { database: string; owner: string } };
+        postgresql: { synchronous: { number: number } };
       };
       expect(spec.instances).toBe(3);
       expect(spec.bootstrap.initdb).toEqual({ database: svc, owner: svc });

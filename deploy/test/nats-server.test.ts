@@ -27,8 +27,7 @@ function localVersion(): [number, number] {
 function writeConfig(overlay: Overlay, dir: string, port: number, monitorPort: number): string[] {
   const data = { ...(find(render(overlay).objects, "ConfigMap", "nats-config").data as Record<string, string>) };
   const notes: string[] = [];
-  data["nats.conf"] = data["nats.conf"]!
-    .replace("0.0.0.0:4222", `127.0.0.1:${port}`)
+  data["nats.conf"] = data["nats.conf"]!.replace("0.0.0.0:4222", `127.0.0.1:${port}`)
     .replace("0.0.0.0:8222", `127.0.0.1:${monitorPort}`)
     .replace("/var/run/nats/nats.pid", join(dir, "nats.pid"));
   data["jetstream.conf"] = data["jetstream.conf"]!.replace("/data/jetstream", join(dir, "jetstream"));
@@ -69,7 +68,10 @@ describe.each(OVERLAYS)("overlay %s: nats-server -t accepts the NATS config", (o
     try {
       const notes = writeConfig(overlay, dir, 4222, 8222);
       if (notes.length) console.warn(notes.join("\n"));
-      const run = spawnSync("nats-server", ["-c", join(dir, "nats.conf"), "-t"], { encoding: "utf8", env: { ...process.env, POD_NAME: "nats-0", ...PASSWORDS } });
+      const run = spawnSync("nats-server", ["-c", join(dir, "nats.conf"), "-t"], {
+        encoding: "utf8",
+        env: { ...process.env, POD_NAME: "nats-0", ...PASSWORDS },
+      });
       expect(`${run.stdout}${run.stderr}`).toContain("is valid");
     } finally {
       rmSync(dir, { recursive: true, force: true });

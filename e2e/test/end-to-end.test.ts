@@ -48,8 +48,14 @@ describe("end to end: auth's events reach profile and billing", () => {
     );
 
     await system.auth.deleteAccount({ currentPassword: PASSWORD }, { headers });
-    await eventually(() => notFound(system.profile.getProfile({ userId }, { headers })), (gone) => gone);
-    await eventually(() => notFound(system.billing.getBillingContact({ userId }, { headers })), (gone) => gone);
+    await eventually(
+      () => notFound(system.profile.getProfile({ userId }, { headers })),
+      (gone) => gone,
+    );
+    await eventually(
+      () => notFound(system.billing.getBillingContact({ userId }, { headers })),
+      (gone) => gone,
+    );
   });
 
   it("one trace id follows a registration from auth's RPC to profile applying its event", async () => {

@@ -15,7 +15,10 @@ describe("with the trace exporter down", () => {
         s.close(() => resolve(p));
       });
     });
-    system = await startSystem({}, { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${closedPort}`, OTEL_BSP_SCHEDULE_DELAY: "20", OTEL_EXPORTER_OTLP_TIMEOUT: "500" });
+    system = await startSystem(
+      {},
+      { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${closedPort}`, OTEL_BSP_SCHEDULE_DELAY: "20", OTEL_EXPORTER_OTLP_TIMEOUT: "500" },
+    );
   });
   afterAll(() => system?.stop());
 
@@ -32,9 +35,18 @@ describe("with the trace exporter down", () => {
 
     const dropped = async (port: number) => {
       const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      return text.split("\n").filter((l) => l.startsWith("otel_spans_dropped_total")).reduce((n, l) => n + Number(l.split(" ").pop()), 0);
+      return text
+        .split("\n")
+        .filter((l) => l.startsWith("otel_spans_dropped_total"))
+        .reduce((n, l) => n + Number(l.split(" ").pop()), 0);
     };
-    await eventually(() => dropped(system.adminPorts.auth), (n) => n > 0);
-    await eventually(() => dropped(system.adminPorts.profile), (n) => n > 0);
+    await eventually(
+      () => dropped(system.adminPorts.auth),
+      (n) => n > 0,
+    );
+    await eventually(
+      () => dropped(system.adminPorts.profile),
+      (n) => n > 0,
+    );
   });
 });

@@ -126,7 +126,10 @@ describe("traces from RPC to every consumer, and the admin RPCs", () => {
 
   it("an unparseable traceparent starts a new trace and is no error", async () => {
     let answered = "";
-    await system.auth.register({ email: `untraced-${randomUUID()}@example.com`, password: PASSWORD }, { headers: { traceparent: "00-zzzz-not-a-trace" }, onHeader: (h) => (answered = h.get("traceparent") ?? "") });
+    await system.auth.register(
+      { email: `untraced-${randomUUID()}@example.com`, password: PASSWORD },
+      { headers: { traceparent: "00-zzzz-not-a-trace" }, onHeader: (h) => (answered = h.get("traceparent") ?? "") },
+    );
     expect(answered).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
   });
 
@@ -158,7 +161,11 @@ describe("traces from RPC to every consumer, and the admin RPCs", () => {
     await js.publish(`${system.names.subjectPrefix}.user_registered.v1`, new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]), { headers: h, msgID: eventId });
     const [process] = await receiver.waitFor((s) => s.traceId === traceId && s.resource["service.name"] === "profile" && s.name.startsWith("process "));
     expect(process!.status.code).toBe(STATUS_ERROR);
-    expect(process!.attributes).toMatchObject({ "acme.event.outcome": "dead-lettered", "messaging.message.id": eventId, "messaging.consumer.group.name": "profile" });
+    expect(process!.attributes).toMatchObject({
+      "acme.event.outcome": "dead-lettered",
+      "messaging.message.id": eventId,
+      "messaging.consumer.group.name": "profile",
+    });
     expect(process!.events.map((e) => e.name)).toContain("dead_letter");
     expect(process!.events.find((e) => e.name === "dead_letter")!.attributes["acme.dead_letter.reason"]).toBe("undecodable");
   });
@@ -170,11 +177,17 @@ describe("traces from RPC to every consumer, and the admin RPCs", () => {
         () => admin(DeadLetterService, system.adminPorts.profile, token).listDeadLetters({}),
         () => admin(ConsumerStatusService, system.adminPorts.billing, token).getConsumerStatus({}),
       ]) {
-        const error = await call().then(() => undefined, (e: unknown) => ConnectError.from(e));
+        const error = await call().then(
+          () => undefined,
+          (e: unknown) => ConnectError.from(e),
+        );
         expect(error?.code).toBe(Code.Unauthenticated);
       }
     }
-    const outbox = await eventually(() => admin(AuthAdminService, system.adminPorts.auth, system.adminToken).getOutboxStatus({}), (o) => o.unsent === 0n);
+    const outbox = await eventually(
+      () => admin(AuthAdminService, system.adminPorts.auth, system.adminToken).getOutboxStatus({}),
+      (o) => o.unsent === 0n,
+    );
     expect(outbox).toMatchObject({ answeringInstanceRelays: true });
     expect(outbox.relayInstance).toMatch(/^[0-9a-f-]{36}$/);
     expect(outbox.sentRetained).toBeGreaterThan(0n);
@@ -191,7 +204,10 @@ describe("traces from RPC to every consumer, and the admin RPCs", () => {
     // A real dead letter: an event profile refuses (no valid email), dead-lettered by the consumer itself.
     const userId = randomUUID();
     const invalid = await publishRegistered(userId, "not-an-email");
-    const listed = await eventually(() => dlq.listDeadLetters({ pageSize: 1 }), (r) => r.total >= 2n);
+    const listed = await eventually(
+      () => dlq.listDeadLetters({ pageSize: 1 }),
+      (r) => r.total >= 2n,
+    );
     expect(listed.deadLetters).toHaveLength(1);
     expect(listed.nextPageToken).not.toBe("");
     const all = await dlq.listDeadLetters({ pageSize: 500 });
@@ -208,7 +224,10 @@ describe("traces from RPC to every consumer, and the admin RPCs", () => {
     // A letter for a good original (as the consumer writes one after a transient failure): replay applies the original.
     const goodUser = randomUUID();
     const good = await publishRegistered(goodUser, "good@example.org");
-    await eventually(() => lookup(good.id), (applied) => applied);
+    await eventually(
+      () => lookup(good.id),
+      (applied) => applied,
+    );
     await forgetApplied(good.id, goodUser);
     const goodLetter = await publishLetter(good.seq, good.id, good.body);
     const replayed = await dlq.replayDeadLetter({ sequences: [goodLetter] });
@@ -216,7 +235,10 @@ describe("traces from RPC to every consumer, and the admin RPCs", () => {
     expect(await lookup(good.id)).toBe(true);
 
     // Forged: a letter naming a real original but carrying another body, and one naming an original that does not exist.
-    const forgedBody = toBinary(UserRegisteredSchema, create(UserRegisteredSchema, { userId: randomUUID(), email: "forged@example.org", registeredAt: timestampFromDate(new Date()), revision: 1n }));
+    const forgedBody = toBinary(
+      UserRegisteredSchema,
+      create(UserRegisteredSchema, { userId: randomUUID(), email: "forged@example.org", registeredAt: timestampFromDate(new Date()), revision: 1n }),
+    );
     const forged = await publishLetter(good.seq, good.id, forgedBody);
     const missing = await publishLetter(9_999_999, randomUUID(), forgedBody);
     const refused = await dlq.replayDeadLetter({ sequences: [forged, missing, 123_456_789n] });

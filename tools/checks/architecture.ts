@@ -77,7 +77,8 @@ export function checkArchitecture({ cwd = repoRoot, targets, exclude }: Architec
   } else if (unseen.length > 0) {
     problems.push(
       `dependency-cruiser did not cruise ${unseen.length} TypeScript file(s), so the rules did not see them: ` +
-        unseen.slice(0, 10).join(", ") + (unseen.length > 10 ? ", ..." : ""),
+        unseen.slice(0, 10).join(", ") +
+        (unseen.length > 10 ? ", ..." : ""),
     );
   }
   const summary = `${totalCruised} modules cruised, ${violations.length} violation(s)`;

@@ -46,7 +46,9 @@ export function longFunctions(dir: string, max = MAX_FUNCTION_LINES, pending: Re
     ...stale.map((key) => `  ${key} is split now (or gone): remove it from PENDING_SPLITS`),
   ];
   const ok = lines.length === 0;
-  const report = ok ? `function length: ${files.length} files, no function over ${max} lines (${Object.keys(pending).length} pending splits)` : [`function length: over ${max} lines:`, ...lines].join("\n");
+  const report = ok
+    ? `function length: ${files.length} files, no function over ${max} lines (${Object.keys(pending).length} pending splits)`
+    : [`function length: over ${max} lines:`, ...lines].join("\n");
   return { ok, report, offenders, stale, filesChecked: files.length };
 }
 

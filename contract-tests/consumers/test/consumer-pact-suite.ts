@@ -34,7 +34,9 @@ export function consumerPactSuite(contract: ConsumerContract, routes: () => Even
     );
 
     it(`states every event ${contract.consumer} subscribes to, and no other`, () => {
-      const subscribed = routes().map((route) => route.schema.typeName).sort();
+      const subscribed = routes()
+        .map((route) => route.schema.typeName)
+        .sort();
       const stated = contract.events.map((consumed) => authEvent(consumed.event).schema.typeName).sort();
       expect(stated).toEqual(subscribed);
     });

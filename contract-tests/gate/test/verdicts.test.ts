@@ -12,7 +12,9 @@ const interaction = (consumer: string, description: string, mismatches: string[]
 const allVerified: VerificationResult = {
   ok: true,
   output: "",
-  interactions: ["profile", "billing", "notifications"].flatMap((c) => ["a UserRegistered event", "a UserEmailChanged event", "a UserDeleted event"].map((d) => interaction(c, d))),
+  interactions: ["profile", "billing", "notifications"].flatMap((c) =>
+    ["a UserRegistered event", "a UserEmailChanged event", "a UserDeleted event"].map((d) => interaction(c, d)),
+  ),
 };
 const green = (): GateFindings => ({
   buf: { ok: true, findings: [] },
@@ -37,7 +39,12 @@ describe("the gate's verdict per service", () => {
     findings.verification.ok = false;
     findings.verification.interactions[3] = interaction("billing", "a UserRegistered event", ["$: Actual map is missing the following keys: email"]);
     const verdicts = gateVerdicts(findings);
-    expect(verdicts.map((v) => [v.service, v.ok])).toEqual([["auth", false], ["profile", true], ["billing", false], ["notifications", true]]);
+    expect(verdicts.map((v) => [v.service, v.ok])).toEqual([
+      ["auth", false],
+      ["profile", true],
+      ["billing", false],
+      ["notifications", true],
+    ]);
     expect(verdicts[0]!.line).toBe(
       "auth: FAILED — breaks billing's pact: a UserRegistered event: $: Actual map is missing the following keys: email, protos compatible with main, architecture clean",
     );
@@ -58,7 +65,10 @@ describe("the gate's verdict per service", () => {
 
   it("a breaking proto change fails the service whose package it is in; auth owns its events", () => {
     const findings = green();
-    findings.buf = { ok: false, findings: ['proto/acme/auth/events/v1/events.proto:23:3: FIELD_SAME_JSON_NAME Field "2" with name "email" changed option "json_name"'] };
+    findings.buf = {
+      ok: false,
+      findings: ['proto/acme/auth/events/v1/events.proto:23:3: FIELD_SAME_JSON_NAME Field "2" with name "email" changed option "json_name"'],
+    };
     const verdicts = gateVerdicts(findings);
     expect(verdicts.map((v) => v.ok)).toEqual([false, true, true, true]);
     expect(verdicts[0]!.line).toContain("buf breaking: proto/acme/auth/events/v1/events.proto:23:3: FIELD_SAME_JSON_NAME");
@@ -71,7 +81,13 @@ describe("the gate's verdict per service", () => {
     findings.architecture.violations = [{ rule: "kit-imports-no-service", from: "services/kit/src/a.ts", to: "services/auth/src/b.ts" }];
     expect(gateVerdicts(findings).map((v) => v.ok)).toEqual([false, false, false, false]);
     findings.architecture.violations = [{ rule: "r", from: "tools/x.ts", to: "y" }];
-    expect(gateVerdicts(findings).map((v) => [v.service, v.ok])).toEqual([["auth", true], ["profile", true], ["billing", true], ["notifications", true], ["repository", false]]);
+    expect(gateVerdicts(findings).map((v) => [v.service, v.ok])).toEqual([
+      ["auth", true],
+      ["profile", true],
+      ["billing", true],
+      ["notifications", true],
+      ["repository", false],
+    ]);
   });
 
   it("a verifier that could not run, or a cruise that saw nothing, fails everyone", () => {
@@ -97,8 +113,15 @@ describe("the gate's verdict per service", () => {
   });
 
   it("knows whose a path is", () => {
-    expect(["services/auth/src/a.ts", "proto/acme/billing/v1/b.proto", "acme/profile/v1/p.proto", "services/kit/src/k.ts", "tools/x.ts", "proto/grpc/health/v1/h.proto"].map(ownerOf)).toEqual([
-      "auth", "billing", "profile", "kit", undefined, undefined,
-    ]);
+    expect(
+      [
+        "services/auth/src/a.ts",
+        "proto/acme/billing/v1/b.proto",
+        "acme/profile/v1/p.proto",
+        "services/kit/src/k.ts",
+        "tools/x.ts",
+        "proto/grpc/health/v1/h.proto",
+      ].map(ownerOf),
+    ).toEqual(["auth", "billing", "profile", "kit", undefined, undefined]);
   });
 });

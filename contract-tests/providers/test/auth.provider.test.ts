@@ -34,7 +34,9 @@ describe("auth satisfies the committed pacts of profile and billing", () => {
   });
 
   it.each(CONSUMERS)("every interaction of %s's pact is verified", (consumer) => {
-    const stated = readPact(committedPactPath(consumer)).interactions.map((i) => i.description).sort();
+    const stated = readPact(committedPactPath(consumer))
+      .interactions.map((i) => i.description)
+      .sort();
     const verified = result.interactions.filter((i) => i.consumer === consumer);
     expect(verified.map((i) => i.description).sort()).toEqual(stated);
     expect(verified.filter((i) => !i.ok)).toEqual([]);

@@ -22,8 +22,10 @@ function changedAuth(provider: AuthProvider, change: (produced: ProvidedMessage)
 
 const body = (produced: ProvidedMessage) => produced.message as Record<string, unknown>;
 const failed = (result: VerificationResult, consumer: string) =>
-  result.interactions.filter((i) => i.consumer === consumer && !i.ok).map((i) => i.description).sort();
-
+  result.interactions
+    .filter((i) => i.consumer === consumer && !i.ok)
+    .map((i) => i.description)
+    .sort();
 
 /**
  * The demonstration that the contracts bite: billing (and profile) use the
@@ -69,18 +71,22 @@ describe("auth changing an event field its consumers use fails verification, nam
   });
 
   it("publishing on another subject fails every interaction on its metadata", async () => {
-    const result = await verify(changedAuth(provider, (produced) => {
-      produced.__pactMessageMetadata.subject += "-v2";
-    }));
+    const result = await verify(
+      changedAuth(provider, (produced) => {
+        produced.__pactMessageMetadata.subject += "-v2";
+      }),
+    );
     expect(result.ok).toBe(false);
     for (const consumer of CONSUMERS) expect(failed(result, consumer)).toHaveLength(3);
     expect(result.interactions[0]!.mismatches.join("\n")).toMatch(/subject/);
   });
 
   it("adding a field breaks no one", async () => {
-    const result = await verify(changedAuth(provider, (produced) => {
-      body(produced).locale = "en-GB";
-    }));
+    const result = await verify(
+      changedAuth(provider, (produced) => {
+        body(produced).locale = "en-GB";
+      }),
+    );
     expect(result.ok, result.output).toBe(true);
   });
 });

@@ -65,7 +65,9 @@ describe("auth renaming its database column leaves every contract green", () => 
   });
 
   it("auth's table has the new column name and not the old one", async () => {
-    const columns = (await sql<{ column_name: string }[]>`select column_name from information_schema.columns where table_name = 'credentials'`).map((c) => c.column_name);
+    const columns = (await sql<{ column_name: string }[]>`select column_name from information_schema.columns where table_name = 'credentials'`).map(
+      (c) => c.column_name,
+    );
     expect(columns).toContain("contact_email");
     expect(columns).not.toContain("email");
   });

@@ -37,7 +37,9 @@ function expectedMonitoringEndpoints(objects: K8sObject[]): string[] {
     .filter((o) => natsPods.some((p) => serviceSelects((o.spec as { selector?: Record<string, string> }).selector, p.labels)))
     .flatMap((o) => {
       const ports = (o.spec as { ports?: { port: number; targetPort?: string | number }[] }).ports ?? [];
-      const monitor = ports.filter((port) => natsPods.some((p) => p.ports.some((q) => (q.name === port.targetPort || q.port === port.targetPort) && q.port === 8222)));
+      const monitor = ports.filter((port) =>
+        natsPods.some((p) => p.ports.some((q) => (q.name === port.targetPort || q.port === port.targetPort) && q.port === 8222)),
+      );
       return monitor.map((port) => `${o.metadata.name}.${o.metadata.namespace ?? "default"}.svc.cluster.local:${port.port}`);
     });
 }
@@ -66,10 +68,12 @@ export function autoscalingProblems(objects: K8sObject[]): string[] {
   const bounds = (o: K8sObject, target: K8sObject, min: number | undefined, max: number | undefined) => {
     if (!(typeof min === "number" && min >= 2)) problems.push(`${id(o)}: minimum ${min} replicas; at least 2, so one can be disrupted`);
     if (!(typeof max === "number" && typeof min === "number" && max >= min)) problems.push(`${id(o)}: maximum ${max} is below the minimum ${min}`);
-    if ((target.spec as { replicas?: number }).replicas !== undefined) problems.push(`Deployment/${target.metadata.name}: sets replicas, which ${id(o)} owns (every apply would reset it)`);
+    if ((target.spec as { replicas?: number }).replicas !== undefined)
+      problems.push(`Deployment/${target.metadata.name}: sets replicas, which ${id(o)} owns (every apply would reset it)`);
     const pdb = pdbMinAvailable(objects, target);
     if (pdb === undefined) problems.push(`Deployment/${target.metadata.name}: no PodDisruptionBudget with a numeric minAvailable`);
-    else if (typeof min === "number" && pdb >= min) problems.push(`Deployment/${target.metadata.name}: PodDisruptionBudget minAvailable ${pdb} leaves no disruption at ${id(o)}'s minimum of ${min}`);
+    else if (typeof min === "number" && pdb >= min)
+      problems.push(`Deployment/${target.metadata.name}: PodDisruptionBudget minAvailable ${pdb} leaves no disruption at ${id(o)}'s minimum of ${min}`);
   };
 
   for (const o of scaledObjects) {
@@ -92,7 +96,9 @@ export function autoscalingProblems(objects: K8sObject[]): string[] {
     if (m.consumer !== consumer) problems.push(`${id(o)}: consumer ${m.consumer}, but ${svc}'s durable consumer is ${consumer}`);
     if (m.account !== "$G") problems.push(`${id(o)}: account ${m.account}; NATS here has no accounts, so the users live in $G`);
     if (!m.natsServerMonitoringEndpoint || !endpoints.includes(m.natsServerMonitoringEndpoint)) {
-      problems.push(`${id(o)}: natsServerMonitoringEndpoint ${m.natsServerMonitoringEndpoint} is not NATS's headless monitoring endpoint (${endpoints.join(", ") || "none in the render"})`);
+      problems.push(
+        `${id(o)}: natsServerMonitoringEndpoint ${m.natsServerMonitoringEndpoint} is not NATS's headless monitoring endpoint (${endpoints.join(", ") || "none in the render"})`,
+      );
     }
     if (!(Number(m.lagThreshold) > 0)) problems.push(`${id(o)}: lagThreshold ${m.lagThreshold} is not a positive number`);
   }
@@ -111,7 +117,9 @@ export function autoscalingProblems(objects: K8sObject[]): string[] {
     const byHpa = hpas.filter((o) => (o.spec as HpaSpec).scaleTargetRef?.name === svc).length;
     const expected = svc === "auth" ? [0, 1] : [1, 0];
     if (byKeda !== expected[0] || byHpa !== expected[1]) {
-      problems.push(`Deployment/${svc}: ${byKeda} ScaledObject(s) and ${byHpa} HPA(s); expected ${svc === "auth" ? "one HPA on CPU" : "one KEDA ScaledObject on its consumer lag"}`);
+      problems.push(
+        `Deployment/${svc}: ${byKeda} ScaledObject(s) and ${byHpa} HPA(s); expected ${svc === "auth" ? "one HPA on CPU" : "one KEDA ScaledObject on its consumer lag"}`,
+      );
     }
   }
   return problems;

@@ -8,5 +8,16 @@ import type { Overlay } from "./render.js";
  */
 export const EXTERNAL_SECRETS: Record<Overlay, string[]> = {
   dev: [],
-  prod: ["auth-nats", "profile-nats", "billing-nats", "notifications-nats", "notifications-smtp", "auth-admin", "profile-admin", "billing-admin", "notifications-admin", "auth-key-encryption"],
+  prod: [
+    "auth-nats",
+    "profile-nats",
+    "billing-nats",
+    "notifications-nats",
+    "notifications-smtp",
+    "auth-admin",
+    "profile-admin",
+    "billing-admin",
+    "notifications-admin",
+    "auth-key-encryption",
+  ],
 };

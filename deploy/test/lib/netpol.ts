@@ -136,7 +136,8 @@ export function networkProblems(objects: K8sObject[]): string[] {
     if (!allowed(nats, nats, { port: 6222, protocol: "TCP" })) problems.push(`${nats.source}: peers cannot open routes to each other`);
     // Monitoring (8222): KEDA reads consumer lag there; Prometheus scrapes it.
     for (const from of all) {
-      if (from !== nats && ingress(from, nats, 8222) && !isKeda(from) && !inMonitoring(from)) problems.push(`${nats.source} accepts ${from.source} on its monitoring port 8222`);
+      if (from !== nats && ingress(from, nats, 8222) && !isKeda(from) && !inMonitoring(from))
+        problems.push(`${nats.source} accepts ${from.source} on its monitoring port 8222`);
     }
     const keda = EXTERNAL_PODS.find(isKeda)!;
     if (!allowed(keda, nats, { port: 8222, protocol: "TCP" })) problems.push(`${nats.source}: KEDA cannot read consumer lag on 8222`);
@@ -146,7 +147,8 @@ export function networkProblems(objects: K8sObject[]): string[] {
   for (const collector of collectors) {
     for (const from of all) {
       for (const port of [4317, 4318]) {
-        if (from !== collector && ingress(from, collector, port) && !SERVICES.some((s) => isApi(from, s))) problems.push(`${collector.source} accepts OTLP from ${from.source} on ${port}`);
+        if (from !== collector && ingress(from, collector, port) && !SERVICES.some((s) => isApi(from, s)))
+          problems.push(`${collector.source} accepts OTLP from ${from.source} on ${port}`);
       }
     }
   }

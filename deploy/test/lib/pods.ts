@@ -73,17 +73,23 @@ export function serviceDeploymentProblems(objects: K8sObject[]): string[] {
       continue;
     }
     const where = `Deployment/${svc}`;
-    if (!(c.ports ?? []).some((p) => p.name === "grpc" && p.containerPort === SERVICE_PORTS[svc])) problems.push(`${where}: no port grpc = ${SERVICE_PORTS[svc]}`);
+    if (!(c.ports ?? []).some((p) => p.name === "grpc" && p.containerPort === SERVICE_PORTS[svc]))
+      problems.push(`${where}: no port grpc = ${SERVICE_PORTS[svc]}`);
     // Operations live on the admin port (ADMIN_PORT); the public one keeps a bare /healthz.
     const env = envOf(objects, c);
-    if (!(c.ports ?? []).some((p) => p.name === "admin" && p.containerPort === ADMIN_PORTS[svc])) problems.push(`${where}: no port admin = ${ADMIN_PORTS[svc]}`);
+    if (!(c.ports ?? []).some((p) => p.name === "admin" && p.containerPort === ADMIN_PORTS[svc]))
+      problems.push(`${where}: no port admin = ${ADMIN_PORTS[svc]}`);
     if (env.ADMIN_PORT !== String(ADMIN_PORTS[svc])) problems.push(`${where}: ADMIN_PORT is ${env.ADMIN_PORT}, not the admin port ${ADMIN_PORTS[svc]}`);
     if (env.PORT !== String(SERVICE_PORTS[svc])) problems.push(`${where}: PORT is ${env.PORT}, not the grpc port ${SERVICE_PORTS[svc]}`);
     if (!adminProbe(c.startupProbe, "/healthz", c)) problems.push(`${where}: startup probe is not GET /healthz on the admin port`);
     if (!adminProbe(c.livenessProbe, "/healthz", c)) problems.push(`${where}: liveness probe is not GET /healthz on the admin port`);
     if (!adminProbe(c.readinessProbe, "/readyz", c)) problems.push(`${where}: readiness probe is not GET /readyz on the admin port`);
-    const annotations = ((deployment.spec as { template: { metadata?: { annotations?: Record<string, string> } } }).template.metadata?.annotations ?? {});
-    if (annotations["prometheus.io/scrape"] !== "true" || annotations["prometheus.io/port"] !== String(ADMIN_PORTS[svc]) || annotations["prometheus.io/path"] !== "/metrics") {
+    const annotations = (deployment.spec as { template: { metadata?: { annotations?: Record<string, string> } } }).template.metadata?.annotations ?? {};
+    if (
+      annotations["prometheus.io/scrape"] !== "true" ||
+      annotations["prometheus.io/port"] !== String(ADMIN_PORTS[svc]) ||
+      annotations["prometheus.io/path"] !== "/metrics"
+    ) {
       problems.push(`${where}: Prometheus does not scrape /metrics on the admin port ${ADMIN_PORTS[svc]} (prometheus.io/* annotations)`);
     }
     const token = c.env?.find((e) => e.name === "ADMIN_TOKEN");
@@ -91,17 +97,22 @@ export function serviceDeploymentProblems(objects: K8sObject[]): string[] {
     if (env.ADMIN_TOKEN !== undefined) problems.push(`${where}: ADMIN_TOKEN is written in a ConfigMap or the manifest`);
     const otlp = /^http:\/\/([a-z0-9-]+):(\d+)$/.exec(env.OTEL_EXPORTER_OTLP_ENDPOINT ?? "");
     const collector = otlp && objects.find((o) => o.kind === "Service" && o.metadata.name === otlp[1]);
-    const collectorPods = collector && podsOf(objects).filter((p) => serviceSelects((collector.spec as { selector?: Record<string, string> }).selector, p.labels));
+    const collectorPods =
+      collector && podsOf(objects).filter((p) => serviceSelects((collector.spec as { selector?: Record<string, string> }).selector, p.labels));
     if (!otlp || !collectorPods?.length || !collectorPods.every((p) => p.labels["app.kubernetes.io/name"] === "otel-collector") || otlp[2] !== "4318") {
-      problems.push(`${where}: OTEL_EXPORTER_OTLP_ENDPOINT (${env.OTEL_EXPORTER_OTLP_ENDPOINT}) is not the collector Service's OTLP/HTTP port (http://<collector>:4318)`);
+      problems.push(
+        `${where}: OTEL_EXPORTER_OTLP_ENDPOINT (${env.OTEL_EXPORTER_OTLP_ENDPOINT}) is not the collector Service's OTLP/HTTP port (http://<collector>:4318)`,
+      );
     }
     const sleep = Number(c.lifecycle?.preStop?.exec?.command?.[1] ?? c.lifecycle?.preStop?.sleep?.seconds ?? 0);
     if (!(sleep > 0)) problems.push(`${where}: no preStop sleep to let endpoints drain`);
-    if (!((spec.terminationGracePeriodSeconds ?? 30) > sleep + 10)) problems.push(`${where}: terminationGracePeriodSeconds leaves no time to drain after the preStop sleep`);
+    if (!((spec.terminationGracePeriodSeconds ?? 30) > sleep + 10))
+      problems.push(`${where}: terminationGracePeriodSeconds leaves no time to drain after the preStop sleep`);
     for (const x of containersOf(spec)) {
       // The image holds the bundle (dist/*.mjs) on plain node: no tsx, no TypeScript sources.
       const argv = [...(x.command ?? []), ...(x.args ?? []), ...(x.env ?? []).map((e) => e.value ?? "")];
-      if (argv.some((a) => /\btsx\b|\.ts$/.test(a))) problems.push(`${where} container ${x.name}: runs TypeScript (${argv.join(" ")}); the image has only dist/*.mjs`);
+      if (argv.some((a) => /\btsx\b|\.ts$/.test(a)))
+        problems.push(`${where} container ${x.name}: runs TypeScript (${argv.join(" ")}); the image has only dist/*.mjs`);
       const limit = mebibytes(x.resources?.limits?.memory);
       if (!(limit <= 256)) problems.push(`${where} container ${x.name}: memory limit ${x.resources?.limits?.memory} is not <= 256Mi`);
       const tmp = (x.volumeMounts ?? []).find((m) => m.mountPath === "/tmp");
@@ -112,7 +123,8 @@ export function serviceDeploymentProblems(objects: K8sObject[]): string[] {
     if (spec.automountServiceAccountToken !== false) problems.push(`${where}: mounts a Kubernetes API token it does not need`);
     const service = objects.find((o) => o.kind === "Service" && o.metadata.name === svc);
     const port = (service?.spec as { ports?: { name?: string; port: number; appProtocol?: string }[] } | undefined)?.ports?.[0];
-    if (port?.name !== "grpc" || port.port !== SERVICE_PORTS[svc] || !port.appProtocol) problems.push(`Service/${svc}: needs port grpc ${SERVICE_PORTS[svc]} with an appProtocol`);
+    if (port?.name !== "grpc" || port.port !== SERVICE_PORTS[svc] || !port.appProtocol)
+      problems.push(`Service/${svc}: needs port grpc ${SERVICE_PORTS[svc]} with an appProtocol`);
   }
   return problems;
 }

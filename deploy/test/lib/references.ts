@@ -27,7 +27,11 @@ export function crossReferenceProblems(objects: K8sObject[], externalSecrets: st
       problems.push(`${id(o)}: ServiceAccount ${sa} is not in the render`);
     }
     for (const c of containersOf(spec)) {
-      for (const [kind, probe] of [["startup", c.startupProbe], ["liveness", c.livenessProbe], ["readiness", c.readinessProbe]] as const) {
+      for (const [kind, probe] of [
+        ["startup", c.startupProbe],
+        ["liveness", c.livenessProbe],
+        ["readiness", c.readinessProbe],
+      ] as const) {
         const port = probe?.httpGet?.port ?? probe?.tcpSocket?.port ?? probe?.grpc?.port;
         if (port !== undefined && !(c.ports ?? []).some((p) => p.name === port || p.containerPort === port)) {
           problems.push(`${id(o)}: ${kind} probe of container ${c.name} uses port ${port}, which the container does not declare`);

@@ -56,9 +56,24 @@ export function schemaProblems(objects: K8sObject[]): string[] {
 
 /** The CloudNativePG ClusterSpec fields we use or expect to use: anything else is likely a typo. */
 const CNPG_SPEC_FIELDS = new Set([
-  "instances", "imageName", "bootstrap", "postgresql", "inheritedMetadata", "storage", "walStorage",
-  "resources", "affinity", "backup", "monitoring", "primaryUpdateStrategy", "primaryUpdateMethod",
-  "enableSuperuserAccess", "description", "managed", "plugins", "topologySpreadConstraints",
+  "instances",
+  "imageName",
+  "bootstrap",
+  "postgresql",
+  "inheritedMetadata",
+  "storage",
+  "walStorage",
+  "resources",
+  "affinity",
+  "backup",
+  "monitoring",
+  "primaryUpdateStrategy",
+  "primaryUpdateMethod",
+  "enableSuperuserAccess",
+  "description",
+  "managed",
+  "plugins",
+  "topologySpreadConstraints",
 ]);
 const QUANTITY = /^\d+(\.\d+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/;
 

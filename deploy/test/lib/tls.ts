@@ -47,7 +47,8 @@ export function tlsProblems(objects: K8sObject[]): string[] {
   }
   for (const issuer of issuers) {
     const ca = (issuer.spec as { ca?: { secretName?: string } }).ca;
-    if (ca && !certs.some((c) => c.spec.isCA && c.spec.secretName === ca.secretName)) problems.push(`${id(issuer)}: CA Secret ${ca.secretName} is made by no CA Certificate`);
+    if (ca && !certs.some((c) => c.spec.isCA && c.spec.secretName === ca.secretName))
+      problems.push(`${id(issuer)}: CA Secret ${ca.secretName} is made by no CA Certificate`);
   }
   // Optional Secret volumes are a dev convenience: here each must exist.
   for (const { o, spec } of workloads(objects)) {
@@ -96,14 +97,18 @@ export function tlsProblems(objects: K8sObject[]): string[] {
     }
     const client = issuedBy(clientSecret);
     if (!client?.usages?.includes("client auth")) problems.push(`${where}: Secret ${clientSecret} is made by no Certificate for client auth`);
-    if (client && serverCert && client.issuerRef?.name !== serverCert.issuerRef?.name) problems.push(`${where}: its client certificate and the NATS server's come from different issuers`);
+    if (client && serverCert && client.issuerRef?.name !== serverCert.issuerRef?.name)
+      problems.push(`${where}: its client certificate and the NATS server's come from different issuers`);
     const natsHost = /^[a-z]+:\/\/([^:/]+)/.exec(env.NATS_URL ?? "")?.[1];
-    if (serverCert && natsHost && !serverCert.dnsNames?.includes(natsHost)) problems.push(`${where}: NATS_URL host ${natsHost} is not a name of the NATS server's certificate`);
+    if (serverCert && natsHost && !serverCert.dnsNames?.includes(natsHost))
+      problems.push(`${where}: NATS_URL host ${natsHost} is not a name of the NATS server's certificate`);
     // PostgreSQL: verify-full against the CloudNativePG CA of its own Cluster, in the server and in migrate.
     for (const c of containersOf(spec)) {
       const at = env.DATABASE_SSL_ROOT_CERT ? secretAt(spec, c, env.DATABASE_SSL_ROOT_CERT) : undefined;
       if (at?.secret !== `${svc}-db-ca` || !clusters.includes(`${svc}-db`)) {
-        problems.push(`${where} container ${c.name}: DATABASE_SSL_ROOT_CERT (${env.DATABASE_SSL_ROOT_CERT}) is not in Secret ${svc}-db-ca of CloudNativePG Cluster ${svc}-db`);
+        problems.push(
+          `${where} container ${c.name}: DATABASE_SSL_ROOT_CERT (${env.DATABASE_SSL_ROOT_CERT}) is not in Secret ${svc}-db-ca of CloudNativePG Cluster ${svc}-db`,
+        );
       } else if (at.items && !at.items.every((i) => i === "ca.crt")) {
         problems.push(`${where} container ${c.name}: mounts more of ${svc}-db-ca than ca.crt (the CA's private key lives there too)`);
       } else if (!at.items) problems.push(`${where} container ${c.name}: mounts all of ${svc}-db-ca, including the CA's private key; select items: [ca.crt]`);
@@ -111,7 +116,8 @@ export function tlsProblems(objects: K8sObject[]): string[] {
   }
   if (serverCert) {
     const headless = objects.find((o) => o.kind === "Service" && o.metadata.name === "nats-headless");
-    if (headless && conf.cluster && !serverCert.dnsNames?.includes(`*.${headless.metadata.name}`)) problems.push(`NATS: the server certificate does not cover the route names *.${headless.metadata.name}`);
+    if (headless && conf.cluster && !serverCert.dnsNames?.includes(`*.${headless.metadata.name}`))
+      problems.push(`NATS: the server certificate does not cover the route names *.${headless.metadata.name}`);
     if (!serverCert.usages?.includes("server auth")) problems.push("NATS: the server certificate is not for server auth");
   }
   return problems;

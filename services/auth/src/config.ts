@@ -22,7 +22,10 @@ const schema = z.object({
   NATS_PASSWORD: z.string().optional(),
   ...natsTlsEnv,
   ...databaseTlsEnv,
-  AUTH_EVENTS_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/).default("AUTH_EVENTS"),
+  AUTH_EVENTS_STREAM: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .default("AUTH_EVENTS"),
   AUTH_EVENTS_SUBJECT_PREFIX: z.string().default("auth.events"),
   /** Stream replicas: 1 on one server, 3 in a NATS cluster. */
   AUTH_EVENTS_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
@@ -35,8 +38,14 @@ const schema = z.object({
   JWT_AUDIENCE: z.string().default("acme"),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
   /** A new signing key is made when the newest is older than this. */
-  SIGNING_KEY_ROTATE_AFTER_HOURS: z.coerce.number().positive().default(24 * 7),
-  OUTBOX_RETENTION_HOURS: z.coerce.number().positive().default(24 * 7),
+  SIGNING_KEY_ROTATE_AFTER_HOURS: z.coerce
+    .number()
+    .positive()
+    .default(24 * 7),
+  OUTBOX_RETENTION_HOURS: z.coerce
+    .number()
+    .positive()
+    .default(24 * 7),
   OUTBOX_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(500),
   /** Reverse proxies in front appending to X-Forwarded-For; the client is that many entries from the right. 0: the socket's peer. */
   TRUST_PROXY_HOPS: trustProxyHopsSchema,

@@ -38,7 +38,11 @@ export interface AuthServiceOverrides {
  * password hasher and the use cases. Registrations succeed without NATS;
  * their events wait in the outbox.
  */
-export function startAuthService(config: AuthConfig, logger: Logger = createLogger("auth", config.LOG_LEVEL), overrides: AuthServiceOverrides = {}): Promise<AuthService> {
+export function startAuthService(
+  config: AuthConfig,
+  logger: Logger = createLogger("auth", config.LOG_LEVEL),
+  overrides: AuthServiceOverrides = {},
+): Promise<AuthService> {
   return startProducerService({
     name: "auth",
     config,

@@ -23,5 +23,16 @@ export type RunningBillingService = RunningConsumerService;
  */
 export function startBillingService(config: BillingConfig, logger: Logger, hooks: ConsumerServiceHooks = {}): Promise<RunningBillingService> {
   const routes = (db: ProjectionDb) => billingRoutes(createUseCases({ contacts: createContactRepository(db) }));
-  return startConsumerService({ name: "billing", config, logger, hooks, migrationsFolder: MIGRATIONS_FOLDER, schema, toConnectError, rpcService: BillingService, routes, eventRoutes: billingEventRoutes() });
+  return startConsumerService({
+    name: "billing",
+    config,
+    logger,
+    hooks,
+    migrationsFolder: MIGRATIONS_FOLDER,
+    schema,
+    toConnectError,
+    rpcService: BillingService,
+    routes,
+    eventRoutes: billingEventRoutes(),
+  });
 }

@@ -32,7 +32,12 @@ export function consumerServiceEnv(service: string, defaultPort: number) {
     JWT_ISSUER: z.string().min(1).default("acme-auth"),
     JWT_AUDIENCE: z.string().min(1).default("acme"),
     /** Tokens issued longer ago than this are refused even if their exp is later. */
-    ACCESS_TOKEN_MAX_AGE_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(DEFAULT_ACCESS_TOKEN_MAX_AGE_SECONDS),
+    ACCESS_TOKEN_MAX_AGE_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(60)
+      .max(7 * 86_400)
+      .default(DEFAULT_ACCESS_TOKEN_MAX_AGE_SECONDS),
     TRUST_PROXY_HOPS: trustProxyHopsSchema,
     ...serverLimitsEnv,
     ...consumerEnv({ durable: service, deadLetterStream: `DLQ_${service.toUpperCase()}`, deadLetterSubjectPrefix: `dlq.${service}` }),

@@ -88,12 +88,28 @@ export interface ConsumerServiceSpec<TSchema extends Record<string, unknown>> {
  */
 export async function startConsumerService<TSchema extends Record<string, unknown>>(spec: ConsumerServiceSpec<TSchema>): Promise<RunningConsumerService> {
   const { name, config, logger } = spec;
-  const base = await startFoundation({ name, config, logger, migrationsFolder: spec.migrationsFolder, schema: spec.schema, nats: natsSettingsFrom(config, name, name) });
+  const base = await startFoundation({
+    name,
+    config,
+    logger,
+    migrationsFolder: spec.migrationsFolder,
+    schema: spec.schema,
+    nats: natsSettingsFrom(config, name, name),
+  });
   const { database, metrics, telemetry } = base;
   const worker = spec.worker?.({ db: database.db, sql: database.sql, registry: metrics.registry, tracer: telemetry.tracer });
   let consumer: EventConsumer | undefined;
   base.nats.whenConnected("consuming events", (nc) => {
-    consumer = startEventConsumer({ nc, db: database.db, settings: config.consumer, routes: spec.eventRoutes as never, logger, registry: metrics.registry, tracer: telemetry.tracer, ...faultHooks(spec.hooks, config) });
+    consumer = startEventConsumer({
+      nc,
+      db: database.db,
+      settings: config.consumer,
+      routes: spec.eventRoutes as never,
+      logger,
+      registry: metrics.registry,
+      tracer: telemetry.tracer,
+      ...faultHooks(spec.hooks, config),
+    });
   });
   const server = await startConsumerServer(spec, base, () => consumer);
   const pruning = pruneInboxHourly(database.sql, config, logger);
@@ -128,10 +144,22 @@ function faultHooks(hooks: ConsumerServiceHooks | undefined, config: ConsumerSer
 }
 
 /** The RPC server (every call needs an access token from auth) and the admin port with the dead-letter and consumer-status services. */
-function startConsumerServer<TSchema extends Record<string, unknown>>(spec: ConsumerServiceSpec<TSchema>, base: Foundation<TSchema>, consumer: () => EventConsumer | undefined): Promise<ServiceServer> {
+function startConsumerServer<TSchema extends Record<string, unknown>>(
+  spec: ConsumerServiceSpec<TSchema>,
+  base: Foundation<TSchema>,
+  consumer: () => EventConsumer | undefined,
+): Promise<ServiceServer> {
   const { config, logger } = spec;
   const { database, telemetry } = base;
-  const shared = consumerAdminRoutes({ nats: () => base.nats.connection(), consumer, db: database.db, sql: database.sql, settings: config.consumer, routes: spec.eventRoutes as never, tracer: telemetry.tracer });
+  const shared = consumerAdminRoutes({
+    nats: () => base.nats.connection(),
+    consumer,
+    db: database.db,
+    sql: database.sql,
+    settings: config.consumer,
+    routes: spec.eventRoutes as never,
+    tracer: telemetry.tracer,
+  });
   return startServiceServer({
     service: spec.name,
     rpcServiceNames: [spec.rpcService.typeName],
@@ -140,7 +168,11 @@ function startConsumerServer<TSchema extends Record<string, unknown>>(spec: Cons
     interceptors: [
       requireAccessToken({
         keys: remoteKeySet(config.AUTH_JWKS_URL, telemetry.tracer),
-        policy: { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, maxAgeSeconds: config.ACCESS_TOKEN_MAX_AGE_SECONDS ?? DEFAULT_ACCESS_TOKEN_MAX_AGE_SECONDS },
+        policy: {
+          issuer: config.JWT_ISSUER,
+          audience: config.JWT_AUDIENCE,
+          maxAgeSeconds: config.ACCESS_TOKEN_MAX_AGE_SECONDS ?? DEFAULT_ACCESS_TOKEN_MAX_AGE_SECONDS,
+        },
         services: [spec.rpcService],
       }),
     ],

@@ -17,9 +17,7 @@ export function parseEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv 
 export const portSchema = z.coerce.number().int().min(0).max(65_535);
 
 /** A postgres:// URL. */
-export const postgresUrlSchema = z
-  .string()
-  .refine((value) => /^postgres(ql)?:\/\//.test(value), "must be a postgres:// URL");
+export const postgresUrlSchema = z.string().refine((value) => /^postgres(ql)?:\/\//.test(value), "must be a postgres:// URL");
 
 /**
  * The server's timeouts and connection cap (kit's listen()), one variable
@@ -56,21 +54,24 @@ export function serverLimits(config: Partial<ServerLimitsConfig>) {
  * missing or unreadable file stops the start with the variable's name.
  */
 export function pemFileSchema(kind: "certificate" | "private key") {
-  return z.string().min(1).superRefine((path, ctx) => {
-    let pem: string;
-    try {
-      pem = readFileSync(path, "utf8");
-    } catch (error) {
-      ctx.addIssue({ code: "custom", message: `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` });
-      return;
-    }
-    try {
-      if (kind === "certificate") new X509Certificate(pem);
-      else createPrivateKey(pem);
-    } catch (error) {
-      ctx.addIssue({ code: "custom", message: `${path} holds no PEM ${kind}: ${(error as Error).message}` });
-    }
-  });
+  return z
+    .string()
+    .min(1)
+    .superRefine((path, ctx) => {
+      let pem: string;
+      try {
+        pem = readFileSync(path, "utf8");
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` });
+        return;
+      }
+      try {
+        if (kind === "certificate") new X509Certificate(pem);
+        else createPrivateKey(pem);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: `${path} holds no PEM ${kind}: ${(error as Error).message}` });
+      }
+    });
 }
 
 /**

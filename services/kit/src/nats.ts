@@ -28,9 +28,14 @@ export interface NatsSettings {
  * (or the other way round), or without a CA to verify the server with,
  * stops the start naming the variable.
  */
-export function natsTlsFromEnv(config: { NATS_TLS_CA?: string | undefined; NATS_TLS_CERT?: string | undefined; NATS_TLS_KEY?: string | undefined }): NatsTls | undefined {
+export function natsTlsFromEnv(config: {
+  NATS_TLS_CA?: string | undefined;
+  NATS_TLS_CERT?: string | undefined;
+  NATS_TLS_KEY?: string | undefined;
+}): NatsTls | undefined {
   const { NATS_TLS_CA: caFile, NATS_TLS_CERT: certFile, NATS_TLS_KEY: keyFile } = config;
-  if (!certFile !== !keyFile) throw new Error(`invalid configuration:\n  ${certFile ? "NATS_TLS_KEY" : "NATS_TLS_CERT"}: NATS_TLS_CERT and NATS_TLS_KEY go together`);
+  if (!certFile !== !keyFile)
+    throw new Error(`invalid configuration:\n  ${certFile ? "NATS_TLS_KEY" : "NATS_TLS_CERT"}: NATS_TLS_CERT and NATS_TLS_KEY go together`);
   if (!caFile) {
     if (certFile) throw new Error("invalid configuration:\n  NATS_TLS_CA: a client certificate is set, but no CA to verify the server with");
     return undefined;
@@ -108,14 +113,20 @@ export async function checkNatsTls(settings: NatsSettings): Promise<void> {
       throw new Error(`NATS_TLS_CERT: the NATS server at ${settings.url} refused the client certificate (${reason})`, { cause: error });
     }
     if (reason) {
-      throw new Error(`NATS_TLS_CA: the NATS server at ${settings.url} failed verification (${reason}); is it the CA that signed the server's certificate, for this host name?`, { cause: error });
+      throw new Error(
+        `NATS_TLS_CA: the NATS server at ${settings.url} failed verification (${reason}); is it the CA that signed the server's certificate, for this host name?`,
+        { cause: error },
+      );
     }
     if (/does not support 'tls'|tls.*not available/i.test(message)) {
       throw new Error(`NATS_TLS_CA: the NATS server at ${settings.url} does not offer TLS`, { cause: error });
     }
     // A server that answered TCP and then dropped us while a client certificate was offered refused it.
     if (settings.tls.certFile && !unreachable(error)) {
-      throw new Error(`NATS_TLS_CERT: the NATS server at ${settings.url} closed the connection during TLS (${message}); does it trust the CA that signed this client certificate?`, { cause: error });
+      throw new Error(
+        `NATS_TLS_CERT: the NATS server at ${settings.url} closed the connection during TLS (${message}); does it trust the CA that signed this client certificate?`,
+        { cause: error },
+      );
     }
     return; // NATS is down: the service starts and keeps trying
   }
@@ -126,7 +137,10 @@ export async function checkNatsTls(settings: NatsSettings): Promise<void> {
 function unreachable(error: unknown): boolean {
   const codes = [error, (error as { cause?: unknown })?.cause].map((e) => String((e as { code?: unknown })?.code ?? ""));
   const text = `${(error as Error)?.message ?? ""} ${String((error as { cause?: Error })?.cause?.message ?? "")}`;
-  return codes.some((code) => /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|CONNECTION_REFUSED|TIMEOUT/i.test(code)) || /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|timeout|timed out|connection refused/i.test(text);
+  return (
+    codes.some((code) => /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|CONNECTION_REFUSED|TIMEOUT/i.test(code)) ||
+    /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|timeout|timed out|connection refused/i.test(text)
+  );
 }
 
 /** Readiness check: connected (the connection may still be coming up) and the server answers. */

@@ -54,7 +54,13 @@ export interface ProducerServiceSpec<TSchema extends Record<string, unknown>> {
   /** The stream the service publishes to; declared (and updated) once NATS answers, before the relay starts. */
   stream: { name: string; declare: (jsm: JetStreamManager) => Promise<void> };
   /** The service's own parts, made once its database is open; a throw stops the start. */
-  parts: (resources: { db: PostgresJsDatabase<TSchema>; sql: Sql; registry: Registry; tracer: Tracer; instanceId: string }) => ProducerParts | Promise<ProducerParts>;
+  parts: (resources: {
+    db: PostgresJsDatabase<TSchema>;
+    sql: Sql;
+    registry: Registry;
+    tracer: Tracer;
+    instanceId: string;
+  }) => ProducerParts | Promise<ProducerParts>;
 }
 
 export interface RunningProducerService {
@@ -76,9 +82,23 @@ export interface RunningProducerService {
  */
 export async function startProducerService<TSchema extends Record<string, unknown>>(spec: ProducerServiceSpec<TSchema>): Promise<RunningProducerService> {
   const { name, config, logger } = spec;
-  const base = await startFoundation({ name, config, logger, migrationsFolder: spec.migrationsFolder, schema: spec.schema, nats: natsSettingsFrom(config, name), ...(spec.arrayParameters === false ? { arrayParameters: false } : {}) });
+  const base = await startFoundation({
+    name,
+    config,
+    logger,
+    migrationsFolder: spec.migrationsFolder,
+    schema: spec.schema,
+    nats: natsSettingsFrom(config, name),
+    ...(spec.arrayParameters === false ? { arrayParameters: false } : {}),
+  });
   const { database, metrics, telemetry } = base;
-  const parts = await spec.parts({ db: database.db, sql: database.sql, registry: metrics.registry, tracer: telemetry.tracer, instanceId: telemetry.instanceId });
+  const parts = await spec.parts({
+    db: database.db,
+    sql: database.sql,
+    registry: metrics.registry,
+    tracer: telemetry.tracer,
+    instanceId: telemetry.instanceId,
+  });
   let relay: OutboxRelay | undefined;
   base.nats.whenConnected("publishing events", async (nc) => {
     await declareStreamUntilDone(nc, spec.stream, logger, () => base.nats.isStopping());
@@ -119,7 +139,11 @@ function startRelay<TSchema extends Record<string, unknown>>(nc: NatsConnection,
   });
 }
 
-function startProducerServer<TSchema extends Record<string, unknown>>(spec: ProducerServiceSpec<TSchema>, base: Foundation<TSchema>, parts: ProducerParts): Promise<ServiceServer> {
+function startProducerServer<TSchema extends Record<string, unknown>>(
+  spec: ProducerServiceSpec<TSchema>,
+  base: Foundation<TSchema>,
+  parts: ProducerParts,
+): Promise<ServiceServer> {
   const { config } = spec;
   return startServiceServer({
     service: spec.name,
@@ -140,7 +164,12 @@ function startProducerServer<TSchema extends Record<string, unknown>>(spec: Prod
 }
 
 /** Declares the stream, retrying with a growing pause while JetStream refuses (not ready, no permission yet). */
-async function declareStreamUntilDone(nc: NatsConnection, stream: ProducerServiceSpec<Record<string, unknown>>["stream"], logger: Logger, stopping: () => boolean): Promise<void> {
+async function declareStreamUntilDone(
+  nc: NatsConnection,
+  stream: ProducerServiceSpec<Record<string, unknown>>["stream"],
+  logger: Logger,
+  stopping: () => boolean,
+): Promise<void> {
   for (let attempt = 1; !stopping(); attempt++) {
     try {
       await stream.declare(await jetstreamManager(nc));

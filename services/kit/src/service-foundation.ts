@@ -39,7 +39,10 @@ export async function startFoundation<TSchema extends Record<string, unknown>>(s
   await checkNatsTls(spec.nats);
   await waitForDatabase(config.DATABASE_URL, (message) => logger.warn(message));
   await runMigrations(config.DATABASE_URL, spec.migrationsFolder, name);
-  const database = openDatabase(config.DATABASE_URL, spec.schema, { applicationName: name, ...(spec.arrayParameters === false ? { arrayParameters: false } : {}) });
+  const database = openDatabase(config.DATABASE_URL, spec.schema, {
+    applicationName: name,
+    ...(spec.arrayParameters === false ? { arrayParameters: false } : {}),
+  });
   const metrics = createMetrics(name);
   telemetry.registerMetrics(metrics.registry);
   const nats = new BackgroundNats(spec.nats, logger);

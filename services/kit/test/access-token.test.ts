@@ -71,7 +71,14 @@ describe("verifyAccessToken", () => {
 
   it("refuses a token with a kid the reachable JWKS does not publish as unauthenticated", async () => {
     const other = await generateKeyPair("EdDSA", { crv: "Ed25519" });
-    const token = await new SignJWT({}).setProtectedHeader({ alg: "EdDSA", kid: "other" }).setIssuer("acme-auth").setAudience("acme").setSubject("u1").setIssuedAt().setExpirationTime("5m").sign(other.privateKey);
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: "EdDSA", kid: "other" })
+      .setIssuer("acme-auth")
+      .setAudience("acme")
+      .setSubject("u1")
+      .setIssuedAt()
+      .setExpirationTime("5m")
+      .sign(other.privateKey);
     await expect(verifyAccessToken(token, remoteKeySet(jwksUrl), policy)).rejects.toMatchObject({ code: Code.Unauthenticated });
   });
 });

@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { clientAddress, rateLimitKey } from "../src/server/client-address.js";
 
-const request = (peer: string, forwardedFor?: string | string[]) => ({
-  headers: forwardedFor === undefined ? {} : { "x-forwarded-for": forwardedFor },
-  socket: { remoteAddress: peer },
-}) as Parameters<typeof clientAddress>[0];
+const request = (peer: string, forwardedFor?: string | string[]) =>
+  ({
+    headers: forwardedFor === undefined ? {} : { "x-forwarded-for": forwardedFor },
+    socket: { remoteAddress: peer },
+  }) as Parameters<typeof clientAddress>[0];
 
 describe("clientAddress", () => {
   it("ignores X-Forwarded-For with 0 hops: the socket's peer is the client", () => {

@@ -11,7 +11,7 @@ import { startServiceServer, type ServiceServer } from "../src/server/service-se
 
 const ADMIN_TOKEN = "admin-token-for-this-test-0123456789";
 const PASSWORD = "a password that must never be logged 5c1e";
-const SECRET_CAUSE = "relation \"credentials\" does not exist at character 42";
+const SECRET_CAUSE = 'relation "credentials" does not exist at character 42';
 
 /** A domain error of the test service: a rule the request broke. */
 class RuleBroken extends Error {}

@@ -24,10 +24,15 @@ describe("listen(): timeouts and the connection cap", () => {
   const limits = { headersTimeoutMs: 500, requestTimeoutMs: 1_500, keepAliveTimeoutMs: 300, sniffTimeoutMs: 300, http2IdleTimeoutMs: 500, maxConnections: 50 };
 
   beforeAll(async () => {
-    server = await listen((req, res) => {
-      req.resume();
-      req.on("end", () => res.end("ok"));
-    }, 0, "127.0.0.1", limits);
+    server = await listen(
+      (req, res) => {
+        req.resume();
+        req.on("end", () => res.end("ok"));
+      },
+      0,
+      "127.0.0.1",
+      limits,
+    );
   });
   afterAll(() => server.close(100));
 

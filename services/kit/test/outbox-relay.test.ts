@@ -97,7 +97,14 @@ describe("outbox relay", () => {
 
   it("publishes a commit at once when idle: a coalescing delay applies only to commits that arrive during a publish", async () => {
     // A coalescing delay far longer than the wait below: were it applied to an idle wake-up, the row would not come.
-    const relay = startOutboxRelay({ databaseUrl: db.url, js: jetstream(nc), logger, pollIntervalMs: 600_000, coalesceMs: 600_000, lockName: "relay-idle-test-lock" });
+    const relay = startOutboxRelay({
+      databaseUrl: db.url,
+      js: jetstream(nc),
+      logger,
+      pollIntervalMs: 600_000,
+      coalesceMs: 600_000,
+      lockName: "relay-idle-test-lock",
+    });
     try {
       await insert(sql, "idle", 1);
       await until("the first row", async () => (await unsent()) === 0);

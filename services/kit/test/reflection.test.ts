@@ -53,7 +53,10 @@ describe("gRPC server reflection on a service's port", () => {
   it("fetches the file descriptor containing a method, decodable with its services", async () => {
     const response = await ask({ messageRequest: { case: "fileContainingSymbol", value: "grpc.health.v1.Health.Check" } });
     expect(response.messageResponse.case).toBe("fileDescriptorResponse");
-    const files = response.messageResponse.case === "fileDescriptorResponse" ? response.messageResponse.value.fileDescriptorProto.map((b) => fromBinary(FileDescriptorProtoSchema, b)) : [];
+    const files =
+      response.messageResponse.case === "fileDescriptorResponse"
+        ? response.messageResponse.value.fileDescriptorProto.map((b) => fromBinary(FileDescriptorProtoSchema, b))
+        : [];
     const health = files.find((f) => f.name === "grpc/health/v1/health.proto");
     expect(health?.service.map((s) => s.name)).toEqual(["Health"]);
     expect(health?.service[0]?.method.map((m) => m.name)).toEqual(expect.arrayContaining(["Check", "Watch"]));
@@ -70,7 +73,10 @@ describe("gRPC server reflection on a service's port", () => {
     const requests = [create(v1alpha.ServerReflectionRequestSchema, { messageRequest: { case: "fileByFilename", value: "grpc/health/v1/health.proto" } })];
     for await (const response of client.serverReflectionInfo(stream(...requests))) {
       expect(response.messageResponse.case).toBe("fileDescriptorResponse");
-      const file = response.messageResponse.case === "fileDescriptorResponse" ? fromBinary(FileDescriptorProtoSchema, response.messageResponse.value.fileDescriptorProto[0]!) : undefined;
+      const file =
+        response.messageResponse.case === "fileDescriptorResponse"
+          ? fromBinary(FileDescriptorProtoSchema, response.messageResponse.value.fileDescriptorProto[0]!)
+          : undefined;
       expect(file?.package).toBe("grpc.health.v1");
       return;
     }
@@ -116,7 +122,11 @@ describe("CORS on a service's public port", () => {
     expect(res.headers.get("access-control-allow-origin")).toBe(CONSOLE);
     expect(res.headers.get("access-control-allow-headers")).toMatch(/connect-protocol-version/i);
     expect(res.headers.get("access-control-allow-headers")).toMatch(/authorization/);
-    const call = await fetch(`${baseUrl}/grpc.health.v1.Health/Check`, { method: "POST", headers: { origin: CONSOLE, "content-type": "application/json" }, body: "{}" });
+    const call = await fetch(`${baseUrl}/grpc.health.v1.Health/Check`, {
+      method: "POST",
+      headers: { origin: CONSOLE, "content-type": "application/json" },
+      body: "{}",
+    });
     expect(call.status).toBe(200);
     expect(call.headers.get("access-control-allow-origin")).toBe(CONSOLE);
   });

@@ -103,7 +103,10 @@ describe("service server: Connect, gRPC and gRPC-Web on one port, operations on 
         }),
       ).check({});
     for (const token of [undefined, "", "wrong", ADMIN_TOKEN.slice(0, -1), `${ADMIN_TOKEN}x`]) {
-      const error = await call(token).then(() => undefined, (e: unknown) => ConnectError.from(e));
+      const error = await call(token).then(
+        () => undefined,
+        (e: unknown) => ConnectError.from(e),
+      );
       expect(error?.code, `token ${JSON.stringify(token)}`).toBe(Code.Unauthenticated);
     }
     expect((await call(ADMIN_TOKEN)).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
@@ -113,7 +116,11 @@ describe("service server: Connect, gRPC and gRPC-Web on one port, operations on 
     expect(refusals.join("\n")).toMatch(/"reason":"wrong token"/);
     for (const line of logLines) expect(line).not.toContain(ADMIN_TOKEN.slice(0, -1));
     // Admin services are not on the public port, nor the public ones on the admin port.
-    const publicHealth = await fetch(`${adminUrl}/grpc.health.v1.Health/Check`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    const publicHealth = await fetch(`${adminUrl}/grpc.health.v1.Health/Check`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
     expect(publicHealth.status).toBe(401);
   });
 

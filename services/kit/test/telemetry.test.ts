@@ -53,7 +53,12 @@ describe("OpenTelemetry from the standard environment", () => {
     const { logger } = logSink();
     const telemetry = startTelemetry({
       service: "kit-test",
-      env: parse({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: "http/json", OTEL_SERVICE_NAME: "renamed", OTEL_BSP_SCHEDULE_DELAY: "10" }),
+      env: parse({
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+        OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+        OTEL_SERVICE_NAME: "renamed",
+        OTEL_BSP_SCHEDULE_DELAY: "10",
+      }),
       logger,
     });
     await inSpan(telemetry.tracer, "json-span", {}, async () => {});
@@ -89,7 +94,13 @@ describe("OpenTelemetry from the standard environment", () => {
     const { lines, logger } = logSink();
     const telemetry = startTelemetry({
       service: "kit-test",
-      env: parse({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_BSP_SCHEDULE_DELAY: "10", OTEL_BSP_MAX_QUEUE_SIZE: "20", OTEL_BSP_MAX_EXPORT_BATCH_SIZE: "10", OTEL_EXPORTER_OTLP_TIMEOUT: "500" }),
+      env: parse({
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+        OTEL_BSP_SCHEDULE_DELAY: "10",
+        OTEL_BSP_MAX_QUEUE_SIZE: "20",
+        OTEL_BSP_MAX_EXPORT_BATCH_SIZE: "10",
+        OTEL_EXPORTER_OTLP_TIMEOUT: "500",
+      }),
       logger,
     });
     const registry = new Registry();

@@ -22,14 +22,61 @@ const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir,
 
 /** A CA, and leaf certificates it signs (server: serverAuth with SANs; client: clientAuth). */
 function makeCa(name: string) {
-  openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
-    "-subj", `/CN=${name}`, "-keyout", `${name}.key`, "-out", `${name}.crt`,
-    "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign");
+  openssl(
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+    "-days",
+    "2",
+    "-subj",
+    `/CN=${name}`,
+    "-keyout",
+    `${name}.key`,
+    "-out",
+    `${name}.crt`,
+    "-addext",
+    "basicConstraints=critical,CA:TRUE",
+    "-addext",
+    "keyUsage=critical,keyCertSign,cRLSign",
+  );
 }
 async function makeLeaf(name: string, ca: string, ext: string) {
   await writeFile(file(`${name}.ext`), ext);
-  openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", `/CN=${name}`, "-keyout", `${name}.key`, "-out", `${name}.csr`);
-  openssl("x509", "-req", "-in", `${name}.csr`, "-CA", `${ca}.crt`, "-CAkey", `${ca}.key`, "-CAcreateserial", "-days", "2", "-extfile", `${name}.ext`, "-out", `${name}.crt`);
+  openssl(
+    "req",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+    "-subj",
+    `/CN=${name}`,
+    "-keyout",
+    `${name}.key`,
+    "-out",
+    `${name}.csr`,
+  );
+  openssl(
+    "x509",
+    "-req",
+    "-in",
+    `${name}.csr`,
+    "-CA",
+    `${ca}.crt`,
+    "-CAkey",
+    `${ca}.key`,
+    "-CAcreateserial",
+    "-days",
+    "2",
+    "-extfile",
+    `${name}.ext`,
+    "-out",
+    `${name}.crt`,
+  );
 }
 
 let server: NatsServer;
@@ -45,8 +92,18 @@ beforeAll(async () => {
   await makeLeaf("client", "ca", "extendedKeyUsage=clientAuth\n");
   await makeLeaf("stranger", "other-ca", "extendedKeyUsage=clientAuth\n");
   // Client certificates required (verify: true), as in the prod overlay.
-  server = await startNats({ dir: file("nats"), port: await freePort(), monitorPort: await freePort(), tls: { certFile: file("server.crt"), keyFile: file("server.key"), caFile: file("ca.crt") } });
-  wrongHost = await startNats({ dir: file("nats-elsewhere"), port: await freePort(), monitorPort: await freePort(), tls: { certFile: file("elsewhere.crt"), keyFile: file("elsewhere.key"), caFile: file("ca.crt") } });
+  server = await startNats({
+    dir: file("nats"),
+    port: await freePort(),
+    monitorPort: await freePort(),
+    tls: { certFile: file("server.crt"), keyFile: file("server.key"), caFile: file("ca.crt") },
+  });
+  wrongHost = await startNats({
+    dir: file("nats-elsewhere"),
+    port: await freePort(),
+    monitorPort: await freePort(),
+    tls: { certFile: file("elsewhere.crt"), keyFile: file("elsewhere.key"), caFile: file("ca.crt") },
+  });
 });
 afterAll(async () => {
   await server?.stop();

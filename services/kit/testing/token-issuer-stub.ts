@@ -61,7 +61,9 @@ export async function startTokenIssuerStub(options: { issuer?: string; audience?
       // The "key confusion" forgery: HS256 keyed with the bytes of the public key.
       const header = Buffer.from(JSON.stringify({ alg: "HS256", typ: "JWT", kid })).toString("base64url");
       const body = Buffer.from(JSON.stringify(claims)).toString("base64url");
-      const signature = createHmac("sha256", await exportSPKI(publicKey)).update(`${header}.${body}`).digest("base64url");
+      const signature = createHmac("sha256", await exportSPKI(publicKey))
+        .update(`${header}.${body}`)
+        .digest("base64url");
       const other = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
       return {
         algNone,

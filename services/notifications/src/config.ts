@@ -12,7 +12,10 @@ const schema = consumerServiceConfig("notifications", 8084, {
   SMTP_URL: z.url({ protocol: /^smtps?$/ }).default("smtp://127.0.0.1:2525"),
   MAIL_FROM: z.string().min(3).default("Acme <no-reply@acme.example>"),
   /** The right-hand side of every Message-ID (<event-id.template@this>). */
-  MAIL_MESSAGE_ID_DOMAIN: z.string().regex(/^[A-Za-z0-9.-]+$/).default("notifications.acme.example"),
+  MAIL_MESSAGE_ID_DOMAIN: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+$/)
+    .default("notifications.acme.example"),
   MAIL_BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(50),
   MAIL_CONNECTIONS: z.coerce.number().int().min(1).max(50).default(4),
   MAIL_LEASE_MS: millis(60_000),

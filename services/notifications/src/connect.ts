@@ -18,7 +18,9 @@ export function notificationRoutes(db: MailDb) {
   const list = listMyNotifications({ mails: { mailsOf: (userId, limit) => mailsOf(db, userId, limit) } });
   return (router: ConnectRouter) =>
     router.service(NotificationService, {
-      listMyNotifications: async (request, context) => ({ notifications: (await list({ callerId: callerId(context), pageSize: request.pageSize })).map(notificationMessage) }),
+      listMyNotifications: async (request, context) => ({
+        notifications: (await list({ callerId: callerId(context), pageSize: request.pageSize })).map(notificationMessage),
+      }),
     });
 }
 

@@ -18,7 +18,11 @@ export type NotificationsServiceHooks = ConsumerServiceHooks;
  * server with token checks, the consumer of auth's events) with its own
  * projection and mail outbox, and the mail sender beside it.
  */
-export function startNotificationsService(config: NotificationsConfig, logger: Logger, hooks: NotificationsServiceHooks = {}): Promise<RunningNotificationsService> {
+export function startNotificationsService(
+  config: NotificationsConfig,
+  logger: Logger,
+  hooks: NotificationsServiceHooks = {},
+): Promise<RunningNotificationsService> {
   const afterAccepted = killOnNthCall(config.FAULT_KILL_AFTER_MAIL_ACCEPTED_AT);
   return startConsumerService({
     name: "notifications",
@@ -30,7 +34,8 @@ export function startNotificationsService(config: NotificationsConfig, logger: L
     rpcService: NotificationService,
     routes: (db) => notificationRoutes(db),
     eventRoutes: notificationEventRoutes({ messageIdDomain: config.MAIL_MESSAGE_ID_DOMAIN }),
-    worker: ({ db, sql, registry, tracer }) => startMailSender(mailSenderSettings(config), { db, sql, logger, registry, tracer, ...(afterAccepted ? { afterAccepted } : {}) }),
+    worker: ({ db, sql, registry, tracer }) =>
+      startMailSender(mailSenderSettings(config), { db, sql, logger, registry, tracer, ...(afterAccepted ? { afterAccepted } : {}) }),
     adminRoutes: (db) => notificationsAdminRoutes(db),
   });
 }

@@ -23,5 +23,16 @@ export type RunningProfileService = RunningConsumerService;
  */
 export function startProfileService(config: ProfileConfig, logger: Logger, hooks: ConsumerServiceHooks = {}): Promise<RunningProfileService> {
   const routes = (db: ProjectionDb) => profileRoutes(createUseCases({ profiles: createProfileRepository(db) }));
-  return startConsumerService({ name: "profile", config, logger, hooks, migrationsFolder: MIGRATIONS_FOLDER, schema, toConnectError, rpcService: ProfileService, routes, eventRoutes: profileEventRoutes() });
+  return startConsumerService({
+    name: "profile",
+    config,
+    logger,
+    hooks,
+    migrationsFolder: MIGRATIONS_FOLDER,
+    schema,
+    toConnectError,
+    rpcService: ProfileService,
+    routes,
+    eventRoutes: profileEventRoutes(),
+  });
 }

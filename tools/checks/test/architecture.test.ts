@@ -14,7 +14,10 @@ describe("architecture rules (dependency-cruiser)", () => {
     // What npm workspaces make: node_modules/@acme/auth -> services/auth (and gen).
     // Made here because node_modules/ is ignored by git.
     mkdirSync(join(repoRoot, ARCH, "node_modules/@acme"), { recursive: true });
-    for (const [name, target] of [["auth", "../../services/auth"], ["gen", "../../gen"]]) {
+    for (const [name, target] of [
+      ["auth", "../../services/auth"],
+      ["gen", "../../gen"],
+    ]) {
       try {
         symlinkSync(target!, join(repoRoot, ARCH, `node_modules/@acme/${name}`));
       } catch (err) {
@@ -44,9 +47,7 @@ describe("architecture rules (dependency-cruiser)", () => {
   });
 
   it("kit-imports-no-service: services/kit importing a service", () => {
-    expect(violationsOf("kit-imports-no-service")).toEqual([
-      { from: `${S}/kit/src/bad-kit-imports-service.ts`, to: `${S}/auth/src/events.ts` },
-    ]);
+    expect(violationsOf("kit-imports-no-service")).toEqual([{ from: `${S}/kit/src/bad-kit-imports-service.ts`, to: `${S}/auth/src/events.ts` }]);
   });
 
   it("domain-imports-no-infrastructure: postgres, @connectrpc, its own src/db and use cases, the kit", () => {
@@ -72,13 +73,14 @@ describe("architecture rules (dependency-cruiser)", () => {
   });
 
   it("services-resolve-every-import: an import the rules cannot see", () => {
-    expect(violationsOf("services-resolve-every-import")).toEqual([
-      { from: `${S}/profile/src/bad-unresolvable.ts`, to: "@acme/auth/does-not-exist" },
-    ]);
+    expect(violationsOf("services-resolve-every-import")).toEqual([{ from: `${S}/profile/src/bad-unresolvable.ts`, to: "@acme/auth/does-not-exist" }]);
   });
 
   it("reports only the bad-* files: kit, gen, own domain, and use cases with their domain, ports and the kit are allowed", () => {
-    expect(fixtures.violations.every((v) => /\/bad-[^/]+\.ts$/.test(v.from)), fixtures.report).toBe(true);
+    expect(
+      fixtures.violations.every((v) => /\/bad-[^/]+\.ts$/.test(v.from)),
+      fixtures.report,
+    ).toBe(true);
     expect(fixtures.violations).toHaveLength(16);
   });
 

@@ -25,8 +25,7 @@ function copyWorkspace(name: string, edit?: (events: string) => string): string 
 
 /** Replaces `from` with `to` inside `message UserRegistered { ... }` only. */
 function inUserRegistered(from: string, to: string) {
-  return (source: string) =>
-    source.replace(/message UserRegistered \{[^}]*\}/, (message) => message.replace(from, to));
+  return (source: string) => source.replace(/message UserRegistered \{[^}]*\}/, (message) => message.replace(from, to));
 }
 
 describe("buf breaking", () => {

@@ -25,7 +25,11 @@ export function loadDescriptorSet(): Uint8Array {
 
 export function buildDescriptorSet(): Uint8Array {
   const buf = join(REPO_ROOT, "node_modules/.bin/buf");
-  const run = spawnSync(buf, ["build", "-o", "-#format=binpb"], { cwd: REPO_ROOT, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, BUF_CACHE_DIR: join(REPO_ROOT, ".buf-cache") } });
+  const run = spawnSync(buf, ["build", "-o", "-#format=binpb"], {
+    cwd: REPO_ROOT,
+    maxBuffer: 64 * 1024 * 1024,
+    env: { ...process.env, BUF_CACHE_DIR: join(REPO_ROOT, ".buf-cache") },
+  });
   if (run.status === 0 && run.stdout.length) return new Uint8Array(run.stdout);
   const files = new Map<string, DescFile>();
   const visit = (f: DescFile) => {
@@ -40,7 +44,10 @@ export function buildDescriptorSet(): Uint8Array {
 const BY_PACKAGE: Record<ServiceName, string> = { auth: "acme.auth.v1.", profile: "acme.profile.v1.", billing: "acme.billing.v1." };
 
 /** Which RPC services each service serves: asked through its gRPC reflection; by package name when it does not answer. */
-export async function servedRpcServices(system: SystemTarget, allServiceNames: string[]): Promise<{ service: ServiceName; url: string; rpcServices: string[] }[]> {
+export async function servedRpcServices(
+  system: SystemTarget,
+  allServiceNames: string[],
+): Promise<{ service: ServiceName; url: string; rpcServices: string[] }[]> {
   return Promise.all(
     system.services.map(async (s) => {
       try {

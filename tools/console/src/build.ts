@@ -33,9 +33,15 @@ function newest(dir: string): number {
 export async function buildConsole(options: { onlyIfStale?: boolean } = {}): Promise<void> {
   const server = join(root, "dist/main.mjs");
   const serverSources = Math.max(newest(join(root, "src")), newest(join(root, "../../proto")), newest(join(root, "../../gen/src")));
-  if (!options.onlyIfStale || !existsSync(server) || !existsSync(join(root, "dist/descriptors.binpb")) || statSync(server).mtimeMs < serverSources) await buildServer();
+  if (!options.onlyIfStale || !existsSync(server) || !existsSync(join(root, "dist/descriptors.binpb")) || statSync(server).mtimeMs < serverSources)
+    await buildServer();
   const index = join(root, "web/dist/index.html");
-  if (options.onlyIfStale && existsSync(index) && statSync(index).mtimeMs > Math.max(newest(join(root, "web/src")), newest(join(root, "../../gen/src")), statSync(join(root, "web/index.html")).mtimeMs)) return;
+  if (
+    options.onlyIfStale &&
+    existsSync(index) &&
+    statSync(index).mtimeMs > Math.max(newest(join(root, "web/src")), newest(join(root, "../../gen/src")), statSync(join(root, "web/index.html")).mtimeMs)
+  )
+    return;
   const { build } = await import("vite");
   await build({ configFile: join(root, "web/vite.config.ts"), logLevel: "warn" });
 }

@@ -63,7 +63,10 @@ export function consoleRoutes(deps: { system: () => SystemTarget; tail: EventTai
           const window = first ? tail.since(first, 0) : tail.since(Number(request.fromSequence), request.last || 50);
           if (!first && window.length) first = window[0]!.sequence;
           // Re-examine only the most recent 300: older events have long settled.
-          const changed = window.slice(-300).map((e) => tail.withConsumers(e)).filter((e) => sent.get(Number(e.sequence)) !== signature(e));
+          const changed = window
+            .slice(-300)
+            .map((e) => tail.withConsumers(e))
+            .filter((e) => sent.get(Number(e.sequence)) !== signature(e));
           for (const e of changed) sent.set(Number(e.sequence), signature(e));
           if (changed.length || !sent.size) yield { events: changed };
           if (!sent.size) sent.set(0, "");
@@ -77,7 +80,14 @@ export function consoleRoutes(deps: { system: () => SystemTarget; tail: EventTai
           .filter((t) => !request.service || t.services.has(request.service))
           // The console's own reflection and health calls are noise unless asked for.
           .filter((t) => search || !/^grpc\.(reflection|health)\./.test(t.summary.rootName))
-          .filter((t) => !search || t.summary.traceId.includes(search) || ring.trace(t.summary.traceId).some((s) => s.name.toLowerCase().includes(search) || s.attributes.some(([, v]) => v.toLowerCase().includes(search))))
+          .filter(
+            (t) =>
+              !search ||
+              t.summary.traceId.includes(search) ||
+              ring
+                .trace(t.summary.traceId)
+                .some((s) => s.name.toLowerCase().includes(search) || s.attributes.some(([, v]) => v.toLowerCase().includes(search))),
+          )
           .map((t) => t.summary)
           .sort((a, b) => Number((b.startedAt?.seconds ?? 0n) - (a.startedAt?.seconds ?? 0n)) || (b.startedAt?.nanos ?? 0) - (a.startedAt?.nanos ?? 0));
         return { traces: traces.slice(0, request.limit || 100) };

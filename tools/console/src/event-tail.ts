@@ -193,7 +193,13 @@ export class EventTail {
             : event.sequence <= info.delivered.stream_seq
               ? ConsumerEventState_Delivery.DELIVERED
               : ConsumerEventState_Delivery.PENDING;
-        return { consumer: durable, delivery, outcome: last ? attribute(last, "acme.event.outcome")! : "", deliveries: mine.length, traceId: last?.traceId ?? "" };
+        return {
+          consumer: durable,
+          delivery,
+          outcome: last ? attribute(last, "acme.event.outcome")! : "",
+          deliveries: mine.length,
+          traceId: last?.traceId ?? "",
+        };
       }),
     });
   }

@@ -39,7 +39,7 @@ export class MailFolder {
   private dirRead = "";
 
   async list(dir: string, request: { search: string; limit: number }): Promise<ListMailsResponse> {
-    if (dir !== this.dirRead) (this.parsed.clear(), (this.dirRead = dir));
+    if (dir !== this.dirRead) this.parsed.clear(), (this.dirRead = dir);
     const names = await mailFileNames(dir);
     const present = new Set(names);
     for (const name of this.parsed.keys()) if (!present.has(name)) this.parsed.delete(name);
@@ -63,7 +63,8 @@ export class MailFolder {
       mails.push(mail);
       if (mails.length >= limit) break;
     }
-    if (!names.length) problem = `no mail in ${dir} yet (the development mail sink writes each message there; with SMTP_URL set, mail goes to that server instead)`;
+    if (!names.length)
+      problem = `no mail in ${dir} yet (the development mail sink writes each message there; with SMTP_URL set, mail goes to that server instead)`;
     return create(ListMailsResponseSchema, { mails, dir, total: names.length, problem });
   }
 }

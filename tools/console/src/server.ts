@@ -9,7 +9,14 @@ import { EventTail } from "./event-tail.js";
 import { decodeOtlp, MalformedOtlp, SpanRing } from "./span-ring.js";
 
 const MAX_OTLP_BYTES = 8 * 1024 * 1024;
-const TYPES: Record<string, string> = { ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png", ".json": "application/json" };
+const TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript",
+  ".css": "text/css",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".json": "application/json",
+};
 
 export interface RunningConsole {
   url: string;
@@ -89,7 +96,12 @@ export async function startConsole(settings: ConsoleSettings, log: (line: string
     if (target.adminToken) headers.authorization = `Bearer ${target.adminToken}`;
     try {
       const body = req.method === "POST" ? await readBody(req, 1024 * 1024) : undefined;
-      const answer = await fetch(`${target.adminUrl}${rest}`, { method: req.method ?? "GET", headers, ...(body ? { body } : {}), signal: AbortSignal.timeout(15_000) });
+      const answer = await fetch(`${target.adminUrl}${rest}`, {
+        method: req.method ?? "GET",
+        headers,
+        ...(body ? { body } : {}),
+        signal: AbortSignal.timeout(15_000),
+      });
       res.writeHead(answer.status, { "content-type": answer.headers.get("content-type") ?? "application/octet-stream" });
       res.end(Buffer.from(await answer.arrayBuffer()));
     } catch (error) {
@@ -107,7 +119,10 @@ export async function startConsole(settings: ConsoleSettings, log: (line: string
       res.writeHead(503, { "content-type": "text/plain; charset=utf-8" });
       return void res.end("The console's web app is not built: run `npm run build`.\n");
     }
-    res.writeHead(200, { "content-type": TYPES[extname(chosen)] ?? "application/octet-stream", "cache-control": inside && path.startsWith("/assets/") ? "max-age=31536000, immutable" : "no-cache" });
+    res.writeHead(200, {
+      "content-type": TYPES[extname(chosen)] ?? "application/octet-stream",
+      "cache-control": inside && path.startsWith("/assets/") ? "max-age=31536000, immutable" : "no-cache",
+    });
     res.end(readFileSync(chosen));
   }
 

@@ -21,7 +21,16 @@ function residentBytes(pid: number | undefined): bigint {
 }
 
 async function serviceStatus(target: ServiceTarget): Promise<ServiceStatus> {
-  const status = { name: target.name, url: target.url, adminUrl: target.adminUrl, alive: false, ready: false, readinessJson: "", residentBytes: residentBytes(target.pid), problem: "" };
+  const status = {
+    name: target.name,
+    url: target.url,
+    adminUrl: target.adminUrl,
+    alive: false,
+    ready: false,
+    readinessJson: "",
+    residentBytes: residentBytes(target.pid),
+    problem: "",
+  };
   try {
     status.alive = (await fetch(`${target.url}/healthz`, { signal: AbortSignal.timeout(1_500) })).ok;
     const ready = await fetch(`${target.url}/readyz`, { signal: AbortSignal.timeout(2_500) });
@@ -53,7 +62,17 @@ export async function topology(system: SystemTarget, tail: EventTail, ring: Span
   return create(GetTopologyResponseSchema, {
     at: timestampNow(),
     services,
-    streams: tail.stream ? [{ name: STREAM, messages: BigInt(tail.stream.messages), bytes: BigInt(tail.stream.bytes), firstSequence: BigInt(tail.stream.firstSequence), lastSequence: BigInt(tail.stream.lastSequence) }] : [],
+    streams: tail.stream
+      ? [
+          {
+            name: STREAM,
+            messages: BigInt(tail.stream.messages),
+            bytes: BigInt(tail.stream.bytes),
+            firstSequence: BigInt(tail.stream.firstSequence),
+            lastSequence: BigInt(tail.stream.lastSequence),
+          },
+        ]
+      : [],
     consumers: DURABLES.flatMap((durable) => {
       const info = tail.consumers.get(durable);
       if (!info) return [];

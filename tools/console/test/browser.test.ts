@@ -55,7 +55,7 @@ async function callRpc(service: string, path: string, body: unknown, token?: str
   });
 }
 
-const letters = (region: ReturnType<Page["getByRole"]>) => region.locator("table[aria-label$=\"dead letters\"] tbody tr");
+const letters = (region: ReturnType<Page["getByRole"]>) => region.locator('table[aria-label$="dead letters"] tbody tr');
 
 /** Pick an RPC in the explorer, put the JSON in, send; returns the Connect code shown. */
 async function send(rpc: string, body: unknown): Promise<string> {
@@ -99,8 +99,25 @@ describe("the console in a browser, against the system `npm start` runs", () => 
       // Spans reach the console within half a second (the default batch delay is 5 s).
       OTEL_BSP_SCHEDULE_DELAY: "500",
     };
-    for (const name of ["POSTGRES_PORT", "AUTH_PORT", "PROFILE_PORT", "BILLING_PORT", "NOTIFICATIONS_PORT", "AUTH_ADMIN_PORT", "PROFILE_ADMIN_PORT", "BILLING_ADMIN_PORT", "NOTIFICATIONS_ADMIN_PORT", "SMTP_SINK_PORT", "CONSOLE_PORT"]) env[name] = String(await freePort());
-    launcher = spawn(process.execPath, ["--import", "tsx", "tools/launcher/src/start.ts"], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    for (const name of [
+      "POSTGRES_PORT",
+      "AUTH_PORT",
+      "PROFILE_PORT",
+      "BILLING_PORT",
+      "NOTIFICATIONS_PORT",
+      "AUTH_ADMIN_PORT",
+      "PROFILE_ADMIN_PORT",
+      "BILLING_ADMIN_PORT",
+      "NOTIFICATIONS_ADMIN_PORT",
+      "SMTP_SINK_PORT",
+      "CONSOLE_PORT",
+    ])
+      env[name] = String(await freePort());
+    launcher = spawn(process.execPath, ["--import", "tsx", "tools/launcher/src/start.ts"], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     launcher.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
     launcher.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
     const deadline = Date.now() + 110_000;
@@ -125,7 +142,16 @@ describe("the console in a browser, against the system `npm start` runs", () => 
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       // playwright gives every launch a fresh temporary profile (--user-data-dir).
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
     });
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.setDefaultTimeout(20_000);
@@ -163,7 +189,9 @@ describe("the console in a browser, against the system `npm start` runs", () => 
     expect(await send("ProfileService.GetProfile", { userId })).toBe("ok");
     expect(await page.getByLabel("response body").textContent()).toContain(email);
     await page.getByRole("button", { name: "Copy as curl" }).click();
-    expect(await page.getByLabel("curl command").textContent()).toMatch(/curl -s -X POST http:\/\/127\.0\.0\.1:\d+\/acme\.profile\.v1\.ProfileService\/GetProfile[\s\S]*Authorization: Bearer ey/);
+    expect(await page.getByLabel("curl command").textContent()).toMatch(
+      /curl -s -X POST http:\/\/127\.0\.0\.1:\d+\/acme\.profile\.v1\.ProfileService\/GetProfile[\s\S]*Authorization: Bearer ey/,
+    );
     // A service's error, with the code and message it sent.
     expect(await send("ProfileService.GetProfile", { userId: randomUUID() })).toBe("permission_denied");
     await shot("explorer");
@@ -268,7 +296,11 @@ describe("the console in a browser, against the system `npm start` runs", () => 
     const billing = state.services.billing!.pid;
     process.kill(billing, "SIGSTOP");
     try {
-      for (let i = 0; i < 3; i++) expect((await callRpc("auth", "acme.auth.v1.AuthService/Register", { email: `lag-${i}-${randomUUID().slice(0, 6)}@example.com`, password: PASSWORD })).status).toBe(200);
+      for (let i = 0; i < 3; i++)
+        expect(
+          (await callRpc("auth", "acme.auth.v1.AuthService/Register", { email: `lag-${i}-${randomUUID().slice(0, 6)}@example.com`, password: PASSWORD }))
+            .status,
+        ).toBe(200);
       await expect.poll(async () => Number(await lag.textContent()), { timeout: 20_000 }).toBeGreaterThanOrEqual(3);
       await shot("overview-lagging");
     } finally {

@@ -32,7 +32,11 @@ describe("the console's NATS user (service-permissions.ts) on a real nats-server
     await jetstream(auth, { checkAPI: false }).publish("auth.events.user_registered.v1", new Uint8Array([1]));
     await auth.close();
     const profile = await as("profile");
-    await (await jetstreamManager(profile, { checkAPI: false })).consumers.add("AUTH_EVENTS", { durable_name: "profile", ack_policy: AckPolicy.Explicit, filter_subject: "auth.events.>" });
+    await (await jetstreamManager(profile, { checkAPI: false })).consumers.add("AUTH_EVENTS", {
+      durable_name: "profile",
+      ack_policy: AckPolicy.Explicit,
+      filter_subject: "auth.events.>",
+    });
     await profile.close();
     consoleNc = await as("console");
   });
@@ -43,7 +47,11 @@ describe("the console's NATS user (service-permissions.ts) on a real nats-server
   });
 
   it("tails AUTH_EVENTS through an ordered consumer of its own and reads the durables' info", async () => {
-    const consumer = await jetstream(consoleNc, { checkAPI: false }).consumers.get("AUTH_EVENTS", { name_prefix: "console_t", filter_subjects: "auth.events.>", deliver_policy: DeliverPolicy.All });
+    const consumer = await jetstream(consoleNc, { checkAPI: false }).consumers.get("AUTH_EVENTS", {
+      name_prefix: "console_t",
+      filter_subjects: "auth.events.>",
+      deliver_policy: DeliverPolicy.All,
+    });
     const message = await consumer.next({ expires: 5_000 });
     expect(message?.subject).toBe("auth.events.user_registered.v1");
     const info = await (await jetstreamManager(consoleNc, { checkAPI: false })).consumers.info("AUTH_EVENTS", "profile");
@@ -51,7 +59,9 @@ describe("the console's NATS user (service-permissions.ts) on a real nats-server
   });
 
   it("may not pull from a service's durable", async () => {
-    const durable = await jetstream(consoleNc, { checkAPI: false }).consumers.get("AUTH_EVENTS", "profile").catch((e: Error) => e);
+    const durable = await jetstream(consoleNc, { checkAPI: false })
+      .consumers.get("AUTH_EVENTS", "profile")
+      .catch((e: Error) => e);
     const pulled = durable instanceof Error ? durable : await durable.next({ expires: 2_000 }).catch((e: Error) => e);
     expect(pulled).toBeInstanceOf(Error);
     const info = await (await jetstreamManager(consoleNc, { checkAPI: false })).consumers.info("AUTH_EVENTS", "profile");
@@ -59,7 +69,9 @@ describe("the console's NATS user (service-permissions.ts) on a real nats-server
   });
 
   it("may not publish auth's events", async () => {
-    const published = await jetstream(consoleNc, { checkAPI: false }).publish("auth.events.user_registered.v1", new Uint8Array([2]), { timeout: 2_000 }).catch((e: Error) => e);
+    const published = await jetstream(consoleNc, { checkAPI: false })
+      .publish("auth.events.user_registered.v1", new Uint8Array([2]), { timeout: 2_000 })
+      .catch((e: Error) => e);
     expect(published).toBeInstanceOf(Error);
     const auth = await as("auth");
     expect((await (await jetstreamManager(auth, { checkAPI: false })).streams.info("AUTH_EVENTS")).state.messages).toBe(1);

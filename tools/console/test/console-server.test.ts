@@ -100,9 +100,20 @@ describe("console server: OTLP/HTTP receiver and span ring", () => {
     const client = createClient(ConsoleService, createConnectTransport({ baseUrl: running.url, httpVersion: "1.1" }));
     const { traces } = await client.listTraces({});
     expect(traces).toHaveLength(1);
-    expect(traces[0]).toMatchObject({ rootService: "auth", rootName: "POST /acme.auth.v1.AuthService/Register", services: ["auth", "profile"], spanCount: 3, errorCount: 1, eventIds: ["evt-1"] });
+    expect(traces[0]).toMatchObject({
+      rootService: "auth",
+      rootName: "POST /acme.auth.v1.AuthService/Register",
+      services: ["auth", "profile"],
+      spanCount: 3,
+      errorCount: 1,
+      eventIds: ["evt-1"],
+    });
     const { spans } = await client.getTrace({ traceId: traces[0]!.traceId });
-    expect(spans.map((s) => `${s.service}:${s.name}`)).toEqual(["auth:POST /acme.auth.v1.AuthService/Register", "auth:auth.events send", "profile:auth.events process"]);
+    expect(spans.map((s) => `${s.service}:${s.name}`)).toEqual([
+      "auth:POST /acme.auth.v1.AuthService/Register",
+      "auth:auth.events send",
+      "profile:auth.events process",
+    ]);
     expect(spans[2]!.parentSpanId).toBe(spans[1]!.spanId);
     expect(spans[2]!.attributes).toContainEqual(expect.objectContaining({ key: "acme.event.outcome", value: "applied" }));
     expect((await client.listTraces({ search: "evt-1" })).traces).toHaveLength(1);
@@ -113,7 +124,10 @@ describe("console server: OTLP/HTTP receiver and span ring", () => {
     const before = running.ring.size;
     expect((await post(running.url, Buffer.from([0xff, 0xff, 0xff, 0x0f, 0x01]), "application/x-protobuf")).status).toBe(400);
     expect((await post(running.url, "{not json", "application/json")).status).toBe(400);
-    expect((await post(running.url, JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: "abcd", spanId: "12" }] }] }] }), "application/json")).status).toBe(400);
+    expect(
+      (await post(running.url, JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: "abcd", spanId: "12" }] }] }] }), "application/json"))
+        .status,
+    ).toBe(400);
     expect(running.ring.size).toBe(before);
     expect(running.ring.trace(hex(16, 1).toString("hex"))).toHaveLength(3);
   });
@@ -133,7 +147,11 @@ describe("console server: OTLP/HTTP receiver and span ring", () => {
     running = await startConsole(settings);
     expect(running.ring.size).toBe(100);
     expect(running.ring.traceIds().sort()).toEqual(held);
-    expect(readFileSync(join(dir, "console", "spans.jsonl"), "utf8").split("\n").filter(Boolean).length).toBeLessThanOrEqual(200);
+    expect(
+      readFileSync(join(dir, "console", "spans.jsonl"), "utf8")
+        .split("\n")
+        .filter(Boolean).length,
+    ).toBeLessThanOrEqual(200);
   });
 
   it("lists the mail sink's messages newest first, with the trace from traceparent and the event from the Message-ID", async () => {
@@ -164,7 +182,15 @@ describe("console server: OTLP/HTTP receiver and span ring", () => {
         "",
       ].join("\r\n");
     const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
-    writeFileSync(join(mailDir, "1000-000001-1.eml"), eml("<8d2c7e1a-0000-4000-8000-000000000001.welcome@notifications.acme.example>", "ada@example.com", "Welcome to Acme", `00-${traceId}-00f067aa0ba902b7-01`));
+    writeFileSync(
+      join(mailDir, "1000-000001-1.eml"),
+      eml(
+        "<8d2c7e1a-0000-4000-8000-000000000001.welcome@notifications.acme.example>",
+        "ada@example.com",
+        "Welcome to Acme",
+        `00-${traceId}-00f067aa0ba902b7-01`,
+      ),
+    );
     writeFileSync(join(mailDir, "1000-000002-1.eml"), eml("<other@elsewhere.example>", "grace@example.com", "Not from notifications"));
     writeFileSync(join(mailDir, ".1000-000003-1.eml.tmp"), "half a message");
 
@@ -173,7 +199,13 @@ describe("console server: OTLP/HTTP receiver and span ring", () => {
     expect(all.problem).toBe("");
     expect(all.mails.map((m) => m.subject)).toEqual(["Not from notifications", "Welcome to Acme"]);
     const welcome = all.mails[1]!;
-    expect(welcome).toMatchObject({ to: ["ada@example.com"], traceId, eventId: "8d2c7e1a-0000-4000-8000-000000000001", template: "welcome", textBody: "Hello ada@example.com" });
+    expect(welcome).toMatchObject({
+      to: ["ada@example.com"],
+      traceId,
+      eventId: "8d2c7e1a-0000-4000-8000-000000000001",
+      template: "welcome",
+      textBody: "Hello ada@example.com",
+    });
     // The HTML is handed over as the sender wrote it: the page shows it only in a sandboxed frame.
     expect(welcome.htmlBody).toContain("<script>");
     expect(all.mails[0]).toMatchObject({ traceId: "", eventId: "", template: "" });
@@ -199,7 +231,17 @@ describe("console server: OTLP/HTTP receiver and span ring", () => {
 describe("decoding events by ce-type through the generated registry", () => {
   it("decodes a known type to JSON", () => {
     const body = toBinary(UserRegisteredSchema, create(UserRegisteredSchema, { userId: "u-1", email: "ada@example.com" }));
-    const event = decodeEvent(7, "auth.events.user.registered", 0, [["ce-type", "acme.auth.events.v1.UserRegistered"], ["ce-id", "e-1"], ["traceparent", `00-${"a".repeat(32)}-${"b".repeat(16)}-01`]], body);
+    const event = decodeEvent(
+      7,
+      "auth.events.user.registered",
+      0,
+      [
+        ["ce-type", "acme.auth.events.v1.UserRegistered"],
+        ["ce-id", "e-1"],
+        ["traceparent", `00-${"a".repeat(32)}-${"b".repeat(16)}-01`],
+      ],
+      body,
+    );
     expect(event.note).toBe("");
     expect(JSON.parse(event.payloadJson)).toMatchObject({ userId: "u-1", email: "ada@example.com" });
     expect(event.traceId).toBe("a".repeat(32));
@@ -231,14 +273,26 @@ describe("console server memory", () => {
     });
     try {
       const url = `http://127.0.0.1:${port}`;
-      while (!(await fetch(`${url}/healthz`).then((r) => r.ok, () => false))) await new Promise((resolve) => setTimeout(resolve, 100));
+      while (
+        !(await fetch(`${url}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        ))
+      )
+        await new Promise((resolve) => setTimeout(resolve, 100));
       // 120 exports of 100 spans with realistic attributes: the ring fills and wraps.
       for (let t = 0; t < 120; t++) {
         const spans = Array.from({ length: 100 }, (_, i) => ({
           name: `auth.events process ${i}`,
           id: i + 1,
           ...(i ? { parent: 1 } : {}),
-          attributes: { "messaging.message.id": `evt-${t}-${i}`, "messaging.destination.name": "AUTH_EVENTS", "messaging.consumer.group.name": "profile", "acme.event.outcome": "applied", "rpc.method": "Register" },
+          attributes: {
+            "messaging.message.id": `evt-${t}-${i}`,
+            "messaging.destination.name": "AUTH_EVENTS",
+            "messaging.consumer.group.name": "profile",
+            "acme.event.outcome": "applied",
+            "rpc.method": "Register",
+          },
         }));
         const res = await post(url, toBinary(ExportTraceServiceRequestSchema, otlpExport("profile", t + 1000, spans)), "application/x-protobuf");
         expect(res.status).toBe(200);

@@ -51,10 +51,13 @@ export async function startPostgres(options: PostgresOptions): Promise<PostgresS
     createPostgresUser: process.getuid?.() === 0,
     initdbFlags: ["--encoding=UTF8", "--no-instructions"],
     postgresFlags: [
-      "-c", "listen_addresses=127.0.0.1",
+      "-c",
+      "listen_addresses=127.0.0.1",
       // No Unix socket: its default directory may not exist or be writable here.
-      "-c", "unix_socket_directories=",
-      "-c", "max_connections=300",
+      "-c",
+      "unix_socket_directories=",
+      "-c",
+      "max_connections=300",
     ],
     onLog: (message) => log(message.trimEnd()),
     onError: (error) => log(String(error)),
@@ -62,8 +65,7 @@ export async function startPostgres(options: PostgresOptions): Promise<PostgresS
   if (!existsSync(join(options.dataDir, "PG_VERSION"))) await server.initialise();
   await server.start();
 
-  const adminUrl = (database = "postgres") =>
-    `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${options.port}/${database}`;
+  const adminUrl = (database = "postgres") => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${options.port}/${database}`;
   await waitUntil("PostgreSQL", async () => {
     const sql = postgres(adminUrl(), { max: 1, onnotice: () => {} });
     try {

@@ -91,4 +91,7 @@ export const CONSOLE_NATS_PERMISSIONS: SubjectPermissions = {
 };
 
 /** Every NATS user: the services and the console. */
-export const NATS_PERMISSIONS: Readonly<Record<ServiceName | "console", SubjectPermissions>> = { ...SERVICE_NATS_PERMISSIONS, console: CONSOLE_NATS_PERMISSIONS };
+export const NATS_PERMISSIONS: Readonly<Record<ServiceName | "console", SubjectPermissions>> = {
+  ...SERVICE_NATS_PERMISSIONS,
+  console: CONSOLE_NATS_PERMISSIONS,
+};

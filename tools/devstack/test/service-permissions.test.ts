@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parseNatsConf, subjectsOverlap, type NatsMap } from "../../../deploy/test/lib/nats-conf.js";
 import { natsConfig } from "../src/nats-server.js";
-import { NATS_PERMISSIONS, SERVICE_NATS_PERMISSIONS, } from "../src/service-permissions.js";
+import { NATS_PERMISSIONS, SERVICE_NATS_PERMISSIONS } from "../src/service-permissions.js";
 
 /**
  * `npm start` and Kubernetes must grant each service the same NATS subjects:
@@ -27,7 +27,14 @@ function deployedPermissions(): Record<string, { publish: string[]; subscribe: s
     users.map((u) => {
       const perms = (u.permissions ?? {}) as NatsMap;
       const deny = ((perms.publish as NatsMap | undefined)?.deny ?? []) as unknown[];
-      return [String(u.user), { publish: allowList(perms.publish).sort(), subscribe: allowList(perms.subscribe).sort(), ...(deny.length ? { publishDeny: deny.map(String).sort() } : {}) }];
+      return [
+        String(u.user),
+        {
+          publish: allowList(perms.publish).sort(),
+          subscribe: allowList(perms.subscribe).sort(),
+          ...(deny.length ? { publishDeny: deny.map(String).sort() } : {}),
+        },
+      ];
     }),
   );
 }

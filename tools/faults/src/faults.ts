@@ -36,7 +36,15 @@ export interface Fault {
 }
 
 /** A process restarted with a FAULT_* seam that SIGKILLs it at a random count; heals by starting it plainly. */
-function selfKill(id: string, title: string, name: ProcessName, variable: string, range: [number, number], extra: Record<string, string> = {}, holdMs = 1_000): Fault {
+function selfKill(
+  id: string,
+  title: string,
+  name: ProcessName,
+  variable: string,
+  range: [number, number],
+  extra: Record<string, string> = {},
+  holdMs = 1_000,
+): Fault {
   let count = 0;
   return {
     id,
@@ -71,11 +79,25 @@ export const FAULTS: Fault[] = [
     heal: (ctx) => ctx.system.startNats(),
   },
   {
-    ...selfKill("relay-kill-after-ack", "kill -9 auth's relay after the JetStream ack, before marking sent", "auth", "FAULT_KILL_AFTER_PUBLISHED_ACKS", [20, 80]),
+    ...selfKill(
+      "relay-kill-after-ack",
+      "kill -9 auth's relay after the JetStream ack, before marking sent",
+      "auth",
+      "FAULT_KILL_AFTER_PUBLISHED_ACKS",
+      [20, 80],
+    ),
     whileHeld: ackedNotMarked,
   },
   {
-    ...selfKill("relay-down-past-window", "relay down 3 s, past a 1 s duplicate window", "auth", "FAULT_KILL_AFTER_PUBLISHED_ACKS", [20, 80], { AUTH_EVENTS_DUPLICATE_WINDOW_MS: "1000" }, 3_000),
+    ...selfKill(
+      "relay-down-past-window",
+      "relay down 3 s, past a 1 s duplicate window",
+      "auth",
+      "FAULT_KILL_AFTER_PUBLISHED_ACKS",
+      [20, 80],
+      { AUTH_EVENTS_DUPLICATE_WINDOW_MS: "1000" },
+      3_000,
+    ),
     whileHeld: ackedNotMarked,
     expect(ctx, { republished }) {
       // The rows acked but not marked went out again after the window: JetStream kept both copies; the inboxes must absorb them.
@@ -84,10 +106,28 @@ export const FAULTS: Fault[] = [
   },
   selfKill("consumer-kill-before-commit", "kill -9 profile inside its transaction, before COMMIT", "profile-1", "FAULT_KILL_BEFORE_COMMIT_AT", [10, 40]),
   selfKill("consumer-kill-after-commit", "kill -9 billing after COMMIT, before the ack", "billing", "FAULT_KILL_AFTER_COMMIT_AT", [15, 60]),
-  selfKill("notifications-kill-before-commit", "kill -9 notifications inside its transaction (mails recorded), before COMMIT", "notifications", "FAULT_KILL_BEFORE_COMMIT_AT", [10, 40]),
-  selfKill("notifications-kill-after-commit", "kill -9 notifications after COMMIT (mails recorded), before the ack", "notifications", "FAULT_KILL_AFTER_COMMIT_AT", [15, 60]),
+  selfKill(
+    "notifications-kill-before-commit",
+    "kill -9 notifications inside its transaction (mails recorded), before COMMIT",
+    "notifications",
+    "FAULT_KILL_BEFORE_COMMIT_AT",
+    [10, 40],
+  ),
+  selfKill(
+    "notifications-kill-after-commit",
+    "kill -9 notifications after COMMIT (mails recorded), before the ack",
+    "notifications",
+    "FAULT_KILL_AFTER_COMMIT_AT",
+    [15, 60],
+  ),
   {
-    ...selfKill("notifications-kill-after-mail-accepted", "kill -9 notifications after the SMTP server accepted a mail, before marking it sent", "notifications", "FAULT_KILL_AFTER_MAIL_ACCEPTED_AT", [10, 40]),
+    ...selfKill(
+      "notifications-kill-after-mail-accepted",
+      "kill -9 notifications after the SMTP server accepted a mail, before marking it sent",
+      "notifications",
+      "FAULT_KILL_AFTER_MAIL_ACCEPTED_AT",
+      [10, 40],
+    ),
     expect(ctx, { mailCopies }) {
       // At least once: the accepted mail goes again once its lease runs out, under the same Message-ID.
       if (mailCopies === 0) ctx.fail("no mail reached the sink twice: the kill did not land between acceptance and mark");

@@ -106,7 +106,10 @@ export async function checkInvariant(system: FaultSystem, ledger: Ledger, floor:
   }
   const userIds = [...byUser.keys()];
   const eventIds = events.map((e) => e.eventId);
-  const views = Object.fromEntries(await Promise.all(CONSUMERS.map(async (c) => [c, await consumerView(system, c, userIds, eventIds)] as const))) as Record<Consumer, ConsumerView>;
+  const views = Object.fromEntries(await Promise.all(CONSUMERS.map(async (c) => [c, await consumerView(system, c, userIds, eventIds)] as const))) as Record<
+    Consumer,
+    ConsumerView
+  >;
   const credentials = await system.sql("auth")<{ user_id: string; contact_email: string; revision: number }[]>`
     select user_id::text, contact_email, revision::int from credentials where user_id = any(${userIds}::uuid[])`;
   const authRows = new Map(credentials.map((c) => [c.user_id, c]));
@@ -166,7 +169,9 @@ export async function checkInvariant(system: FaultSystem, ledger: Ledger, floor:
         if (view.processed.has(e.eventId) && (!isLast || stateOk)) verdict.applied[c] += 1;
         else {
           verdict.lost += 1;
-          problem(`${c}: ${w.kind} of ${user.registeredEmail} (event ${e.eventId}) ${view.processed.has(e.eventId) ? "is in the inbox but the state is wrong" : "was never applied"}`);
+          problem(
+            `${c}: ${w.kind} of ${user.registeredEmail} (event ${e.eventId}) ${view.processed.has(e.eventId) ? "is in the inbox but the state is wrong" : "was never applied"}`,
+          );
         }
       }
       if (!stateOk && missing.length === 0 && !okWrites.some((w) => matched.get(w) === last)) {
@@ -209,12 +214,12 @@ export async function consumerOrphans(system: FaultSystem): Promise<{ count: num
     const table = csql(PROJECTION[c]);
     const processed = await csql<{ event_id: string }[]>`select event_id from processed_events`;
     const users = await csql<{ user_id: string }[]>`select user_id from ${table} union select user_id from user_tombstones`;
-    for (const p of processed) if (!eventIds.has(p.event_id)) (count++, examples.push(`${c}: inbox holds ${p.event_id}, not in auth's outbox`));
-    for (const u of users) if (!userIds.has(u.user_id)) (count++, examples.push(`${c}: a row for ${u.user_id}, unknown to auth`));
+    for (const p of processed) if (!eventIds.has(p.event_id)) count++, examples.push(`${c}: inbox holds ${p.event_id}, not in auth's outbox`);
+    for (const u of users) if (!userIds.has(u.user_id)) count++, examples.push(`${c}: a row for ${u.user_id}, unknown to auth`);
   }
   for (const id of new Set(await system.sunkMessageIds())) {
     const event = eventOfMessageId(id);
-    if (!event || !eventIds.has(event.eventId)) (count++, examples.push(`mail sink: ${id}, no event of auth's outbox behind it`));
+    if (!event || !eventIds.has(event.eventId)) count++, examples.push(`mail sink: ${id}, no event of auth's outbox behind it`);
   }
   return { count, examples: examples.slice(0, 10) };
 }

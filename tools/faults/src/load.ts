@@ -88,7 +88,10 @@ export function startLoad(options: LoadOptions, ledger: Ledger): { stop(): Promi
   async function next(user: UserRecord): Promise<void> {
     if (!user.token) {
       const email = [...user.writes].reverse().find((w) => w.outcome === "ok" && w.email)?.email ?? user.registeredEmail;
-      user.token = await auth.login({ email, password: PASSWORD }, { timeoutMs }).then((r) => r.accessToken, () => undefined);
+      user.token = await auth.login({ email, password: PASSWORD }, { timeoutMs }).then(
+        (r) => r.accessToken,
+        () => undefined,
+      );
       return;
     }
     const headers = { authorization: `Bearer ${user.token}` };

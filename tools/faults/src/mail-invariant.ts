@@ -56,8 +56,10 @@ export async function checkMails(system: FaultSystem, floor: number): Promise<Ma
   const sql = system.sql("notifications");
   const applied = new Set((await sql<{ event_id: string }[]>`select event_id from processed_events where event_id = any(${eventIds})`).map((r) => r.event_id));
   const planned = new Map(
-    (await sql<{ event_id: string; template: string; message_id: string; status: string; last_error: string | null }[]>`
-      select event_id, template, message_id, status, last_error from mails where event_id = any(${eventIds})`).map((r) => [`${r.event_id}/${r.template}`, r]),
+    (
+      await sql<{ event_id: string; template: string; message_id: string; status: string; last_error: string | null }[]>`
+      select event_id, template, message_id, status, last_error from mails where event_id = any(${eventIds})`
+    ).map((r) => [`${r.event_id}/${r.template}`, r]),
   );
   /**
    * Whether notifications applied `o` before `e`, from the order of its

@@ -5,7 +5,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Whether both consumers' inboxes hold every event of auth's outbox with `floor < id <= upTo`. */
 async function consumersHold(system: FaultSystem, floor: number, upTo: number): Promise<boolean> {
-  const ids = (await system.sql("auth")<{ event_id: string }[]>`select event_id::text from outbox where id > ${floor} and id <= ${upTo}`).map((r) => r.event_id);
+  const ids = (await system.sql("auth")<{ event_id: string }[]>`select event_id::text from outbox where id > ${floor} and id <= ${upTo}`).map(
+    (r) => r.event_id,
+  );
   for (const c of CONSUMERS) {
     const [row] = await system.sql(c)<{ n: number }[]>`select count(*)::int as n from processed_events where event_id = any(${ids})`;
     if (row?.n !== ids.length) return false;

@@ -47,7 +47,18 @@ const random = (min: number, max: number) => min + Math.floor(Math.random() * (m
 export function passed(result: ScenarioResult): boolean {
   const v = result.verdict;
   const m = result.mail;
-  return !!v && !!m && result.quiet && result.failures.length === 0 && v.lost === 0 && v.duplicated === 0 && v.unexpected === 0 && result.orphans === 0 && m.lost === 0 && m.unexpected === 0;
+  return (
+    !!v &&
+    !!m &&
+    result.quiet &&
+    result.failures.length === 0 &&
+    v.lost === 0 &&
+    v.duplicated === 0 &&
+    v.unexpected === 0 &&
+    result.orphans === 0 &&
+    m.lost === 0 &&
+    m.unexpected === 0
+  );
 }
 
 /**

@@ -36,11 +36,20 @@ export async function runFaultSuite(options: SuiteOptions): Promise<ScenarioResu
   const started = Date.now();
   let system: FaultSystem | undefined;
   try {
-    system = await FaultSystem.start({ dir, ackWaitMs, ...(options.profileInstances ? { profileInstances: options.profileInstances } : {}), ...(options.onLine ? { onLine: options.onLine } : {}) });
+    system = await FaultSystem.start({
+      dir,
+      ackWaitMs,
+      ...(options.profileInstances ? { profileInstances: options.profileInstances } : {}),
+      ...(options.onLine ? { onLine: options.onLine } : {}),
+    });
     options.onSystem?.(system);
     const jsm = await system.jsm();
     // The consumers retry until auth has declared the stream; the durables exist once they consume.
-    await waitUntil("every durable consumer", async () => (await Promise.all(CONSUMERS.map((d) => jsm.consumers.info(STREAM, d)))).length === CONSUMERS.length, 30_000);
+    await waitUntil(
+      "every durable consumer",
+      async () => (await Promise.all(CONSUMERS.map((d) => jsm.consumers.info(STREAM, d)))).length === CONSUMERS.length,
+      30_000,
+    );
     log(`system up in ${((Date.now() - started) / 1000).toFixed(1)} s (${dir})`);
     const tag = Date.now().toString(36);
     let orphans = (await consumerOrphans(system)).count;

@@ -55,7 +55,11 @@ export class FaultSystem {
   readonly postgres = {} as Record<ServiceName, PostgresServer>;
   nats!: NatsServer;
   /** Per consumer service: how many times each event id was logged as applied (not as a duplicate). */
-  readonly appliedLog: Record<"profile" | "billing" | "notifications", Map<string, number>> = { profile: new Map(), billing: new Map(), notifications: new Map() };
+  readonly appliedLog: Record<"profile" | "billing" | "notifications", Map<string, number>> = {
+    profile: new Map(),
+    billing: new Map(),
+    notifications: new Map(),
+  };
   /**
    * notifications' "event applied" lines in the order they came: each is
    * logged after its transaction committed, and the per-user lock makes a
@@ -111,7 +115,11 @@ export class FaultSystem {
 
   get names(): ProcessName[] {
     const auths: ProcessName[] = this.options.authInstances === 2 ? ["auth", "auth-2"] : ["auth"];
-    return [...auths, ...(this.options.profileInstances === 1 ? ["profile-1", "billing"] : ["profile-1", "profile-2", "billing"]) as ProcessName[], "notifications"];
+    return [
+      ...auths,
+      ...((this.options.profileInstances === 1 ? ["profile-1", "billing"] : ["profile-1", "profile-2", "billing"]) as ProcessName[]),
+      "notifications",
+    ];
   }
 
   /** Auth's AUTH_KEY_ENCRYPTION_KEY in this run (to check what a sealed key needs). */
@@ -152,7 +160,13 @@ export class FaultSystem {
 
   async jsm(): Promise<JetStreamManager> {
     if (!this.operator || this.operator.isClosed()) {
-      this.operator = await connect({ servers: this.natsUrl, user: "operator", pass: this.secrets.nats.operator, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+      this.operator = await connect({
+        servers: this.natsUrl,
+        user: "operator",
+        pass: this.secrets.nats.operator,
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 250,
+      });
     }
     return jetstreamManager(this.operator);
   }
@@ -237,7 +251,7 @@ export class FaultSystem {
       const timer = setTimeout(() => reject(new Error("the mail sink did not listen within 30 s")), 30_000);
       const onLine = (chunk: Buffer) => {
         for (const line of chunk.toString().split("\n").filter(Boolean)) this.remember("mail-sink", line);
-        if (chunk.toString().includes("mail sink listening")) (clearTimeout(timer), resolve());
+        if (chunk.toString().includes("mail sink listening")) clearTimeout(timer), resolve();
       };
       child.stdout!.on("data", onLine);
       child.stderr!.on("data", onLine);
@@ -412,7 +426,8 @@ export class FaultSystem {
       if (!entry.eventId) return;
       const counts = this.appliedLog[serviceOf(name) as "profile" | "billing" | "notifications"];
       counts.set(entry.eventId, (counts.get(entry.eventId) ?? 0) + 1);
-      if (name === "notifications" && !this.notificationsApplyOrder.has(entry.eventId)) this.notificationsApplyOrder.set(entry.eventId, this.notificationsApplyOrder.size);
+      if (name === "notifications" && !this.notificationsApplyOrder.has(entry.eventId))
+        this.notificationsApplyOrder.set(entry.eventId, this.notificationsApplyOrder.size);
     } catch {
       // not a JSON line
     }

@@ -1,6 +1,21 @@
 import { passed, type ScenarioResult } from "./scenario.js";
 
-const HEADERS = ["fault", "writes OK", "unknown", "applied profile", "applied billing", "applied notifications", "lost", "duplicated", "unexpected", "republished", "mails", "mail copies", "recovery", "result"];
+const HEADERS = [
+  "fault",
+  "writes OK",
+  "unknown",
+  "applied profile",
+  "applied billing",
+  "applied notifications",
+  "lost",
+  "duplicated",
+  "unexpected",
+  "republished",
+  "mails",
+  "mail copies",
+  "recovery",
+  "result",
+];
 
 /** The results as a Markdown table (pasted as is into docs/faults.md; `short`: fault ids instead of descriptions). */
 export function resultTable(results: ScenarioResult[], options: { short?: boolean } = {}): string {

@@ -37,8 +37,19 @@ describe("faults (fast subset): every write that returned OK is applied once in 
       },
     });
     const report = `${resultTable(results)}\n${resultNotes(results)}\n${lines.join("\n")}`;
-    const summary = (r: ScenarioResult) => ({ fault: r.fault.id, lost: r.verdict?.lost, duplicated: r.verdict?.duplicated, unexpected: (r.verdict?.unexpected ?? 0) + r.orphans, mailsLost: r.mail?.lost, mailsUnexpected: r.mail?.unexpected, quiet: r.quiet, failures: r.failures });
-    expect(results.map(summary), report).toEqual(wanted.map((fault) => ({ fault, lost: 0, duplicated: 0, unexpected: 0, mailsLost: 0, mailsUnexpected: 0, quiet: true, failures: [] })));
+    const summary = (r: ScenarioResult) => ({
+      fault: r.fault.id,
+      lost: r.verdict?.lost,
+      duplicated: r.verdict?.duplicated,
+      unexpected: (r.verdict?.unexpected ?? 0) + r.orphans,
+      mailsLost: r.mail?.lost,
+      mailsUnexpected: r.mail?.unexpected,
+      quiet: r.quiet,
+      failures: r.failures,
+    });
+    expect(results.map(summary), report).toEqual(
+      wanted.map((fault) => ({ fault, lost: 0, duplicated: 0, unexpected: 0, mailsLost: 0, mailsUnexpected: 0, quiet: true, failures: [] })),
+    );
     expect(results.every(passed)).toBe(true);
     // Load actually ran through each fault.
     for (const r of results) expect(r.verdict!.okWrites, report).toBeGreaterThan(20);

@@ -32,7 +32,12 @@ const ACCOUNT_ATTEMPTS = 5;
  * busy machine (so one window is measured), no progressive delay (so the
  * budget is spent at once), no per-client limit (one test address).
  */
-const THROTTLE_ENV = { LOGIN_ACCOUNT_ATTEMPTS: String(ACCOUNT_ATTEMPTS), LOGIN_ACCOUNT_WINDOW_MS: "300000", LOGIN_DELAY_BASE_MS: "0", LOGIN_CLIENT_ATTEMPTS: "1000000" };
+const THROTTLE_ENV = {
+  LOGIN_ACCOUNT_ATTEMPTS: String(ACCOUNT_ATTEMPTS),
+  LOGIN_ACCOUNT_WINDOW_MS: "300000",
+  LOGIN_DELAY_BASE_MS: "0",
+  LOGIN_CLIENT_ATTEMPTS: "1000000",
+};
 const codeName = (error: unknown) => Code[ConnectError.from(error).code]!;
 
 describe("hostile input against the running system: issue 13", () => {
@@ -64,7 +69,11 @@ describe("hostile input against the running system: issue 13", () => {
     system = await FaultSystem.start({ dir, profileInstances: 1, authInstances: 2 });
     await Promise.all((["auth", "auth-2"] as const).map((name) => system.restart(name, THROTTLE_ENV)));
     const jsm = await system.jsm();
-    await waitUntil("every durable consumer", async () => (await Promise.all(CONSUMERS.map((d) => jsm.consumers.info(STREAM, d)))).length === CONSUMERS.length, 30_000);
+    await waitUntil(
+      "every durable consumer",
+      async () => (await Promise.all(CONSUMERS.map((d) => jsm.consumers.info(STREAM, d)))).length === CONSUMERS.length,
+      30_000,
+    );
   }, 240_000); // four PostgreSQL servers, nats-server, the mail sink, six services and two restarts: over 2 min on a shared 2-core machine
   afterAll(async () => {
     await system?.stop();
@@ -108,7 +117,9 @@ describe("hostile input against the running system: issue 13", () => {
       const before = (await verifications("auth")) + (await verifications("auth-2"));
       const [one, two] = [authClient("auth"), authClient("auth-2")];
       for (let round = 0; round < 20; round++) {
-        await Promise.all(Array.from({ length: 100 }, (_, i) => [one, two].map((client) => outcome(client.login({ email, password: `split guess ${round}.${i}` })))).flat());
+        await Promise.all(
+          Array.from({ length: 100 }, (_, i) => [one, two].map((client) => outcome(client.login({ email, password: `split guess ${round}.${i}` })))).flat(),
+        );
         if ((await verifications("auth")) + (await verifications("auth-2")) - before >= ACCOUNT_ATTEMPTS) break;
       }
       const verified = (await verifications("auth")) + (await verifications("auth-2")) - before;
@@ -157,16 +168,23 @@ describe("hostile input against the running system: issue 13", () => {
       const port = Number(new URL(system.url("auth")).port);
       const started = Date.now();
       const sockets = await Promise.all(
-        Array.from({ length: 500 }, () => new Promise<Socket>((resolve, reject) => {
-          const socket = connect(port, "127.0.0.1", () => resolve(socket));
-          socket.once("error", reject);
-        })),
+        Array.from(
+          { length: 500 },
+          () =>
+            new Promise<Socket>((resolve, reject) => {
+              const socket = connect(port, "127.0.0.1", () => resolve(socket));
+              socket.once("error", reject);
+            }),
+        ),
       );
-      const closed = sockets.map((socket) => new Promise<void>((resolve) => {
-        socket.on("error", () => {});
-        socket.resume(); // read what the server sends (its 408), or the close is never seen
-        socket.once("close", () => resolve());
-      }));
+      const closed = sockets.map(
+        (socket) =>
+          new Promise<void>((resolve) => {
+            socket.on("error", () => {});
+            socket.resume(); // read what the server sends (its 408), or the close is never seen
+            socket.once("close", () => resolve());
+          }),
+      );
       for (const socket of sockets) socket.write("POST /acme.auth.v1.AuthService/Login HTTP/1.1\r\nHost: auth\r\nContent-Type: application/json\r\nX-Slow: ");
       const email = "slow.headers@example.com";
       await registered(email);
@@ -186,19 +204,28 @@ describe("hostile input against the running system: issue 13", () => {
       const { userId } = await authClient().register({ email, password: PASSWORD });
       const { accessToken } = await authClient().login({ email, password: PASSWORD });
       member = { userId, token: accessToken };
-      await waitUntil("typist in profile and billing", async () => {
-        const [p] = await system.sql("profile")`select 1 from profiles where user_id = ${userId}`;
-        const [b] = await system.sql("billing")`select 1 from billing_contacts where user_id = ${userId}`;
-        return !!p && !!b;
-      }, 15_000);
+      await waitUntil(
+        "typist in profile and billing",
+        async () => {
+          const [p] = await system.sql("profile")`select 1 from profiles where user_id = ${userId}`;
+          const [b] = await system.sql("billing")`select 1 from billing_contacts where user_id = ${userId}`;
+          return !!p && !!b;
+        },
+        15_000,
+      );
       await waitUntil("outbox marked", async () => (await system.sql("auth")`select 1 from outbox where published_at is null`).length === 0);
     });
 
     it("refuses a common password at Register with invalid_argument saying why, and stores nothing", async () => {
       const before = await databaseDigest(system);
       for (const password of ["Password123!", "iloveyou2", "qwertyuiop"]) {
-        const error = await authClient().register({ email: "common.password@example.com", password }).catch((e: unknown) => ConnectError.from(e));
-        expect(error).toMatchObject({ code: Code.InvalidArgument, rawMessage: "password is too common: it is on a list of passwords that attackers try first; choose another" });
+        const error = await authClient()
+          .register({ email: "common.password@example.com", password })
+          .catch((e: unknown) => ConnectError.from(e));
+        expect(error).toMatchObject({
+          code: Code.InvalidArgument,
+          rawMessage: "password is too common: it is on a list of passwords that attackers try first; choose another",
+        });
       }
       expect(await databaseDigest(system)).toEqual(before);
     });
@@ -209,18 +236,46 @@ describe("hostile input against the running system: issue 13", () => {
       const profile = createClient(ProfileService, createConnectTransport({ baseUrl: system.url("profile-1"), httpVersion: "1.1" }));
       const billing = createClient(BillingService, createConnectTransport({ baseUrl: system.url("billing"), httpVersion: "1.1" }));
       const address = { line1: "1 Main Street", line2: "", city: "Berlin", postalCode: "10115", countryCode: "DE" };
-      const refusal = (call: Promise<unknown>) => call.then(() => "ok", (e: unknown) => `${codeName(e)}: ${ConnectError.from(e).rawMessage}`);
+      const refusal = (call: Promise<unknown>) =>
+        call.then(
+          () => "ok",
+          (e: unknown) => `${codeName(e)}: ${ConnectError.from(e).rawMessage}`,
+        );
       const invisible = "email must not contain control characters or invisible formatting characters (zero-width, bidirectional)";
       const cases: Array<[string, () => Promise<unknown>, string]> = [
         ["auth email with NUL", () => authClient().register({ email: "nul\u0000@example.com", password: PASSWORD }), invisible],
         ["auth email with a right-to-left override", () => authClient().register({ email: "moc.elpmaxe\u202E@example.com", password: PASSWORD }), invisible],
         ["auth email with a zero-width space", () => authClient().register({ email: "zero\u200Bwidth@example.com", password: PASSWORD }), invisible],
-        ["display name with NUL", () => profile.updateProfile({ userId: member.userId, displayName: "Ada\u0000" }, bearer), "display_name: must not contain control characters"],
-        ["display name with a right-to-left override", () => profile.updateProfile({ userId: member.userId, displayName: "Ada \u202Enimda" }, bearer), "display_name: must not contain bidirectional control characters"],
-        ["billing email with NUL (a 500 before issue 13)", () => billing.updateBillingAddress({ userId: member.userId, billingEmail: "inv\u0000oices@example.com" }, bearer), "billing_email: must not contain control characters"],
-        ["billing email with a zero-width space", () => billing.updateBillingAddress({ userId: member.userId, billingEmail: "inv\u200Boices@example.com" }, bearer), "billing_email: must not contain invisible formatting characters (zero-width, bidirectional)"],
-        ["address line with NUL", () => billing.updateBillingAddress({ userId: member.userId, address: { ...address, line1: "1 Main\u0000Street" } }, bearer), "address.line1: must not contain control characters"],
-        ["city with a right-to-left isolate", () => billing.updateBillingAddress({ userId: member.userId, address: { ...address, city: "\u2067Berlin" } }, bearer), "address.city: must not contain bidirectional control characters"],
+        [
+          "display name with NUL",
+          () => profile.updateProfile({ userId: member.userId, displayName: "Ada\u0000" }, bearer),
+          "display_name: must not contain control characters",
+        ],
+        [
+          "display name with a right-to-left override",
+          () => profile.updateProfile({ userId: member.userId, displayName: "Ada \u202Enimda" }, bearer),
+          "display_name: must not contain bidirectional control characters",
+        ],
+        [
+          "billing email with NUL (a 500 before issue 13)",
+          () => billing.updateBillingAddress({ userId: member.userId, billingEmail: "inv\u0000oices@example.com" }, bearer),
+          "billing_email: must not contain control characters",
+        ],
+        [
+          "billing email with a zero-width space",
+          () => billing.updateBillingAddress({ userId: member.userId, billingEmail: "inv\u200Boices@example.com" }, bearer),
+          "billing_email: must not contain invisible formatting characters (zero-width, bidirectional)",
+        ],
+        [
+          "address line with NUL",
+          () => billing.updateBillingAddress({ userId: member.userId, address: { ...address, line1: "1 Main\u0000Street" } }, bearer),
+          "address.line1: must not contain control characters",
+        ],
+        [
+          "city with a right-to-left isolate",
+          () => billing.updateBillingAddress({ userId: member.userId, address: { ...address, city: "\u2067Berlin" } }, bearer),
+          "address.city: must not contain bidirectional control characters",
+        ],
       ];
       const outcomes: Record<string, string> = {};
       for (const [name, call] of cases) outcomes[name] = await refusal(call());
@@ -246,9 +301,18 @@ describe("hostile input against the running system: issue 13", () => {
     });
 
     it("auth started with another AUTH_KEY_ENCRYPTION_KEY stops at start, saying why", async () => {
-      await expect(system.restart("auth-2", { ...THROTTLE_ENV, AUTH_KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64") })).rejects.toThrow(/exited .* before it was ready/);
+      await expect(system.restart("auth-2", { ...THROTTLE_ENV, AUTH_KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64") })).rejects.toThrow(
+        /exited .* before it was ready/,
+      );
       const lines = system.recentLines.get("auth-2") ?? [];
-      expect(lines.some((line) => line.includes("auth could not start") && line.includes("cannot unseal signing key") && line.includes("AUTH_KEY_ENCRYPTION_KEY is not the key it was sealed with"))).toBe(true);
+      expect(
+        lines.some(
+          (line) =>
+            line.includes("auth could not start") &&
+            line.includes("cannot unseal signing key") &&
+            line.includes("AUTH_KEY_ENCRYPTION_KEY is not the key it was sealed with"),
+        ),
+      ).toBe(true);
     });
   });
 });

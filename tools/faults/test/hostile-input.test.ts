@@ -54,11 +54,15 @@ describe("hostile input against the running system", () => {
   async function member(email: string): Promise<{ userId: string; token: string }> {
     const { userId } = await auth.register({ email, password: PASSWORD });
     const { accessToken } = await auth.login({ email, password: PASSWORD });
-    await waitUntil(`${email} in profile and billing`, async () => {
-      const [p] = await system.sql("profile")`select 1 from profiles where user_id = ${userId}`;
-      const [b] = await system.sql("billing")`select 1 from billing_contacts where user_id = ${userId}`;
-      return !!p && !!b;
-    }, 15_000);
+    await waitUntil(
+      `${email} in profile and billing`,
+      async () => {
+        const [p] = await system.sql("profile")`select 1 from profiles where user_id = ${userId}`;
+        const [b] = await system.sql("billing")`select 1 from billing_contacts where user_id = ${userId}`;
+        return !!p && !!b;
+      },
+      15_000,
+    );
     // ...and auth's relay has marked the event sent, so the databases are still until the next write.
     await waitUntil("outbox marked", async () => (await system.sql("auth")`select 1 from outbox where published_at is null`).length === 0);
     return { userId, token: accessToken };
@@ -70,7 +74,11 @@ describe("hostile input against the running system", () => {
     system = await FaultSystem.start({ dir, profileInstances: 1 });
     auth = createClient(AuthService, createConnectTransport({ baseUrl: system.url("auth"), httpVersion: "1.1" }));
     const jsm = await system.jsm();
-    await waitUntil("every durable consumer", async () => (await Promise.all(CONSUMERS.map((d) => jsm.consumers.info(STREAM, d)))).length === CONSUMERS.length, 30_000);
+    await waitUntil(
+      "every durable consumer",
+      async () => (await Promise.all(CONSUMERS.map((d) => jsm.consumers.info(STREAM, d)))).length === CONSUMERS.length,
+      30_000,
+    );
   }, 180_000); // four PostgreSQL servers, nats-server, the mail sink and five services: over 90 s on a shared 2-core machine
   afterAll(async () => {
     await system?.stop();
@@ -81,16 +89,37 @@ describe("hostile input against the running system", () => {
     const REGISTER = "/acme.auth.v1.AuthService/Register";
     const invalidUtf8 = Buffer.concat([Buffer.from('{"email":"ab'), Buffer.from([0xff, 0xfe]), Buffer.from(`c@example.com","password":"${PASSWORD}"}`)]);
     const protoString = (field: number, bytes: Buffer) => Buffer.concat([Buffer.from([(field << 3) | 2, bytes.length]), bytes]);
-    const invalidUtf8Proto = Buffer.concat([protoString(1, Buffer.from([0x61, 0xc3, 0x28, ...Buffer.from("@example.com")])), protoString(2, Buffer.from(PASSWORD))]);
+    const invalidUtf8Proto = Buffer.concat([
+      protoString(1, Buffer.from([0x61, 0xc3, 0x28, ...Buffer.from("@example.com")])),
+      protoString(2, Buffer.from(PASSWORD)),
+    ]);
     const cases: Array<[string, string | Uint8Array, string, number, string[]]> = [
       ["malformed JSON", '{"email": "x@example.com", "password":', "application/json", 400, ["invalid_argument"]],
       ["a JSON array", "[]", "application/json", 400, ["invalid_argument"]],
       ["JSON null", "null", "application/json", 400, ["invalid_argument"]],
       ["fields of the wrong type", '{"email": 5, "password": ["x"]}', "application/json", 400, ["invalid_argument"]],
       ["invalid UTF-8 inside a JSON string", invalidUtf8, "application/json", 400, ["invalid_argument"]],
-      ["a body over the 64 KiB limit", JSON.stringify({ email: `${"x".repeat(70_000)}@example.com`, password: PASSWORD }), "application/json", 429, ["resource_exhausted"]],
-      ["a 60,000-character email", JSON.stringify({ email: `${"x".repeat(60_000)}@example.com`, password: PASSWORD }), "application/json", 400, ["invalid_argument"]],
-      ["a 60,000-character password", JSON.stringify({ email: "long.password@example.com", password: "p".repeat(60_000) }), "application/json", 400, ["invalid_argument"]],
+      [
+        "a body over the 64 KiB limit",
+        JSON.stringify({ email: `${"x".repeat(70_000)}@example.com`, password: PASSWORD }),
+        "application/json",
+        429,
+        ["resource_exhausted"],
+      ],
+      [
+        "a 60,000-character email",
+        JSON.stringify({ email: `${"x".repeat(60_000)}@example.com`, password: PASSWORD }),
+        "application/json",
+        400,
+        ["invalid_argument"],
+      ],
+      [
+        "a 60,000-character password",
+        JSON.stringify({ email: "long.password@example.com", password: "p".repeat(60_000) }),
+        "application/json",
+        400,
+        ["invalid_argument"],
+      ],
       ["content type text/plain", JSON.stringify({ email: "plain@example.com", password: PASSWORD }), "text/plain", 415, []],
       ["a form post", "email=form%40example.com&password=x", "application/x-www-form-urlencoded", 415, []],
       ["XML", "<register><email>xml@example.com</email></register>", "application/xml", 415, []],
@@ -113,15 +142,57 @@ describe("hostile input against the running system", () => {
       const auth = { authorization: `Bearer ${token}` };
       const updates: Array<[string, string, string | Uint8Array, string, number]> = [
         [system.url("profile-1"), "/acme.profile.v1.ProfileService/UpdateProfile", `{"userId":"${userId}","displayName":`, "application/json", 400],
-        [system.url("profile-1"), "/acme.profile.v1.ProfileService/UpdateProfile", JSON.stringify({ userId, displayName: "d".repeat(70_000) }), "application/json", 429],
-        [system.url("profile-1"), "/acme.profile.v1.ProfileService/UpdateProfile", JSON.stringify({ userId, displayName: "d".repeat(60_000) }), "application/json", 400],
-        [system.url("profile-1"), "/acme.profile.v1.ProfileService/UpdateProfile", Buffer.concat([Buffer.from(`{"userId":"${userId}","displayName":"`), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]), "application/json", 400],
+        [
+          system.url("profile-1"),
+          "/acme.profile.v1.ProfileService/UpdateProfile",
+          JSON.stringify({ userId, displayName: "d".repeat(70_000) }),
+          "application/json",
+          429,
+        ],
+        [
+          system.url("profile-1"),
+          "/acme.profile.v1.ProfileService/UpdateProfile",
+          JSON.stringify({ userId, displayName: "d".repeat(60_000) }),
+          "application/json",
+          400,
+        ],
+        [
+          system.url("profile-1"),
+          "/acme.profile.v1.ProfileService/UpdateProfile",
+          Buffer.concat([Buffer.from(`{"userId":"${userId}","displayName":"`), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]),
+          "application/json",
+          400,
+        ],
         [system.url("profile-1"), "/acme.profile.v1.ProfileService/UpdateProfile", JSON.stringify({ userId, displayName: "x" }), "text/plain", 415],
         [system.url("billing"), "/acme.billing.v1.BillingService/UpdateBillingAddress", `{"userId":"${userId}","address":{"line1":`, "application/json", 400],
-        [system.url("billing"), "/acme.billing.v1.BillingService/UpdateBillingAddress", JSON.stringify({ userId, address: { line1: "l".repeat(60_000), city: "Paris", postalCode: "75001", countryCode: "FR" } }), "application/json", 400],
-        [system.url("billing"), "/acme.billing.v1.BillingService/UpdateBillingAddress", JSON.stringify({ userId, billingEmail: "b".repeat(70_000) }), "application/json", 429],
-        [system.url("billing"), "/acme.billing.v1.BillingService/UpdateBillingAddress", JSON.stringify({ userId, address: "not an object" }), "application/json", 400],
-        [system.url("billing"), "/acme.billing.v1.BillingService/UpdateBillingAddress", JSON.stringify({ userId, billingEmail: "x@example.com" }), "application/xml", 415],
+        [
+          system.url("billing"),
+          "/acme.billing.v1.BillingService/UpdateBillingAddress",
+          JSON.stringify({ userId, address: { line1: "l".repeat(60_000), city: "Paris", postalCode: "75001", countryCode: "FR" } }),
+          "application/json",
+          400,
+        ],
+        [
+          system.url("billing"),
+          "/acme.billing.v1.BillingService/UpdateBillingAddress",
+          JSON.stringify({ userId, billingEmail: "b".repeat(70_000) }),
+          "application/json",
+          429,
+        ],
+        [
+          system.url("billing"),
+          "/acme.billing.v1.BillingService/UpdateBillingAddress",
+          JSON.stringify({ userId, address: "not an object" }),
+          "application/json",
+          400,
+        ],
+        [
+          system.url("billing"),
+          "/acme.billing.v1.BillingService/UpdateBillingAddress",
+          JSON.stringify({ userId, billingEmail: "x@example.com" }),
+          "application/xml",
+          415,
+        ],
       ];
       for (const [base, path, body, contentType, status] of updates) {
         const res = await post(base, path, body, contentType, auth);
@@ -145,7 +216,10 @@ describe("hostile input against the running system", () => {
     ])("refuses %j with invalid_argument and changes nothing", async (email) => {
       const before = await databaseDigest(system);
       await expect(auth.register({ email, password: PASSWORD })).rejects.toMatchObject({ code: Code.InvalidArgument });
-      await expect(auth.login({ email, password: PASSWORD })).rejects.toMatchObject({ code: Code.Unauthenticated, rawMessage: "email or password is incorrect" });
+      await expect(auth.login({ email, password: PASSWORD })).rejects.toMatchObject({
+        code: Code.Unauthenticated,
+        rawMessage: "email or password is incorrect",
+      });
       expect(await databaseDigest(system)).toEqual(before);
     });
 
@@ -157,9 +231,19 @@ describe("hostile input against the running system", () => {
       expect(await system.sql("profile")`select account_email from profiles where user_id = ${userId}`).toEqual([{ account_email: email }]);
       expect(await system.sql("billing")`select account_email from billing_contacts where user_id = ${userId}`).toEqual([{ account_email: email }]);
       const after = await databaseDigest(system);
-      const changed = Object.keys(after).filter((table) => after[table] !== before[table]).sort();
+      const changed = Object.keys(after)
+        .filter((table) => after[table] !== before[table])
+        .sort();
       // One account, its event, and its profile and contact; every other table as it was.
-      expect(changed).toEqual(["auth.credentials", "auth.outbox", "auth.passwords", "billing.billing_contacts", "billing.processed_events", "profile.processed_events", "profile.profiles"]);
+      expect(changed).toEqual([
+        "auth.credentials",
+        "auth.outbox",
+        "auth.passwords",
+        "billing.billing_contacts",
+        "billing.processed_events",
+        "profile.processed_events",
+        "profile.profiles",
+      ]);
       for (const table of changed) expect(after[table]!.startsWith(`${Number(before[table]!.split(" ")[0]) + 1} rows`), table).toBe(true);
     });
   });
@@ -193,7 +277,9 @@ describe("hostile input against the running system", () => {
 
     it("random bytes and truncated protobuf are dead-lettered with their reason; a valid event after them is still applied", async () => {
       const jsm = await system.jsm();
-      const dlqBefore = await Promise.all(["DLQ_PROFILE", "DLQ_BILLING"].map(async (s) => (await jsm.streams.info(s).catch(() => undefined))?.state.last_seq ?? 0));
+      const dlqBefore = await Promise.all(
+        ["DLQ_PROFILE", "DLQ_BILLING"].map(async (s) => (await jsm.streams.info(s).catch(() => undefined))?.state.last_seq ?? 0),
+      );
       const before = await databaseDigest(system);
       const js = jetstream(nc);
       const type = UserRegisteredSchema.typeName;
@@ -211,19 +297,28 @@ describe("hostile input against the running system", () => {
       const h = natsHeaders();
       for (const [k, v] of Object.entries(event.headers)) h.set(k, v);
       await js.publish(event.subject, event.payload, { headers: h, msgID: event.eventId });
-      await waitUntil("the valid event in both consumers", async () => {
-        const [p] = await system.sql("profile")`select 1 from profiles where user_id = ${after.userId}`;
-        const [b] = await system.sql("billing")`select 1 from billing_contacts where user_id = ${after.userId}`;
-        return !!p && !!b;
-      }, 15_000);
+      await waitUntil(
+        "the valid event in both consumers",
+        async () => {
+          const [p] = await system.sql("profile")`select 1 from profiles where user_id = ${after.userId}`;
+          const [b] = await system.sql("billing")`select 1 from billing_contacts where user_id = ${after.userId}`;
+          return !!p && !!b;
+        },
+        15_000,
+      );
 
       const expected = ["undecodable", "undecodable", "missing-header", "invalid-event"];
-      await waitUntil("dead letters", async () => (await deadLetters("DLQ_PROFILE", dlqBefore[0]!)).length === 4 && (await deadLetters("DLQ_BILLING", dlqBefore[1]!)).length === 4);
+      await waitUntil(
+        "dead letters",
+        async () => (await deadLetters("DLQ_PROFILE", dlqBefore[0]!)).length === 4 && (await deadLetters("DLQ_BILLING", dlqBefore[1]!)).length === 4,
+      );
       expect(await deadLetters("DLQ_PROFILE", dlqBefore[0]!)).toEqual(expected);
       expect(await deadLetters("DLQ_BILLING", dlqBefore[1]!)).toEqual(expected);
       // Nothing but the valid event changed a consumer: one row and one inbox entry each.
       const now = await databaseDigest(system);
-      const changed = Object.keys(now).filter((table) => now[table] !== before[table]).sort();
+      const changed = Object.keys(now)
+        .filter((table) => now[table] !== before[table])
+        .sort();
       expect(changed).toEqual(["billing.billing_contacts", "billing.processed_events", "profile.processed_events", "profile.profiles"]);
       expect(await system.sql("profile")`select count(*)::int as n from processed_events where event_id = ${event.eventId}`).toEqual([{ n: 1 }]);
     });
@@ -252,7 +347,11 @@ describe("hostile input against the running system", () => {
           await expect(impostor.request(`$JS.API.STREAM.PURGE.${STREAM}`, "", { timeout: 2_000 })).rejects.toThrow(/Permissions Violation for Publish/);
           impostor.publish(event.subject, event.payload, { headers: h });
           await impostor.flush();
-          await waitUntil("the server's refusal of a plain publish", async () => violations.some((v) => v.includes(`Permissions Violation for Publish to "${event.subject}"`)), 5_000);
+          await waitUntil(
+            "the server's refusal of a plain publish",
+            async () => violations.some((v) => v.includes(`Permissions Violation for Publish to "${event.subject}"`)),
+            5_000,
+          );
         } finally {
           await impostor.close();
         }
@@ -263,14 +362,23 @@ describe("hostile input against the running system", () => {
       const h = natsHeaders();
       for (const [k, v] of Object.entries(marker.headers)) h.set(k, v);
       await jetstream(nc).publish(marker.subject, marker.payload, { headers: h, msgID: marker.eventId });
-      await waitUntil("marker applied", async () => (await system.sql("billing")`select 1 from processed_events where event_id = ${marker.eventId}`).length === 1 && (await system.sql("profile")`select 1 from processed_events where event_id = ${marker.eventId}`).length === 1);
+      await waitUntil(
+        "marker applied",
+        async () =>
+          (await system.sql("billing")`select 1 from processed_events where event_id = ${marker.eventId}`).length === 1 &&
+          (await system.sql("profile")`select 1 from processed_events where event_id = ${marker.eventId}`).length === 1,
+      );
       for (const c of ["profile", "billing"] as const) {
         expect(await system.sql(c)`select event_id from processed_events where event_id = ${event.eventId}`).toEqual([]);
       }
       expect(await system.sql("profile")`select 1 from profiles where user_id = ${forged.userId}`).toEqual([]);
       expect(await system.sql("billing")`select 1 from billing_contacts where user_id = ${forged.userId}`).toEqual([]);
       const after = await databaseDigest(system);
-      expect(Object.keys(after).filter((t) => after[t] !== before[t]).sort()).toEqual(["billing.billing_contacts", "billing.processed_events", "profile.processed_events", "profile.profiles"]);
+      expect(
+        Object.keys(after)
+          .filter((t) => after[t] !== before[t])
+          .sort(),
+      ).toEqual(["billing.billing_contacts", "billing.processed_events", "profile.processed_events", "profile.profiles"]);
     });
   });
 
@@ -299,7 +407,9 @@ describe("hostile input against the running system", () => {
       const now = Math.floor(Date.now() / 1000);
       const claims = { iss: "acme-auth", aud: "acme", sub: victim.userId };
       const signed = (header: Record<string, unknown>, signer: Parameters<SignJWT["sign"]>[0], overrides: Record<string, unknown> = {}) =>
-        new SignJWT({ ...claims, iat: now, exp: now + 600, ...overrides }).setProtectedHeader({ alg: "EdDSA", typ: "JWT", ...header } as { alg: string }).sign(signer);
+        new SignJWT({ ...claims, iat: now, exp: now + 600, ...overrides })
+          .setProtectedHeader({ alg: "EdDSA", typ: "JWT", ...header } as { alg: string })
+          .sign(signer);
       const hs256 = (secret: Buffer | string, kid = key!.kid) => {
         const head = Buffer.from(JSON.stringify({ alg: "HS256", typ: "JWT", kid })).toString("base64url");
         const body = Buffer.from(JSON.stringify({ ...claims, iat: now, exp: now + 600 })).toString("base64url");
@@ -313,13 +423,16 @@ describe("hostile input against the running system", () => {
         "not valid before an hour from now (auth's real key)": await signed({ kid: key!.kid }, authKey, { nbf: now + 3_600 }),
         "wrong audience (auth's real key)": await signed({ kid: key!.kid }, authKey, { aud: "billing-admin" }),
         "wrong issuer (auth's real key)": await signed({ kid: key!.kid }, authKey, { iss: "evil-auth" }),
-        "issued two days ago, expiring next year (auth's real key; past the verifiers' maximum age)": await signed({ kid: key!.kid }, authKey, { iat: now - 2 * 86_400, exp: now + 365 * 86_400 }),
+        "issued two days ago, expiring next year (auth's real key; past the verifiers' maximum age)": await signed({ kid: key!.kid }, authKey, {
+          iat: now - 2 * 86_400,
+          exp: now + 365 * 86_400,
+        }),
         "no expiry (auth's real key)": await new SignJWT({ ...claims, iat: now }).setProtectedHeader({ alg: "EdDSA", kid: key!.kid }).sign(authKey),
         "unknown kid": await signed({ kid: "not-published" }, attacker.privateKey),
         "auth's kid, attacker's key": await signed({ kid: key!.kid }, attacker.privateKey),
         "jku header pointing at the attacker's keys": await signed({ kid: "attacker", jku }, attacker.privateKey),
         "embedded jwk header": await signed({ jwk: await exportJWK(attacker.publicKey) }, attacker.privateKey),
-        "garbage": "not.a.jwt",
+        garbage: "not.a.jwt",
       };
     });
     afterAll(() => new Promise<void>((resolve) => (jkuServer ? jkuServer.close(() => resolve()) : resolve())));
@@ -340,7 +453,14 @@ describe("hostile input against the running system", () => {
           billingClient().updateBillingAddress({ userId: victim.userId, billingEmail: "attacker@evil.example" }, bearer(token)),
           auth.changeEmail({ newEmail: "attacker@evil.example", currentPassword: PASSWORD }, bearer(token)),
         ];
-        outcomes[name] = await Promise.all(calls.map((call) => (call as Promise<unknown>).then(() => "ok", (error: unknown) => Code[codeOf(error)]!)));
+        outcomes[name] = await Promise.all(
+          calls.map((call) =>
+            (call as Promise<unknown>).then(
+              () => "ok",
+              (error: unknown) => Code[codeOf(error)]!,
+            ),
+          ),
+        );
       }
       const refused = Object.fromEntries(Object.keys(attacks).map((name) => [name, Array(5).fill("Unauthenticated")]));
       expect(outcomes).toEqual(refused);
@@ -354,7 +474,11 @@ describe("hostile input against the running system", () => {
     it("answers unknown email and wrong password alike, then rate-limits the client with resource_exhausted, even for the right password", async () => {
       await member("brute@example.com");
       const before = await databaseDigest(system);
-      const failure = (email: string, password: string) => auth.login({ email, password }).then(() => undefined, (e: unknown) => ConnectError.from(e));
+      const failure = (email: string, password: string) =>
+        auth.login({ email, password }).then(
+          () => undefined,
+          (e: unknown) => ConnectError.from(e),
+        );
       const wrong = await failure("brute@example.com", "not the password");
       const unknown = await failure("nobody.here@example.com", "not the password");
       expect(wrong).toMatchObject({ code: Code.Unauthenticated, rawMessage: "email or password is incorrect" });

@@ -31,7 +31,9 @@ describe("faults: every committed write is mailed once per template, counted by 
       inspect: async (system, done) => {
         const last = done.at(-1)!;
         const before = await checkMails(system, last.floor);
-        const [row] = await system.sql("notifications")<{ message_id: string }[]>`select message_id from mails where status = 'sent' order by created_at desc limit 1`;
+        const [row] = await system.sql("notifications")<
+          { message_id: string }[]
+        >`select message_id from mails where status = 'sent' order by created_at desc limit 1`;
         for (const name of (await readdir(system.mailDir)).filter((n) => n.endsWith(".eml"))) {
           if ((await readMailFile(system.mailDir, name)).messageId === row!.message_id) await rm(join(system.mailDir, name));
         }
@@ -40,8 +42,18 @@ describe("faults: every committed write is mailed once per template, counted by 
       },
     });
     const report = `${resultTable(results)}\n${resultNotes(results)}\n${lines.join("\n")}`;
-    const summary = (r: ScenarioResult) => ({ fault: r.fault.id, lost: r.verdict?.lost, duplicated: r.verdict?.duplicated, mailsLost: r.mail?.lost, mailsUnexpected: r.mail?.unexpected, quiet: r.quiet, failures: r.failures });
-    expect(results.map(summary), report).toEqual(wanted.map((fault) => ({ fault, lost: 0, duplicated: 0, mailsLost: 0, mailsUnexpected: 0, quiet: true, failures: [] })));
+    const summary = (r: ScenarioResult) => ({
+      fault: r.fault.id,
+      lost: r.verdict?.lost,
+      duplicated: r.verdict?.duplicated,
+      mailsLost: r.mail?.lost,
+      mailsUnexpected: r.mail?.unexpected,
+      quiet: r.quiet,
+      failures: r.failures,
+    });
+    expect(results.map(summary), report).toEqual(
+      wanted.map((fault) => ({ fault, lost: 0, duplicated: 0, mailsLost: 0, mailsUnexpected: 0, quiet: true, failures: [] })),
+    );
     expect(results.every(passed), report).toBe(true);
     for (const r of results) {
       // Load ran through each fault, and its mail went out.

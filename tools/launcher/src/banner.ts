@@ -5,21 +5,27 @@ import { processMemory } from "./memory.js";
 export function banner(state: LauncherState, options: { seconds: number; dir: string; color: boolean }): string {
   const bold = (text: string) => (options.color ? `\u001b[1m${text}\u001b[0m` : text);
   const { auth, profile, billing, notifications } = state.services as Required<LauncherState["services"]>;
-  const lines = [
-    "",
-    bold(`The system is up (${options.seconds.toFixed(1)} s). Data: ${options.dir}`),
-    "",
-  ];
+  const lines = ["", bold(`The system is up (${options.seconds.toFixed(1)} s). Data: ${options.dir}`), ""];
   for (const [name, s] of Object.entries(state.services)) {
     if (!s) continue;
     const m = processMemory(s.pid);
     const memory = m ? `resident ${m.rssMb} MB` : "";
     lines.push(`  ${name.padEnd(13)} ${s.url.padEnd(24)} pid ${String(s.pid).padEnd(7)} ${memory.padEnd(18)} admin ${s.adminUrl ?? "-"}`);
   }
-  if (state.console) lines.push(`  ${"console".padEnd(13)} ${state.console.url.padEnd(24)} pid ${String(state.console.pid).padEnd(7)} ${bold("open it in a browser")}: events, traces, dead letters, every RPC`);
-  if (state.postgres) lines.push(`  ${"postgres".padEnd(13)} ${`127.0.0.1:${state.postgres.port}`.padEnd(24)} pid ${String(state.postgres.pid).padEnd(7)} databases auth, profile, billing, notifications (one role each)`);
-  if (state.mailSink) lines.push(`  ${"mail".padEnd(13)} ${`smtp://127.0.0.1:${state.mailSink.port}`.padEnd(24)} ${"".padEnd(11)} development mail sink: every mail as an .eml in ${state.mailSink.dir}`);
-  if (state.nats) lines.push(`  ${"nats".padEnd(13)} ${state.nats.url.padEnd(24)} pid ${String(state.nats.pid).padEnd(7)} JetStream; monitor ${state.nats.monitorUrl}`);
+  if (state.console)
+    lines.push(
+      `  ${"console".padEnd(13)} ${state.console.url.padEnd(24)} pid ${String(state.console.pid).padEnd(7)} ${bold("open it in a browser")}: events, traces, dead letters, every RPC`,
+    );
+  if (state.postgres)
+    lines.push(
+      `  ${"postgres".padEnd(13)} ${`127.0.0.1:${state.postgres.port}`.padEnd(24)} pid ${String(state.postgres.pid).padEnd(7)} databases auth, profile, billing, notifications (one role each)`,
+    );
+  if (state.mailSink)
+    lines.push(
+      `  ${"mail".padEnd(13)} ${`smtp://127.0.0.1:${state.mailSink.port}`.padEnd(24)} ${"".padEnd(11)} development mail sink: every mail as an .eml in ${state.mailSink.dir}`,
+    );
+  if (state.nats)
+    lines.push(`  ${"nats".padEnd(13)} ${state.nats.url.padEnd(24)} pid ${String(state.nats.pid).padEnd(7)} JetStream; monitor ${state.nats.monitorUrl}`);
   lines.push(
     "",
     "  Each service serves Connect, gRPC and gRPC-Web and /healthz on its port; its admin port serves /readyz,",

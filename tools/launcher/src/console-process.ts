@@ -21,7 +21,11 @@ export async function startConsoleProcess(options: { port: number; dir: string; 
   const env: NodeJS.ProcessEnv = { ...process.env, CONSOLE_PORT: String(options.port), DEVSTACK_DIR: options.dir };
   delete env.NODE_CHANNEL_FD;
   delete env.NODE_CHANNEL_SERIALIZATION_MODE;
-  const child = spawn(process.execPath, [...CONSOLE_NODE_FLAGS, "--enable-source-maps", "dist/main.mjs"], { cwd: join(REPO_ROOT, "tools/console"), env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...CONSOLE_NODE_FLAGS, "--enable-source-maps", "dist/main.mjs"], {
+    cwd: join(REPO_ROOT, "tools/console"),
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const exited = new Promise<number | string>((resolve) => child.once("exit", (code, signal) => resolve(code ?? signal ?? "unknown")));
   for (const stream of [child.stdout, child.stderr]) createInterface({ input: stream, crlfDelay: Infinity }).on("line", options.onLine);
   let ended: number | string | undefined;
@@ -30,7 +34,13 @@ export async function startConsoleProcess(options: { port: number; dir: string; 
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (ended !== undefined) throw new Error(`the console exited (${ended}) before it answered; its log is above`);
-    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(`${url}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
       throw new Error(`the console did not answer on ${url} within 60 s`);

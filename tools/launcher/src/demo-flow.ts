@@ -121,13 +121,19 @@ export async function runDemo(urls: DemoUrls, print: (line: string) => void = co
   await auth.deleteAccount({ currentPassword: DEMO_PASSWORD }, bearer(graceToken));
   const login = await auth.login({ email: grace.email, password: DEMO_PASSWORD }).then(() => "ok", codeName);
   print(`   auth: deleted; logging in now -> ${login}`);
-  const gone = async (read: () => Promise<unknown>) => read().then(() => Promise.reject(new Error("still there")), (error: unknown) => {
-    if (ConnectError.from(error).code !== Code.NotFound) throw error;
-    return codeName(error);
-  });
+  const gone = async (read: () => Promise<unknown>) =>
+    read().then(
+      () => Promise.reject(new Error("still there")),
+      (error: unknown) => {
+        if (ConnectError.from(error).code !== Code.NotFound) throw error;
+        return codeName(error);
+      },
+    );
   // Her token stays valid until it expires; the data behind it is what must go.
   const profileGone = await eventually("profile to remove grace's data", () => gone(() => profile.getProfile({ userId: grace.userId }, bearer(graceToken))));
-  const billingGone = await eventually("billing to remove grace's data", () => gone(() => billing.getBillingContact({ userId: grace.userId }, bearer(graceToken))));
+  const billingGone = await eventually("billing to remove grace's data", () =>
+    gone(() => billing.getBillingContact({ userId: grace.userId }, bearer(graceToken))),
+  );
   print(`   profile -> ${profileGone}, billing -> ${billingGone}: her data is gone everywhere`);
 
   const seconds = (Date.now() - started) / 1000;

@@ -23,7 +23,9 @@ try {
   await runDemo(urls);
 } catch (error) {
   console.error(`\nThe demo failed: ${(error as Error).message}`);
-  console.error(`Is the system running? Start it with \`npm start\` (auth ${urls.auth}, profile ${urls.profile}, billing ${urls.billing}, notifications ${urls.notifications}).`);
+  console.error(
+    `Is the system running? Start it with \`npm start\` (auth ${urls.auth}, profile ${urls.profile}, billing ${urls.billing}, notifications ${urls.notifications}).`,
+  );
   process.exit(1);
 }
 

@@ -99,7 +99,13 @@ async function run(s: LauncherSettings): Promise<void> {
   if (embeddedPostgres) assertPostgresOpenable(s.dir, credentialsExisted);
   const credentials = await loadOrCreateCredentials(s.dir);
 
-  const state: LauncherState = { pid: process.pid, stopPid: process.send ? process.ppid : process.pid, startedAt: new Date().toISOString(), ready: false, services: {} };
+  const state: LauncherState = {
+    pid: process.pid,
+    stopPid: process.send ? process.ppid : process.pid,
+    startedAt: new Date().toISOString(),
+    ready: false,
+    services: {},
+  };
   const debug = s.logLevel === "debug" || s.logLevel === "trace";
   let natsUp = false;
   // Known noise: plaintext passwords (a loopback-only server whose config file is 0600), and
@@ -108,7 +114,9 @@ async function run(s: LauncherSettings): Promise<void> {
   const serverLog = (source: string, important: RegExp) => (chunk: string) => {
     for (const line of chunk.split("\n")) if (line.trim() && (debug || (important.test(line) && !noise(line)))) sayRaw(format(source, line));
   };
-  say(`starting${embeddedPostgres ? ` PostgreSQL on :${s.postgresPort}` : ""}${embeddedNats ? `${embeddedPostgres ? " and" : ""} nats-server on :${s.natsPort}` : ""} (data in ${s.dir})`);
+  say(
+    `starting${embeddedPostgres ? ` PostgreSQL on :${s.postgresPort}` : ""}${embeddedNats ? `${embeddedPostgres ? " and" : ""} nats-server on :${s.natsPort}` : ""} (data in ${s.dir})`,
+  );
   const starting = Promise.allSettled([
     embeddedPostgres ? startEmbeddedPostgres(s, credentials, serverLog("postgres", /\b(WARNING|ERROR|FATAL|PANIC):/)).then((pg) => (postgres = pg)) : undefined,
     embeddedNats ? startEmbeddedNats(s, credentials, serverLog("nats", /\[(WRN|ERR|FTL)\]/)).then((server) => (nats = server)) : undefined,
@@ -138,7 +146,14 @@ async function run(s: LauncherSettings): Promise<void> {
   const authUrl = `http://127.0.0.1:${s.services.find((svc) => svc.name === "auth")!.port}`;
   for (const svc of s.services) {
     const env = serviceEnvironment(svc, { settings: s, credentials, natsUrl: nats?.url ?? s.natsUrl!, authUrl, consoleUrl });
-    const child = spawnService({ name: svc.name, port: svc.port, adminPort: svc.adminPort, env, nodeFlags: s.serviceNodeFlags, onLine: (line) => sayRaw(format(svc.name, line)) });
+    const child = spawnService({
+      name: svc.name,
+      port: svc.port,
+      adminPort: svc.adminPort,
+      env,
+      nodeFlags: s.serviceNodeFlags,
+      onLine: (line) => sayRaw(format(svc.name, line)),
+    });
     services.push(child);
     state.services[svc.name] = { pid: child.pid, url: child.url, adminUrl: child.adminUrl };
     void child.exited.then((code) => {

@@ -19,7 +19,9 @@ export async function handlePreviousRun(dir: string, log: (line: string) => void
   const previous = readState(dir);
   if (!previous) return;
   if (previous.pid !== process.pid && isAlive(previous.pid)) {
-    throw new Error(`the system already runs on ${dir} (launcher pid ${previous.pid}). Stop it first (Ctrl-C in its terminal, or kill ${previous.pid}), or use another DEVSTACK_DIR and ports.`);
+    throw new Error(
+      `the system already runs on ${dir} (launcher pid ${previous.pid}). Stop it first (Ctrl-C in its terminal, or kill ${previous.pid}), or use another DEVSTACK_DIR and ports.`,
+    );
   }
   const candidates = [
     ...Object.entries(previous.services).map(([name, s]) => ({ name, pid: s!.pid, looksLike: "dist/main.mjs" })),

@@ -29,9 +29,11 @@ const pids = Object.fromEntries(Object.entries(state.services).map(([name, s]) =
 async function inParallel(workers: number, count: number, work: (i: number) => Promise<void>): Promise<number> {
   const started = Date.now();
   let next = 0;
-  await Promise.all(Array.from({ length: workers }, async () => {
-    while (next < count) await work(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (next < count) await work(next++);
+    }),
+  );
   return (Date.now() - started) / 1000;
 }
 

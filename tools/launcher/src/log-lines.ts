@@ -9,7 +9,7 @@ const COLORS: Record<string, string> = { TRACE: "90", DEBUG: "90", INFO: "32", W
 const NAME_COLORS = ["36", "35", "34", "33", "32"];
 const OMITTED = new Set(["level", "time", "pid", "hostname", "service", "name", "msg", "v"]);
 
-export type LineFormatter = (source: string, line: string) => string
+export type LineFormatter = (source: string, line: string) => string;
 
 export function createLineFormatter(options: { format: "pretty" | "json"; color: boolean; width?: number }): LineFormatter {
   const width = options.width ?? 8;

@@ -6,7 +6,10 @@ import type { ServiceName } from "@acme/devstack";
 export const REPO_ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 
 const port = z.coerce.number().int().min(1).max(65_535);
-const postgresUrl = z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL").optional();
+const postgresUrl = z
+  .string()
+  .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
+  .optional();
 const optional = z.string().min(1).optional();
 
 const schema = z.object({
@@ -20,7 +23,10 @@ const schema = z.object({
   NOTIFICATIONS_PORT: port.default(8084),
   /** The development mail sink (SMTP, .eml files in DEVSTACK_DIR/mail); not started when SMTP_URL is set. */
   SMTP_SINK_PORT: port.default(2525),
-  SMTP_URL: z.string().regex(/^smtps?:\/\//, "must be an smtp:// or smtps:// URL").optional(),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, "must be an smtp:// or smtps:// URL")
+    .optional(),
   /** Each service's admin port: /readyz, /metrics and the admin RPCs (behind the generated admin token). */
   AUTH_ADMIN_PORT: port.default(9081),
   PROFILE_ADMIN_PORT: port.default(9082),
@@ -105,7 +111,14 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): LauncherSett
       service("auth", e.AUTH_PORT, e.AUTH_ADMIN_PORT, e.AUTH_DATABASE_URL, e.AUTH_NATS_USER, e.AUTH_NATS_PASSWORD),
       service("profile", e.PROFILE_PORT, e.PROFILE_ADMIN_PORT, e.PROFILE_DATABASE_URL, e.PROFILE_NATS_USER, e.PROFILE_NATS_PASSWORD),
       service("billing", e.BILLING_PORT, e.BILLING_ADMIN_PORT, e.BILLING_DATABASE_URL, e.BILLING_NATS_USER, e.BILLING_NATS_PASSWORD),
-      service("notifications", e.NOTIFICATIONS_PORT, e.NOTIFICATIONS_ADMIN_PORT, e.NOTIFICATIONS_DATABASE_URL, e.NOTIFICATIONS_NATS_USER, e.NOTIFICATIONS_NATS_PASSWORD),
+      service(
+        "notifications",
+        e.NOTIFICATIONS_PORT,
+        e.NOTIFICATIONS_ADMIN_PORT,
+        e.NOTIFICATIONS_DATABASE_URL,
+        e.NOTIFICATIONS_NATS_USER,
+        e.NOTIFICATIONS_NATS_PASSWORD,
+      ),
     ],
     consolePort: e.CONSOLE_PORT,
     ...(e.OTEL_EXPORTER_OTLP_ENDPOINT ? { otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT } : {}),

@@ -9,7 +9,9 @@ if (!state || !isAlive(state.pid)) {
   console.log(`nothing runs on ${dir}`);
   process.exit(0);
 }
-const pids = [state.stopPid, state.pid, state.postgres?.pid, state.nats?.pid, ...Object.values(state.services).map((s) => s?.pid)].filter((pid): pid is number => !!pid);
+const pids = [state.stopPid, state.pid, state.postgres?.pid, state.nats?.pid, ...Object.values(state.services).map((s) => s?.pid)].filter(
+  (pid): pid is number => !!pid,
+);
 process.kill(state.stopPid, "SIGTERM");
 process.stdout.write(`stopping the system on ${dir} (launcher pid ${state.pid})`);
 const deadline = Date.now() + 60_000;

@@ -38,9 +38,16 @@ describe("the launcher refuses to start", () => {
   it("when a port is taken, naming the variable that moves it", async () => {
     const ports = await Promise.all(Array.from({ length: 8 }, () => freePort()));
     const { status, output } = runLauncher({
-      AUTH_PORT: String(ports[0]), PROFILE_PORT: String(busyPort), BILLING_PORT: String(ports[1]),
-      POSTGRES_PORT: String(ports[2]), NATS_PORT: String(ports[3]), NATS_MONITOR_PORT: String(ports[4]),
-      AUTH_ADMIN_PORT: String(ports[5]), PROFILE_ADMIN_PORT: String(ports[6]), BILLING_ADMIN_PORT: String(busyPort), CONSOLE_PORT: String(ports[7]),
+      AUTH_PORT: String(ports[0]),
+      PROFILE_PORT: String(busyPort),
+      BILLING_PORT: String(ports[1]),
+      POSTGRES_PORT: String(ports[2]),
+      NATS_PORT: String(ports[3]),
+      NATS_MONITOR_PORT: String(ports[4]),
+      AUTH_ADMIN_PORT: String(ports[5]),
+      PROFILE_ADMIN_PORT: String(ports[6]),
+      BILLING_ADMIN_PORT: String(busyPort),
+      CONSOLE_PORT: String(ports[7]),
     });
     expect(status).toBe(1);
     expect(output).toContain(`profile: port ${busyPort} is in use; stop what uses it or set PROFILE_PORT=<another port>`);

@@ -37,7 +37,11 @@ let env: Record<string, string>;
 const launches: Launch[] = [];
 
 async function launch(): Promise<Launch> {
-  const child = spawn(process.execPath, ["--import", "tsx", "tools/launcher/src/start.ts"], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", "tools/launcher/src/start.ts"], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -101,10 +105,26 @@ beforeAll(async () => {
   // As root, PostgreSQL runs as user `postgres`, which must be able to enter the folder.
   await chmod(dir, 0o755);
   const ports = await Promise.all(Array.from({ length: 13 }, () => freePort()));
-  const [auth, profile, billing, notifications, pg, nats, monitor, authAdmin, profileAdmin, billingAdmin, notificationsAdmin, sink, consolePort] = ports.map(String) as [string, string, string, string, string, string, string, string, string, string, string, string, string];
+  const [auth, profile, billing, notifications, pg, nats, monitor, authAdmin, profileAdmin, billingAdmin, notificationsAdmin, sink, consolePort] = ports.map(
+    String,
+  ) as [string, string, string, string, string, string, string, string, string, string, string, string, string];
   env = {
-    DEVSTACK_DIR: dir, AUTH_PORT: auth, PROFILE_PORT: profile, BILLING_PORT: billing, NOTIFICATIONS_PORT: notifications, POSTGRES_PORT: pg, NATS_PORT: nats, NATS_MONITOR_PORT: monitor,
-    AUTH_ADMIN_PORT: authAdmin, PROFILE_ADMIN_PORT: profileAdmin, BILLING_ADMIN_PORT: billingAdmin, NOTIFICATIONS_ADMIN_PORT: notificationsAdmin, SMTP_SINK_PORT: sink, CONSOLE_PORT: consolePort, LOG_LEVEL: "info", NO_COLOR: "1",
+    DEVSTACK_DIR: dir,
+    AUTH_PORT: auth,
+    PROFILE_PORT: profile,
+    BILLING_PORT: billing,
+    NOTIFICATIONS_PORT: notifications,
+    POSTGRES_PORT: pg,
+    NATS_PORT: nats,
+    NATS_MONITOR_PORT: monitor,
+    AUTH_ADMIN_PORT: authAdmin,
+    PROFILE_ADMIN_PORT: profileAdmin,
+    BILLING_ADMIN_PORT: billingAdmin,
+    NOTIFICATIONS_ADMIN_PORT: notificationsAdmin,
+    SMTP_SINK_PORT: sink,
+    CONSOLE_PORT: consolePort,
+    LOG_LEVEL: "info",
+    NO_COLOR: "1",
   };
   await launch();
 }, 150_000);
@@ -124,7 +144,13 @@ describe("npm start", () => {
   it("runs the demo: registration, profile and billing by event, email change, deletion", async () => {
     const { services } = launches[0]!.state;
     demo = await runDemo(
-      { auth: services.auth!.url, profile: services.profile!.url, billing: services.billing!.url, notifications: services.notifications!.url, mailDir: launches[0]!.state.mailSink!.dir },
+      {
+        auth: services.auth!.url,
+        profile: services.profile!.url,
+        billing: services.billing!.url,
+        notifications: services.notifications!.url,
+        mailDir: launches[0]!.state.mailSink!.dir,
+      },
       () => {},
     );
     expect(demo.profileDisplayName).toEqual({ registered: demo.ada.email, changed: demo.ada.newEmail });
@@ -141,8 +167,7 @@ describe("npm start", () => {
     const { services } = launches[0]!.state;
     const credentials = JSON.parse(await readFile(join(dir, "credentials.json"), "utf8")) as Credentials;
     expect(credentials.adminToken).toMatch(/^[A-Za-z0-9_-]{32}$/);
-    const admin = (baseUrl: string) =>
-      createConnectTransport({ baseUrl, httpVersion: "1.1", interceptors: [bearer(credentials.adminToken)] });
+    const admin = (baseUrl: string) => createConnectTransport({ baseUrl, httpVersion: "1.1", interceptors: [bearer(credentials.adminToken)] });
     for (const name of ["auth", "profile", "billing"] as const) {
       const { url, adminUrl } = services[name]!;
       expect(adminUrl).toBeDefined();
@@ -159,7 +184,8 @@ describe("npm start", () => {
   it("gives profile's database credentials its own database and no other", async () => {
     const credentials = JSON.parse(await readFile(join(dir, "credentials.json"), "utf8")) as Credentials;
     const port = launches[0]!.state.postgres!.port;
-    const as = (database: string) => postgres(`postgres://profile:${credentials.services.profile.database}@127.0.0.1:${port}/${database}`, { max: 1, onnotice: () => {} });
+    const as = (database: string) =>
+      postgres(`postgres://profile:${credentials.services.profile.database}@127.0.0.1:${port}/${database}`, { max: 1, onnotice: () => {} });
     const own = as("profile");
     const auths = as("auth");
     try {
@@ -172,7 +198,13 @@ describe("npm start", () => {
 
   it("does not let profile's NATS user publish auth's events", async () => {
     const credentials = JSON.parse(await readFile(join(dir, "credentials.json"), "utf8")) as Credentials;
-    const nc = await connect({ servers: launches[0]!.state.nats!.url, user: "profile", pass: credentials.services.profile.nats, inboxPrefix: "_INBOX_profile", timeout: 3_000 });
+    const nc = await connect({
+      servers: launches[0]!.state.nats!.url,
+      user: "profile",
+      pass: credentials.services.profile.nats,
+      inboxPrefix: "_INBOX_profile",
+      timeout: 3_000,
+    });
     try {
       await expect(jetstream(nc, { timeout: 3_000 }).publish("auth.events.user_registered.v1", "forged")).rejects.toThrow(/Permissions Violation for Publish/);
     } finally {
@@ -181,7 +213,12 @@ describe("npm start", () => {
   });
 
   it("refuses a second launcher on the same data while the first runs", () => {
-    const run = spawnSync(process.execPath, ["--import", "tsx", "tools/launcher/src/start.ts"], { cwd: REPO_ROOT, env: { ...process.env, ...env }, encoding: "utf8", timeout: 30_000 });
+    const run = spawnSync(process.execPath, ["--import", "tsx", "tools/launcher/src/start.ts"], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env },
+      encoding: "utf8",
+      timeout: 30_000,
+    });
     expect(run.status).toBe(1);
     expect(run.stdout).toContain(`the system already runs on ${dir} (launcher pid ${launches[0]!.state.pid})`);
     expect(readState(dir)?.pid, "the running launcher's record is kept").toBe(launches[0]!.state.pid);

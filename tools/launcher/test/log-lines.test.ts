@@ -6,7 +6,17 @@ describe("service log lines at the terminal", () => {
   const time = Date.UTC(2026, 10, 27, 12, 0, 1, 234);
 
   it("turns a pino line into time, service, level, message and fields", () => {
-    const line = JSON.stringify({ level: 40, time, pid: 1, hostname: "h", service: "auth", name: "auth", msg: "event stream declared", stream: "AUTH_EVENTS", attempt: 2 });
+    const line = JSON.stringify({
+      level: 40,
+      time,
+      pid: 1,
+      hostname: "h",
+      service: "auth",
+      name: "auth",
+      msg: "event stream declared",
+      stream: "AUTH_EVENTS",
+      attempt: 2,
+    });
     expect(pretty("auth", line)).toBe("12:00:01.234 [auth]     WARN  event stream declared stream=AUTH_EVENTS attempt=2");
   });
 

@@ -89,7 +89,10 @@ export async function startOtlpReceiver(options: { decode?: boolean } = {}): Pro
         const found = spans.filter(predicate);
         if (found.length >= count) return found;
         const left = deadline - Date.now();
-        if (left <= 0) throw new Error(`expected ${count} matching span(s) within ${timeoutMs} ms, got ${found.length}; received: ${spans.map((s) => `${s.resource["service.name"]}:${s.name}`).join(", ")}`);
+        if (left <= 0)
+          throw new Error(
+            `expected ${count} matching span(s) within ${timeoutMs} ms, got ${found.length}; received: ${spans.map((s) => `${s.resource["service.name"]}:${s.name}`).join(", ")}`,
+          );
         await new Promise<void>((resolve) => {
           const timer = setTimeout(done, Math.min(left, 250));
           function done() {
@@ -230,15 +233,39 @@ function keyValueRead(bytes: Uint8Array, into: Record<string, AttributeValue>): 
 }
 
 function span(bytes: Uint8Array, resource: Record<string, AttributeValue>): ReceivedSpan {
-  const s: ReceivedSpan = { traceId: "", spanId: "", parentSpanId: "", name: "", kind: 0, attributes: {}, events: [], links: [], status: { code: 0, message: "" }, resource, encoding: "protobuf" };
+  const s: ReceivedSpan = {
+    traceId: "",
+    spanId: "",
+    parentSpanId: "",
+    name: "",
+    kind: 0,
+    attributes: {},
+    events: [],
+    links: [],
+    status: { code: 0, message: "" },
+    resource,
+    encoding: "protobuf",
+  };
   readMessage(bytes, (field, _wire, r) => {
     switch (field) {
-      case 1: s.traceId = hex(r.bytes()); return true;
-      case 2: s.spanId = hex(r.bytes()); return true;
-      case 4: s.parentSpanId = hex(r.bytes()); return true;
-      case 5: s.name = r.string(); return true;
-      case 6: s.kind = r.int32(); return true;
-      case 9: keyValue(r.bytes(), s.attributes); return true;
+      case 1:
+        s.traceId = hex(r.bytes());
+        return true;
+      case 2:
+        s.spanId = hex(r.bytes());
+        return true;
+      case 4:
+        s.parentSpanId = hex(r.bytes());
+        return true;
+      case 5:
+        s.name = r.string();
+        return true;
+      case 6:
+        s.kind = r.int32();
+        return true;
+      case 9:
+        keyValue(r.bytes(), s.attributes);
+        return true;
       case 11: {
         const event = { name: "", attributes: {} as Record<string, AttributeValue> };
         readMessage(r.bytes(), (f, _w, rr) => {

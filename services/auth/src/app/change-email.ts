@@ -17,10 +17,14 @@ export interface ChangeEmailInput {
   traceparent?: string | undefined;
 }
 
-export const changeEmail = (deps: ChangeEmailDeps) => async (input: ChangeEmailInput): Promise<{ email: string }> => {
-  const email = normaliseEmail(input.newEmail);
-  const current = await reauthenticate(deps, input.userId, input.currentPassword);
-  if (current.email === email) return { email };
-  await deps.store.changeEmail(input.userId, email, (revision) => deps.events.emailChanged({ userId: input.userId, email, at: new Date(), revision }, input.traceparent));
-  return { email };
-};
+export const changeEmail =
+  (deps: ChangeEmailDeps) =>
+  async (input: ChangeEmailInput): Promise<{ email: string }> => {
+    const email = normaliseEmail(input.newEmail);
+    const current = await reauthenticate(deps, input.userId, input.currentPassword);
+    if (current.email === email) return { email };
+    await deps.store.changeEmail(input.userId, email, (revision) =>
+      deps.events.emailChanged({ userId: input.userId, email, at: new Date(), revision }, input.traceparent),
+    );
+    return { email };
+  };

@@ -16,7 +16,9 @@ export interface DeleteAccountInput {
 }
 
 /** Removes the credentials; UserDeleted tells every other service to remove its personal data. */
-export const deleteAccount = (deps: DeleteAccountDeps) => async (input: DeleteAccountInput): Promise<void> => {
-  await reauthenticate(deps, input.userId, input.currentPassword);
-  await deps.store.delete(input.userId, (revision) => deps.events.deleted({ userId: input.userId, at: new Date(), revision }, input.traceparent));
-};
+export const deleteAccount =
+  (deps: DeleteAccountDeps) =>
+  async (input: DeleteAccountInput): Promise<void> => {
+    await reauthenticate(deps, input.userId, input.currentPassword);
+    await deps.store.delete(input.userId, (revision) => deps.events.deleted({ userId: input.userId, at: new Date(), revision }, input.traceparent));
+  };

@@ -26,23 +26,25 @@ const badCredentials = () => new AuthError("AUTH.BAD_CREDENTIALS", "email or pas
  * email typed, so neither the message, the timing nor the throttle tells
  * whether an account exists. The attempt is reserved before any hashing.
  */
-export const login = (deps: LoginDeps) => async (input: LoginInput): Promise<IssuedToken & { userId: string }> => {
-  let email: string;
-  try {
-    email = normaliseEmail(input.email);
-  } catch {
-    throw badCredentials();
-  }
-  const attempt = await deps.throttle.reservePasswordCheck(email, input.client);
-  try {
-    const credential = isPlausiblePassword(input.password) ? await deps.store.findByEmail(email) : undefined;
-    let valid = false;
-    if (credential) valid = await checkPassword(deps.hasher, credential.passwordHash, input.password);
-    else if (isPlausiblePassword(input.password)) await deps.hasher.verifyNothing(input.password);
-    if (!credential || !valid) throw badCredentials();
-    await attempt.succeeded();
-    return { ...(await deps.tokens.issue(credential.userId)), userId: credential.userId };
-  } finally {
-    await attempt.failed(); // no-op after succeeded(); otherwise the account waits its delay
-  }
-};
+export const login =
+  (deps: LoginDeps) =>
+  async (input: LoginInput): Promise<IssuedToken & { userId: string }> => {
+    let email: string;
+    try {
+      email = normaliseEmail(input.email);
+    } catch {
+      throw badCredentials();
+    }
+    const attempt = await deps.throttle.reservePasswordCheck(email, input.client);
+    try {
+      const credential = isPlausiblePassword(input.password) ? await deps.store.findByEmail(email) : undefined;
+      let valid = false;
+      if (credential) valid = await checkPassword(deps.hasher, credential.passwordHash, input.password);
+      else if (isPlausiblePassword(input.password)) await deps.hasher.verifyNothing(input.password);
+      if (!credential || !valid) throw badCredentials();
+      await attempt.succeeded();
+      return { ...(await deps.tokens.issue(credential.userId)), userId: credential.userId };
+    } finally {
+      await attempt.failed(); // no-op after succeeded(); otherwise the account waits its delay
+    }
+  };

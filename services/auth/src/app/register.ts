@@ -24,13 +24,15 @@ export interface RegisterInput {
  * Only well-formed requests spend the client's registration budget: they are
  * the ones that cost an argon2id hash.
  */
-export const register = (deps: RegisterDeps) => async (input: RegisterInput): Promise<{ userId: string }> => {
-  const email = normaliseEmail(input.email);
-  checkNewPassword(input.password);
-  await deps.throttle.reserveRegistration(input.client);
-  const userId = randomUUID();
-  const passwordHash = await deps.hasher.hash(normalisePassword(input.password));
-  const event = deps.events.registered({ userId, email, at: new Date() }, input.traceparent);
-  await deps.store.create({ userId, email, passwordHash }, event);
-  return { userId };
-};
+export const register =
+  (deps: RegisterDeps) =>
+  async (input: RegisterInput): Promise<{ userId: string }> => {
+    const email = normaliseEmail(input.email);
+    checkNewPassword(input.password);
+    await deps.throttle.reserveRegistration(input.client);
+    const userId = randomUUID();
+    const passwordHash = await deps.hasher.hash(normalisePassword(input.password));
+    const event = deps.events.registered({ userId, email, at: new Date() }, input.traceparent);
+    await deps.store.create({ userId, email, passwordHash }, event);
+    return { userId };
+  };

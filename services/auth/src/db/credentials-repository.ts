@@ -44,7 +44,10 @@ export function createCredentialRepository(db: Db, tracer: Tracer = trace.getTra
         // Written for postgres.js directly: it prepares the statement once per
         // connection, where a Drizzle raw query would be parsed every time.
         await inTransactionSpan(tracer, "register", () =>
-          withOutboxCreateSpan(tracer, event, (event) => pg`
+          withOutboxCreateSpan(
+            tracer,
+            event,
+            (event) => pg`
           with created as (
             insert into credentials (user_id, contact_email, revision)
             values (${credential.userId}, ${credential.email}, 1)
@@ -53,7 +56,9 @@ export function createCredentialRepository(db: Db, tracer: Tracer = trace.getTra
             insert into passwords (user_id, hash) select user_id, ${credential.passwordHash} from created)
           insert into outbox (event_id, subject, partition_key, payload, headers)
           select ${event.eventId}::uuid, ${event.subject}, ${event.partitionKey}, ${Buffer.from(event.payload)}, ${JSON.stringify(event.headers)}::jsonb
-          from created`));
+          from created`,
+          ),
+        );
       } catch (error) {
         if (isUniqueViolation(error, "credentials_contact_email_lower_idx")) throw emailTaken();
         throw error;
@@ -97,5 +102,3 @@ async function lockForUpdate(tx: Parameters<Parameters<Db["transaction"]>[0]>[0]
   if (!row) throw notFound();
   return row;
 }
-
-

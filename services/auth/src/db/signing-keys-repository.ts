@@ -33,7 +33,10 @@ export function createSigningKeyRepository(db: Db, sealer: KeySealer): SigningKe
         await tx.execute(sql`select pg_advisory_xact_lock(hashtext('auth:signing-key-rotation'))`);
         const [current] = await tx.select({ kid: signingKeys.kid }).from(signingKeys).orderBy(desc(signingKeys.createdAt)).limit(1);
         if (current?.kid !== newestKid) return;
-        await tx.update(signingKeys).set({ retiredAt: new Date() }).where(and(isNull(signingKeys.retiredAt), ne(signingKeys.kid, key.kid)));
+        await tx
+          .update(signingKeys)
+          .set({ retiredAt: new Date() })
+          .where(and(isNull(signingKeys.retiredAt), ne(signingKeys.kid, key.kid)));
         await tx.insert(signingKeys).values({
           kid: key.kid,
           sealedPrivateJwk: sealer.seal(key.kid, key.privateJwk),

@@ -16,7 +16,9 @@ let commonPasswords: ReadonlySet<string> | undefined;
 // password. require (its CommonJS build) keeps the check synchronous.
 const COMMON_PASSWORDS = {
   has(word: string): boolean {
-    commonPasswords ??= new Set((createRequire(import.meta.url)("@zxcvbn-ts/language-common") as typeof import("@zxcvbn-ts/language-common")).dictionary["passwords-common"]);
+    commonPasswords ??= new Set(
+      (createRequire(import.meta.url)("@zxcvbn-ts/language-common") as typeof import("@zxcvbn-ts/language-common")).dictionary["passwords-common"],
+    );
     return commonPasswords.has(word);
   },
 };

@@ -56,10 +56,7 @@ export function userRegistered(user: { userId: string; email: string; at: Date }
   );
 }
 
-export function userEmailChanged(
-  change: { userId: string; email: string; at: Date; revision: number },
-  context: EventContext,
-): OutboxEvent {
+export function userEmailChanged(change: { userId: string; email: string; at: Date; revision: number }, context: EventContext): OutboxEvent {
   return buildEvent(
     UserEmailChangedSchema,
     "user_email_changed",

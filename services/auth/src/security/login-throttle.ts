@@ -56,8 +56,9 @@ export class LoginThrottle implements AttemptBudget {
   async reservePasswordCheck(account: string, client?: string): Promise<ReservedAttempt> {
     const accountKey = key("account", account);
     const clientKey = client === undefined ? undefined : key("login-client", client);
-    const granted = await this.sql.begin(async (tx) => {
-      const [held] = await tx<{ attempts: number }[]>`
+    const granted = await this.sql
+      .begin(async (tx) => {
+        const [held] = await tx<{ attempts: number }[]>`
         insert into login_attempts as a (key, attempts, window_ends_at, checking_until)
         values (${accountKey}, 1, now() + ${ms(this.limits.accountWindowMs)}::interval, now() + ${ms(this.limits.leaseMs)}::interval)
         on conflict (key) do update set
@@ -70,15 +71,16 @@ export class LoginThrottle implements AttemptBudget {
                and (a.next_attempt_at is null or a.next_attempt_at <= now())
                and a.attempts < ${this.limits.accountAttempts})
         returning attempts`;
-      if (!held) return false;
-      if (clientKey && !(await spend(tx, clientKey, this.limits.clientAttempts, this.limits.clientWindowMs))) {
-        throw new Refused(); // rolls the account's reservation back
-      }
-      return true;
-    }).catch((error: unknown) => {
-      if (error instanceof Refused) return false;
-      throw error;
-    });
+        if (!held) return false;
+        if (clientKey && !(await spend(tx, clientKey, this.limits.clientAttempts, this.limits.clientWindowMs))) {
+          throw new Refused(); // rolls the account's reservation back
+        }
+        return true;
+      })
+      .catch((error: unknown) => {
+        if (error instanceof Refused) return false;
+        throw error;
+      });
     if (!granted) {
       const blocking = [{ key: accountKey, limit: this.limits.accountAttempts }, ...(clientKey ? [{ key: clientKey, limit: this.limits.clientAttempts }] : [])];
       throw await this.refusal(blocking, "too many failed sign-in attempts");

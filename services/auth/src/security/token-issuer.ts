@@ -89,7 +89,11 @@ export class TokenIssuer implements AccessTokenIssuer {
   /** Verifies a token this service issued (for ChangeEmail and DeleteAccount). */
   async verify(token: string): Promise<AccessTokenClaims> {
     await this.fresh();
-    return verifyAccessToken(token, this.localKeySet!, { issuer: this.options.issuer, audience: this.options.audience, maxAgeSeconds: this.options.ttlSeconds });
+    return verifyAccessToken(token, this.localKeySet!, {
+      issuer: this.options.issuer,
+      audience: this.options.audience,
+      maxAgeSeconds: this.options.ttlSeconds,
+    });
   }
 
   async jwks(): Promise<{ keys: JWK[] }> {

@@ -99,7 +99,10 @@ describe("auth under faults", () => {
       const deadline = Date.now() + 15_000;
       let userId: string | undefined;
       while (!userId && Date.now() < deadline) {
-        userId = await auth.client.register({ email: "after@example.com", password: PASSWORD }).then((r) => r.userId, () => undefined);
+        userId = await auth.client.register({ email: "after@example.com", password: PASSWORD }).then(
+          (r) => r.userId,
+          () => undefined,
+        );
         if (!userId) await new Promise((resolve) => setTimeout(resolve, 200));
       }
       expect(userId).toBeDefined();

@@ -37,7 +37,12 @@ describe("LoginThrottle on PostgreSQL", () => {
   it("grants one password check at a time per account, across two instances, among 60 concurrent requests", async () => {
     const [a, b] = [throttle(), throttle()];
     const outcomes = await Promise.all(
-      Array.from({ length: 60 }, (_, i) => (i % 2 ? a : b).reservePasswordCheck("race@example.com", `client-${i}`).then(() => "granted", () => "refused")),
+      Array.from({ length: 60 }, (_, i) =>
+        (i % 2 ? a : b).reservePasswordCheck("race@example.com", `client-${i}`).then(
+          () => "granted",
+          () => "refused",
+        ),
+      ),
     );
     expect(outcomes.filter((o) => o === "granted")).toHaveLength(1);
   });

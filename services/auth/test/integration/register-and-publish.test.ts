@@ -22,7 +22,9 @@ const PASSWORD = "correct horse battery staple";
 async function decodeWithProtoOnly(type: string, bytes: Uint8Array): Promise<unknown> {
   const file = join(mkdtempSync(join(tmpdir(), "event-")), "event.binpb");
   writeFileSync(file, bytes);
-  const { stdout } = await promisify(execFile)("npx", ["buf", "convert", "proto", "--type", type, "--from", file, "--to", "-#format=json"], { encoding: "utf8" });
+  const { stdout } = await promisify(execFile)("npx", ["buf", "convert", "proto", "--type", type, "--from", file, "--to", "-#format=json"], {
+    encoding: "utf8",
+  });
   return JSON.parse(stdout);
 }
 
@@ -98,7 +100,10 @@ describe("auth: register, login and the events they publish", () => {
     const { userId } = await auth.client.register({ email: "linus@example.com", password: PASSWORD });
     const { accessToken, userId: loggedIn } = await auth.client.login({ email: "LINUS@example.com", password: PASSWORD });
     expect(loggedIn).toBe(userId);
-    const [header, payload] = accessToken.split(".").slice(0, 2).map((part) => JSON.parse(Buffer.from(part, "base64url").toString()));
+    const [header, payload] = accessToken
+      .split(".")
+      .slice(0, 2)
+      .map((part) => JSON.parse(Buffer.from(part, "base64url").toString()));
     expect(header).toMatchObject({ alg: "EdDSA", typ: "JWT" });
     expect(payload).toMatchObject({ sub: userId, iss: "acme-auth", aud: "acme" });
     expect(payload.exp - payload.iat).toBe(900);
@@ -106,7 +111,11 @@ describe("auth: register, login and the events they publish", () => {
     expect(jwks.keys.map((k) => k.kid)).toContain(header.kid);
     expect(jwks.keys.every((k) => k.d === undefined)).toBe(true); // never the private part
     const { remoteKeySet, verifyAccessToken } = await import("@acme/kit/auth");
-    const claims = await verifyAccessToken(accessToken, remoteKeySet(`${auth.baseUrl}/.well-known/jwks.json`), { issuer: "acme-auth", audience: "acme", maxAgeSeconds: 900 });
+    const claims = await verifyAccessToken(accessToken, remoteKeySet(`${auth.baseUrl}/.well-known/jwks.json`), {
+      issuer: "acme-auth",
+      audience: "acme",
+      maxAgeSeconds: 900,
+    });
     expect(claims.userId).toBe(userId);
   });
 
@@ -137,7 +146,9 @@ describe("auth: register, login and the events they publish", () => {
     await expect(auth.client.changeEmail({ newEmail: "e@example.com", currentPassword: "wrong password" }, { headers })).rejects.toMatchObject({
       code: Code.Unauthenticated,
     });
-    expect(await auth.client.changeEmail({ newEmail: "Dijkstra@Example.com", currentPassword: PASSWORD }, { headers })).toMatchObject({ email: "dijkstra@example.com" });
+    expect(await auth.client.changeEmail({ newEmail: "Dijkstra@Example.com", currentPassword: PASSWORD }, { headers })).toMatchObject({
+      email: "dijkstra@example.com",
+    });
     await auth.client.deleteAccount({ currentPassword: PASSWORD }, { headers });
     await expect(auth.client.login({ email: "dijkstra@example.com", password: PASSWORD })).rejects.toMatchObject({ code: Code.Unauthenticated });
 

@@ -53,7 +53,9 @@ describe("signing keys sealed at rest", () => {
     try {
       const auth = await startAuthService(loadConfig(env), createLogger("auth", "silent"));
       try {
-        const [row] = await sql<{ private_jwk: unknown; sealed_private_jwk: string }[]>`select private_jwk, sealed_private_jwk from signing_keys where kid = ${legacy.kid}`;
+        const [row] = await sql<
+          { private_jwk: unknown; sealed_private_jwk: string }[]
+        >`select private_jwk, sealed_private_jwk from signing_keys where kid = ${legacy.kid}`;
         expect(row!.private_jwk).toBeNull();
         expect(new KeySealer(Buffer.from(key, "base64")).unseal<JWK>(legacy.kid, row!.sealed_private_jwk)).toEqual(legacy.privateJwk);
         // The sealed legacy key still signs (it is the newest), and the JWKS still publishes it.
@@ -62,7 +64,11 @@ describe("signing keys sealed at rest", () => {
         const client = createClient(AuthService, createConnectTransport({ baseUrl: `http://127.0.0.1:${auth.port}`, httpVersion: "1.1" }));
         await client.register({ email: "sealed@example.com", password: "correct horse battery staple" });
         const { accessToken } = await client.login({ email: "sealed@example.com", password: "correct horse battery staple" });
-        const verified = await verifyAccessToken(accessToken, remoteKeySet(`http://127.0.0.1:${auth.port}/.well-known/jwks.json`), { issuer: "acme-auth", audience: "acme", maxAgeSeconds: 900 });
+        const verified = await verifyAccessToken(accessToken, remoteKeySet(`http://127.0.0.1:${auth.port}/.well-known/jwks.json`), {
+          issuer: "acme-auth",
+          audience: "acme",
+          maxAgeSeconds: 900,
+        });
         expect(verified.userId).toMatch(/^[0-9a-f-]{36}$/);
       } finally {
         await auth.stop();
@@ -86,12 +92,24 @@ describe("signing keys sealed at rest", () => {
     const ns = testNamespace();
     try {
       await sql`delete from signing_keys`;
-      for (const [kid, retiredSecondsAgo] of [["retired-long-ago", 961], ["retired-just-now", 30]] as const) {
+      for (const [kid, retiredSecondsAgo] of [
+        ["retired-long-ago", 961],
+        ["retired-just-now", 30],
+      ] as const) {
         const { privateKey, publicKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
         await sql`insert into signing_keys (kid, sealed_private_jwk, public_jwk, created_at, retired_at)
           values (${kid}, ${sealer.seal(kid, await exportJWK(privateKey))}, ${sql.json((await exportJWK(publicKey)) as never)}, now() - interval '1 day', now() - ${`${retiredSecondsAgo} seconds`}::interval)`;
       }
-      const env = { DATABASE_URL: db!.url, NATS_URL: natsUrl(), PORT: "0", LOG_LEVEL: "silent", AUTH_EVENTS_STREAM: ns.stream("AUTH_EVENTS"), AUTH_EVENTS_SUBJECT_PREFIX: ns.subjectPrefix("auth.events"), AUTH_KEY_ENCRYPTION_KEY: key, ACCESS_TOKEN_TTL_SECONDS: "900" };
+      const env = {
+        DATABASE_URL: db!.url,
+        NATS_URL: natsUrl(),
+        PORT: "0",
+        LOG_LEVEL: "silent",
+        AUTH_EVENTS_STREAM: ns.stream("AUTH_EVENTS"),
+        AUTH_EVENTS_SUBJECT_PREFIX: ns.subjectPrefix("auth.events"),
+        AUTH_KEY_ENCRYPTION_KEY: key,
+        ACCESS_TOKEN_TTL_SECONDS: "900",
+      };
       const auth = await startAuthService(loadConfig(env), createLogger("auth", "silent"));
       await auth.stop();
       const kids = (await sql<{ kid: string }[]>`select kid from signing_keys where retired_at is not null order by kid`).map((r) => r.kid);

@@ -38,7 +38,10 @@ export async function waitForStreamCount(url: string, stream: string, count: num
     const deadline = Date.now() + timeoutMs;
     let seen = 0;
     while (Date.now() < deadline) {
-      seen = await jsm.streams.info(stream).then((i) => i.state.messages, () => 0);
+      seen = await jsm.streams.info(stream).then(
+        (i) => i.state.messages,
+        () => 0,
+      );
       if (seen >= count) return seen;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }

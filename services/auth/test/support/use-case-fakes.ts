@@ -91,11 +91,19 @@ export function recordingBudget(options: { refuse?: boolean } = {}) {
 /** An event builder that makes recognisable events and records each call. */
 export function recordingEvents() {
   const built: Array<{ kind: string; fact: Record<string, unknown>; traceparent: string | undefined; event: OutboxEvent }> = [];
-  const make = (kind: string) => (fact: { userId: string } & Record<string, unknown>, traceparent?: string): OutboxEvent => {
-    const event: OutboxEvent = { eventId: `${kind}-${built.length + 1}`, subject: `test.${kind}`, partitionKey: fact.userId, payload: new Uint8Array(), headers: {} };
-    built.push({ kind, fact, traceparent, event });
-    return event;
-  };
+  const make =
+    (kind: string) =>
+    (fact: { userId: string } & Record<string, unknown>, traceparent?: string): OutboxEvent => {
+      const event: OutboxEvent = {
+        eventId: `${kind}-${built.length + 1}`,
+        subject: `test.${kind}`,
+        partitionKey: fact.userId,
+        payload: new Uint8Array(),
+        headers: {},
+      };
+      built.push({ kind, fact, traceparent, event });
+      return event;
+    };
   const events: UserEventBuilder = { registered: make("registered"), emailChanged: make("email_changed"), deleted: make("deleted") };
   return { events, built };
 }

@@ -53,7 +53,10 @@ describe("register", () => {
 
   it("a refused budget: no hash, nothing stored", async () => {
     const w = world({ refuse: true });
-    await expect(register(w.deps)({ email: "ada@example.com", password: PASSWORD, client: "c" })).rejects.toMatchObject({ code: "AUTH.TOO_MANY_ATTEMPTS", retryAfterSeconds: 5 });
+    await expect(register(w.deps)({ email: "ada@example.com", password: PASSWORD, client: "c" })).rejects.toMatchObject({
+      code: "AUTH.TOO_MANY_ATTEMPTS",
+      retryAfterSeconds: 5,
+    });
     expect(w.hashing.calls.hash).toBe(0);
     expect(w.store.credentials.size).toBe(0);
     expect(w.store.outbox).toEqual([]);
@@ -83,7 +86,9 @@ describe("changeEmail", () => {
 
   it("the same email in another spelling changes nothing and publishes nothing", async () => {
     const w = world({ seed: [ada] });
-    await expect(changeEmail(w.deps)({ userId: ada.userId, newEmail: " ADA@example.com", currentPassword: PASSWORD })).resolves.toEqual({ email: "ada@example.com" });
+    await expect(changeEmail(w.deps)({ userId: ada.userId, newEmail: " ADA@example.com", currentPassword: PASSWORD })).resolves.toEqual({
+      email: "ada@example.com",
+    });
     expect(w.store.credentials.get(ada.userId)?.revision).toBe(3);
     expect(w.store.outbox).toEqual([]);
   });
@@ -100,14 +105,18 @@ describe("changeEmail", () => {
 
   it("a refused budget: no password verification, no change", async () => {
     const w = world({ seed: [ada], refuse: true });
-    await expect(changeEmail(w.deps)({ userId: ada.userId, newEmail: "eve@example.com", currentPassword: PASSWORD })).rejects.toMatchObject({ code: "AUTH.TOO_MANY_ATTEMPTS" });
+    await expect(changeEmail(w.deps)({ userId: ada.userId, newEmail: "eve@example.com", currentPassword: PASSWORD })).rejects.toMatchObject({
+      code: "AUTH.TOO_MANY_ATTEMPTS",
+    });
     expect(w.hashing.calls.verify).toBe(0);
     expect(w.store.credentials.get(ada.userId)).toEqual(ada);
   });
 
   it("an account deleted meanwhile: ACCOUNT_NOT_FOUND before any password check", async () => {
     const w = world();
-    await expect(changeEmail(w.deps)({ userId: ada.userId, newEmail: "eve@example.com", currentPassword: PASSWORD })).rejects.toMatchObject({ code: "AUTH.ACCOUNT_NOT_FOUND" });
+    await expect(changeEmail(w.deps)({ userId: ada.userId, newEmail: "eve@example.com", currentPassword: PASSWORD })).rejects.toMatchObject({
+      code: "AUTH.ACCOUNT_NOT_FOUND",
+    });
     expect(w.hashing.calls.verify).toBe(0);
     expect(w.budget.log).toEqual([]);
   });

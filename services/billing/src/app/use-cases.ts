@@ -24,7 +24,8 @@ export function createUseCases(deps: { contacts: OwnFieldsStore<BillingContactRe
   const now = () => deps.now?.() ?? new Date();
   return {
     getBillingContact: async (input: OwnerInput) => toBillingContact(await contacts.read(deps.contacts, input)),
-    updateBillingAddress: async (input: UpdateBillingAddressInput) => toBillingContact(await contacts.update(deps.contacts, input, () => checkedFields(input), now())),
+    updateBillingAddress: async (input: UpdateBillingAddressInput) =>
+      toBillingContact(await contacts.update(deps.contacts, input, () => checkedFields(input), now())),
   };
 }
 

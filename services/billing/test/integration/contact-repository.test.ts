@@ -23,7 +23,15 @@ afterAll(async () => {
 
 const at = new Date("2026-11-27T12:00:00.000Z");
 let n = 0;
-const record = (): BillingContactRecord => ({ userId: `user-${++n}`, accountEmail: "a@example.com", ownBillingEmail: null, address: null, revision: 1, createdAt: at, updatedAt: at });
+const record = (): BillingContactRecord => ({
+  userId: `user-${++n}`,
+  accountEmail: "a@example.com",
+  ownBillingEmail: null,
+  address: null,
+  revision: 1,
+  createdAt: at,
+  updatedAt: at,
+});
 const address = { line1: "1 Main Street", line2: "", city: "Berlin", postalCode: "10115", countryCode: "DE" };
 
 // One suite, both implementations: the fake must not drift from PostgreSQL.
@@ -67,7 +75,12 @@ describe.each([
     await repo.save(r);
     const later = new Date("2026-11-27T13:00:00.000Z");
     expect(await repo.updateOwnFields(r.userId, { address }, later)).toEqual({ ...r, address, updatedAt: later });
-    expect(await repo.updateOwnFields(r.userId, { ownBillingEmail: "i@corp.example" }, later)).toEqual({ ...r, address, ownBillingEmail: "i@corp.example", updatedAt: later });
+    expect(await repo.updateOwnFields(r.userId, { ownBillingEmail: "i@corp.example" }, later)).toEqual({
+      ...r,
+      address,
+      ownBillingEmail: "i@corp.example",
+      updatedAt: later,
+    });
     expect(await repo.updateOwnFields(r.userId, { ownBillingEmail: null }, later)).toEqual({ ...r, address, updatedAt: later });
     expect(await repo.updateOwnFields("nobody", { address }, later)).toBeUndefined();
   });

@@ -68,7 +68,9 @@ describe("billing builds its contacts from auth's events", () => {
       const info = await f.jsm.consumers.info(f.config.AUTH_EVENTS_STREAM, f.config.CONSUMER_NAME);
       return info.num_pending === 0 && info.num_ack_pending === 0;
     });
-    expect(await f.sql`select 1 from billing_contacts where user_id in (${userId}, ${other}) or account_email in ('late@example.com', 'kept@example.com')`).toEqual([]);
+    expect(
+      await f.sql`select 1 from billing_contacts where user_id in (${userId}, ${other}) or account_email in ('late@example.com', 'kept@example.com')`,
+    ).toEqual([]);
   });
 
   it("a poison message lands in the dead-letter stream with its reason while later events still apply", async () => {

@@ -60,7 +60,11 @@ describe("BillingService over a real listening server", () => {
 
   it("sets the address and an own billing email, which outlives account email changes until removed", async () => {
     const client = f.client(service, await f.tokens.token(ada));
-    const { contact } = await client.updateBillingAddress({ userId: ada, address: { ...address, countryCode: "de", city: " Berlin " }, billingEmail: "invoices@corp.example" });
+    const { contact } = await client.updateBillingAddress({
+      userId: ada,
+      address: { ...address, countryCode: "de", city: " Berlin " },
+      billingEmail: "invoices@corp.example",
+    });
     expect(contact).toMatchObject({ billingEmail: "invoices@corp.example", address: { ...address } });
     await f.auth.emailChanged(ada, "ada@new.example", 2);
     await waitUntil("email change applied", async () => (await f.sql`select 1 from billing_contacts where account_email = 'ada@new.example'`).length === 1);

@@ -18,7 +18,13 @@ const deleted4 = create(UserDeletedSchema, { userId, deletedAt: timestampFromDat
 type Step = "r" | "e2" | "e3" | "d4";
 type Store = ReturnType<typeof createContactMemoryRepository>;
 const apply = (store: Store, step: Step) =>
-  step === "r" ? onUserRegistered(registered, store, t(9)) : step === "e2" ? onUserEmailChanged(changed2, store, t(9)) : step === "e3" ? onUserEmailChanged(changed3, store, t(9)) : onUserDeleted(deleted4, store, t(9));
+  step === "r"
+    ? onUserRegistered(registered, store, t(9))
+    : step === "e2"
+      ? onUserEmailChanged(changed2, store, t(9))
+      : step === "e3"
+        ? onUserEmailChanged(changed3, store, t(9))
+        : onUserDeleted(deleted4, store, t(9));
 
 function permutations<T>(items: T[]): T[][] {
   if (items.length <= 1) return [items];

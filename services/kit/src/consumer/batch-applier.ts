@@ -84,7 +84,11 @@ function transactInSpan<Tx>(deps: BatchApplierDeps<Tx>, pending: PendingEvent<Tx
 }
 
 /** Acks every message of a committed batch; returns the newest event applied (not a duplicate), if any. */
-function acknowledge<Tx>(deps: BatchApplierDeps<Tx>, pending: PendingEvent<Tx>[], outcomes: Map<string, ApplyOutcome>): { eventId: string; at: Date } | undefined {
+function acknowledge<Tx>(
+  deps: BatchApplierDeps<Tx>,
+  pending: PendingEvent<Tx>[],
+  outcomes: Map<string, ApplyOutcome>,
+): { eventId: string; at: Date } | undefined {
   let applied: { eventId: string; at: Date } | undefined;
   for (const p of pending) {
     const outcome = outcomes.get(p.event.meta.id) ?? "applied";
@@ -96,7 +100,8 @@ function acknowledge<Tx>(deps: BatchApplierDeps<Tx>, pending: PendingEvent<Tx>[]
   }
   for (const outcome of outcomes.values()) deps.metrics.count(outcome);
   if (deps.log.isLevelEnabled("debug")) {
-    for (const { event } of pending) deps.log.debug({ eventId: event.meta.id, type: event.meta.type, traceId: event.meta.traceId, outcome: outcomes.get(event.meta.id) }, "event applied");
+    for (const { event } of pending)
+      deps.log.debug({ eventId: event.meta.id, type: event.meta.type, traceId: event.meta.traceId, outcome: outcomes.get(event.meta.id) }, "event applied");
   }
   return applied;
 }
@@ -104,7 +109,8 @@ function acknowledge<Tx>(deps: BatchApplierDeps<Tx>, pending: PendingEvent<Tx>[]
 /** Stopping while the database was away: the guard naked the messages; close their spans. */
 function handBack<Tx>(deps: BatchApplierDeps<Tx>, pending: PendingEvent<Tx>[], error: unknown): void {
   for (const p of pending) {
-    for (const msg of p.msgs) deps.spans.end(msg, "retry", error, { name: "retry", attributes: { "acme.retry.cause": "database unavailable; handed back for redelivery" } });
+    for (const msg of p.msgs)
+      deps.spans.end(msg, "retry", error, { name: "retry", attributes: { "acme.retry.cause": "database unavailable; handed back for redelivery" } });
   }
 }
 
@@ -117,11 +123,17 @@ async function retryOrDeadLetter<Tx>(deps: BatchApplierDeps<Tx>, p: PendingEvent
   if (meta.deliveryCount >= maxDeliver) return deps.deadLetter(p.msgs, "max-deliveries", message);
   const delayMs = redeliveryDelayMs(deps.settings.backoffMs, meta.deliveryCount);
   deps.spans.withSpanOf(p.msgs[0], () =>
-    deps.log.warn({ err: error, eventId: meta.id, type: meta.type, traceId: meta.traceId, deliveryCount: meta.deliveryCount, delayMs }, `event failed; redelivery ${meta.deliveryCount + 1} of ${maxDeliver} in ${delayMs} ms`),
+    deps.log.warn(
+      { err: error, eventId: meta.id, type: meta.type, traceId: meta.traceId, deliveryCount: meta.deliveryCount, delayMs },
+      `event failed; redelivery ${meta.deliveryCount + 1} of ${maxDeliver} in ${delayMs} ms`,
+    ),
   );
   for (const msg of p.msgs) {
     msg.nak(delayMs);
-    deps.spans.end(msg, "retry", error, { name: "retry", attributes: { "messaging.delivery.count": meta.deliveryCount, "acme.retry.delay_ms": delayMs, "acme.retry.max_deliver": maxDeliver } });
+    deps.spans.end(msg, "retry", error, {
+      name: "retry",
+      attributes: { "messaging.delivery.count": meta.deliveryCount, "acme.retry.delay_ms": delayMs, "acme.retry.max_deliver": maxDeliver },
+    });
   }
   deps.metrics.count("retried");
 }

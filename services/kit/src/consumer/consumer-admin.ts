@@ -4,12 +4,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Tracer } from "@opentelemetry/api";
 import type { Sql } from "postgres";
-import {
-  ConsumerStatusService,
-  DeadLetterService,
-  ReplayOutcome_Result,
-  type DeadLetterSchema,
-} from "@acme/gen/acme/admin/v1/consumer_admin_pb";
+import { ConsumerStatusService, DeadLetterService, ReplayOutcome_Result, type DeadLetterSchema } from "@acme/gen/acme/admin/v1/consumer_admin_pb";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { ConsumerDatabase, TransactionOf } from "./apply-batch.js";
 import type { ConsumerSettings } from "./consumer-settings.js";
@@ -71,35 +66,40 @@ export function consumerAdminRoutes<D extends ConsumerDatabase>(deps: ConsumerAd
 }
 
 /** DeadLetterService: list, show, replay and purge, on the operations the `dlq` command runs too. */
-function deadLetterService(deadLetters: () => Promise<DeadLetterOperations>, sequences: (values: bigint[]) => number[], settings: ConsumerSettings): ServiceImpl<typeof DeadLetterService> {
+function deadLetterService(
+  deadLetters: () => Promise<DeadLetterOperations>,
+  sequences: (values: bigint[]) => number[],
+  settings: ConsumerSettings,
+): ServiceImpl<typeof DeadLetterService> {
   return {
-  async listDeadLetters(request) {
-    const from = request.pageToken ? Number(request.pageToken) : undefined;
-    if (from !== undefined && !(Number.isInteger(from) && from > 0)) throw new ConnectError("page_token is not one this service gave out", Code.InvalidArgument);
-    if (request.pageSize > MAX_PAGE_SIZE) throw new ConnectError(`page_size must be at most ${MAX_PAGE_SIZE}`, Code.InvalidArgument);
-    const page = await (await deadLetters()).list({ pageSize: request.pageSize, ...(from !== undefined ? { from } : {}) });
-    return { deadLetters: page.letters.map(toDeadLetter), nextPageToken: page.next !== undefined ? String(page.next) : "", total: BigInt(page.total) };
-  },
-  async getDeadLetter(request) {
-    const detail = await (await deadLetters()).get(Number(request.sequence));
-    if (!detail) throw new ConnectError(`no dead letter ${request.sequence} in ${settings.deadLetterStream}`, Code.NotFound);
-    return {
-      deadLetter: toDeadLetter(detail.letter),
-      payloadJson: detail.payload !== undefined ? JSON.stringify(detail.payload) : "",
-      decodeError: detail.decodeError ?? "",
-      body: detail.body,
-    };
-  },
-  async replayDeadLetter(request) {
-    const outcomes = await (await deadLetters()).replay(request.all ? "all" : sequences(request.sequences));
-    return {
-      outcomes: outcomes.map((o) => ({ sequence: BigInt(o.sequence), result: RESULTS[o.result], detail: o.detail, eventId: o.eventId ?? "" })),
-    };
-  },
-  async purgeDeadLetters(request) {
-    const purged = await (await deadLetters()).purge(request.all ? "all" : sequences(request.sequences));
-    return { purged: BigInt(purged) };
-  },
+    async listDeadLetters(request) {
+      const from = request.pageToken ? Number(request.pageToken) : undefined;
+      if (from !== undefined && !(Number.isInteger(from) && from > 0))
+        throw new ConnectError("page_token is not one this service gave out", Code.InvalidArgument);
+      if (request.pageSize > MAX_PAGE_SIZE) throw new ConnectError(`page_size must be at most ${MAX_PAGE_SIZE}`, Code.InvalidArgument);
+      const page = await (await deadLetters()).list({ pageSize: request.pageSize, ...(from !== undefined ? { from } : {}) });
+      return { deadLetters: page.letters.map(toDeadLetter), nextPageToken: page.next !== undefined ? String(page.next) : "", total: BigInt(page.total) };
+    },
+    async getDeadLetter(request) {
+      const detail = await (await deadLetters()).get(Number(request.sequence));
+      if (!detail) throw new ConnectError(`no dead letter ${request.sequence} in ${settings.deadLetterStream}`, Code.NotFound);
+      return {
+        deadLetter: toDeadLetter(detail.letter),
+        payloadJson: detail.payload !== undefined ? JSON.stringify(detail.payload) : "",
+        decodeError: detail.decodeError ?? "",
+        body: detail.body,
+      };
+    },
+    async replayDeadLetter(request) {
+      const outcomes = await (await deadLetters()).replay(request.all ? "all" : sequences(request.sequences));
+      return {
+        outcomes: outcomes.map((o) => ({ sequence: BigInt(o.sequence), result: RESULTS[o.result], detail: o.detail, eventId: o.eventId ?? "" })),
+      };
+    },
+    async purgeDeadLetters(request) {
+      const purged = await (await deadLetters()).purge(request.all ? "all" : sequences(request.sequences));
+      return { purged: BigInt(purged) };
+    },
   };
 }
 
@@ -107,43 +107,43 @@ function deadLetterService(deadLetters: () => Promise<DeadLetterOperations>, seq
 function consumerStatusService<D extends ConsumerDatabase>(deps: ConsumerAdminDeps<D>, nats: () => NatsConnection): ServiceImpl<typeof ConsumerStatusService> {
   const { settings } = deps;
   return {
-  async getConsumerStatus() {
-    const jsm = await jetstreamManager(nats(), { checkAPI: false });
-    const info = await jsm.consumers.info(settings.stream, settings.durable).catch((error: unknown) => {
-      throw new ConnectError(`durable consumer "${settings.durable}" on ${settings.stream} cannot be read: ${(error as Error).message}`, Code.Unavailable);
-    });
-    const dlq = await jsm.streams.info(settings.deadLetterStream).catch(() => undefined);
-    const last = deps.consumer()?.lastApplied();
-    return {
-      stream: settings.stream,
-      consumer: settings.durable,
-      pending: BigInt(info.num_pending),
-      ackPending: BigInt(info.num_ack_pending),
-      redelivered: BigInt(info.num_redelivered),
-      ackFloorStreamSequence: BigInt(info.ack_floor.stream_seq),
-      lastAppliedEventId: last?.eventId ?? "",
-      ...(last ? { lastAppliedAt: timestampFromDate(last.at) } : {}),
-      deadLetterStream: settings.deadLetterStream,
-      deadLetters: BigInt(dlq?.state.messages ?? 0),
-    };
-  },
-  async lookupEvents(request) {
-    if (request.eventIds.length > MAX_LOOKUP_IDS) throw new ConnectError(`at most ${MAX_LOOKUP_IDS} event ids a call`, Code.InvalidArgument);
-    const ids = [...new Set(request.eventIds)];
-    const rows =
-      ids.length === 0
-        ? []
-        : await deps.sql<{ event_id: string; epoch_ms: number }[]>`
+    async getConsumerStatus() {
+      const jsm = await jetstreamManager(nats(), { checkAPI: false });
+      const info = await jsm.consumers.info(settings.stream, settings.durable).catch((error: unknown) => {
+        throw new ConnectError(`durable consumer "${settings.durable}" on ${settings.stream} cannot be read: ${(error as Error).message}`, Code.Unavailable);
+      });
+      const dlq = await jsm.streams.info(settings.deadLetterStream).catch(() => undefined);
+      const last = deps.consumer()?.lastApplied();
+      return {
+        stream: settings.stream,
+        consumer: settings.durable,
+        pending: BigInt(info.num_pending),
+        ackPending: BigInt(info.num_ack_pending),
+        redelivered: BigInt(info.num_redelivered),
+        ackFloorStreamSequence: BigInt(info.ack_floor.stream_seq),
+        lastAppliedEventId: last?.eventId ?? "",
+        ...(last ? { lastAppliedAt: timestampFromDate(last.at) } : {}),
+        deadLetterStream: settings.deadLetterStream,
+        deadLetters: BigInt(dlq?.state.messages ?? 0),
+      };
+    },
+    async lookupEvents(request) {
+      if (request.eventIds.length > MAX_LOOKUP_IDS) throw new ConnectError(`at most ${MAX_LOOKUP_IDS} event ids a call`, Code.InvalidArgument);
+      const ids = [...new Set(request.eventIds)];
+      const rows =
+        ids.length === 0
+          ? []
+          : await deps.sql<{ event_id: string; epoch_ms: number }[]>`
             select event_id, (extract(epoch from processed_at) * 1000)::float8 as epoch_ms
             from ${deps.sql(settings.inboxTable)} where event_id = any(${ids}::text[])`;
-    const applied = new Map(rows.map((row) => [row.event_id, new Date(row.epoch_ms)]));
-    return {
-      events: request.eventIds.map((eventId) => {
-        const at = applied.get(eventId);
-        return { eventId, applied: at !== undefined, ...(at ? { appliedAt: timestampFromDate(at) } : {}) };
-      }),
-    };
-  },
+      const applied = new Map(rows.map((row) => [row.event_id, new Date(row.epoch_ms)]));
+      return {
+        events: request.eventIds.map((eventId) => {
+          const at = applied.get(eventId);
+          return { eventId, applied: at !== undefined, ...(at ? { appliedAt: timestampFromDate(at) } : {}) };
+        }),
+      };
+    },
   };
 }
 

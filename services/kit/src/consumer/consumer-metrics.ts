@@ -22,7 +22,6 @@ export function createConsumerMetrics(registry: Registry, consumer: string) {
   };
 }
 
-
 function consumerGauges(registry: Registry) {
   const lag = new Gauge({
     name: "event_consumer_lag_messages",

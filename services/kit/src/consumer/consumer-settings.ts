@@ -74,7 +74,11 @@ export type ConsumerEnv = { [K in keyof ReturnType<typeof consumerEnv>]: z.infer
 export const subjectPrefixSchema = subjectPrefix;
 export const streamNameSchema = name;
 
-export function consumerSettings(env: Omit<ConsumerEnv, "INBOX_RETENTION_DAYS" | "DLQ_MAX_BYTES" | "DLQ_MAX_AGE_DAYS"> & Partial<Pick<ConsumerEnv, "DLQ_MAX_BYTES" | "DLQ_MAX_AGE_DAYS">>, source: { stream: string; subjectPrefix: string }, inboxTable = "processed_events"): ConsumerSettings {
+export function consumerSettings(
+  env: Omit<ConsumerEnv, "INBOX_RETENTION_DAYS" | "DLQ_MAX_BYTES" | "DLQ_MAX_AGE_DAYS"> & Partial<Pick<ConsumerEnv, "DLQ_MAX_BYTES" | "DLQ_MAX_AGE_DAYS">>,
+  source: { stream: string; subjectPrefix: string },
+  inboxTable = "processed_events",
+): ConsumerSettings {
   return {
     stream: source.stream,
     subjectPrefix: source.subjectPrefix,

@@ -3,7 +3,11 @@ import type { ConsumerMetrics } from "./consumer-metrics.js";
 import type { ConsumerSettings } from "./consumer-settings.js";
 
 /** Reads consumer lag, ack-pending and the dead-letter stream's size from JetStream into the metrics. */
-export async function readConsumerStats(jsm: JetStreamManager, settings: Pick<ConsumerSettings, "stream" | "durable" | "deadLetterStream">, metrics: ConsumerMetrics): Promise<void> {
+export async function readConsumerStats(
+  jsm: JetStreamManager,
+  settings: Pick<ConsumerSettings, "stream" | "durable" | "deadLetterStream">,
+  metrics: ConsumerMetrics,
+): Promise<void> {
   try {
     const info = await jsm.consumers.info(settings.stream, settings.durable);
     metrics.setLag(info.num_pending);

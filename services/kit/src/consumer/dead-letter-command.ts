@@ -78,7 +78,9 @@ async function list({ operations, out, stream }: Command, arg: string | undefine
   if (letters.length === 0) out(`${stream} is empty`);
   for (const l of letters) {
     const or = (text: string) => text || "-";
-    out(`${l.sequence}\t${l.failedAt?.toISOString() ?? "-"}\t${or(l.reason)}\t${or(l.eventType)}\tevent ${or(l.eventId)}\tfrom ${or(l.originalStream)}#${l.originalSequence || "-"}\t${or(l.error)}`);
+    out(
+      `${l.sequence}\t${l.failedAt?.toISOString() ?? "-"}\t${or(l.reason)}\t${or(l.eventType)}\tevent ${or(l.eventId)}\tfrom ${or(l.originalStream)}#${l.originalSequence || "-"}\t${or(l.error)}`,
+    );
   }
   return 0;
 }

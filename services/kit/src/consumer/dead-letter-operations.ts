@@ -171,7 +171,12 @@ async function replayOne<D extends ConsumerDatabase>(ctx: Context<D>, sequence: 
 }
 
 /** The original message in the producer's stream, when it is still there and is the event the letter describes. */
-async function findOriginal(ctx: Context<ConsumerDatabase>, sequence: number, letter: StoredMsg, view: DeadLetterView): Promise<{ msg: StoredMsg } | ReplayOutcome> {
+async function findOriginal(
+  ctx: Context<ConsumerDatabase>,
+  sequence: number,
+  letter: StoredMsg,
+  view: DeadLetterView,
+): Promise<{ msg: StoredMsg } | ReplayOutcome> {
   const { settings } = ctx;
   const refused = (detail: string): ReplayOutcome => ({ sequence, result: "refused", detail, eventId: view.eventId });
   if (view.originalStream !== settings.stream) return refused(`the letter names stream "${view.originalStream}", not ${settings.stream}; nothing was applied`);
@@ -182,12 +187,16 @@ async function findOriginal(ctx: Context<ConsumerDatabase>, sequence: number, le
   } catch (error) {
     return { sequence, result: "failed", detail: `cannot read the original from ${settings.stream}: ${(error as Error).message}`, eventId: view.eventId };
   }
-  if (!original) return refused(`the original (${settings.stream} #${view.originalSequence}) is no longer in the stream; nothing was applied, the letter is kept`);
+  if (!original)
+    return refused(`the original (${settings.stream} #${view.originalSequence}) is no longer in the stream; nothing was applied, the letter is kept`);
   const sameEvent =
     original.subject === view.originalSubject &&
     (original.header.get(CE.id) || "") === view.eventId &&
     Buffer.from(original.data).equals(Buffer.from(letter.data));
-  if (!sameEvent) return refused(`${settings.stream} #${view.originalSequence} is not the event this letter describes (ce-id, subject or body differ); nothing was applied, the letter is kept`);
+  if (!sameEvent)
+    return refused(
+      `${settings.stream} #${view.originalSequence} is not the event this letter describes (ce-id, subject or body differ); nothing was applied, the letter is kept`,
+    );
   return { msg: original };
 }
 

@@ -32,7 +32,14 @@ export function createDeadLetterer(deps: DeadLetteringDeps): DeadLetterer {
  */
 async function deadLetterOne(deps: DeadLetteringDeps, msg: JsMsg, reason: DeadLetterReason, error: string): Promise<void> {
   const { js, settings, metrics, spans, log } = deps;
-  const where = { subject: msg.subject, streamSequence: msg.info.streamSequence, eventId: msg.headers?.get("ce-id"), traceId: traceIdOf(msg.headers?.get("traceparent")), reason, error };
+  const where = {
+    subject: msg.subject,
+    streamSequence: msg.info.streamSequence,
+    eventId: msg.headers?.get("ce-id"),
+    traceId: traceIdOf(msg.headers?.get("traceparent")),
+    reason,
+    error,
+  };
   const failure = new Error(error);
   failure.name = reason;
   try {
@@ -46,7 +53,12 @@ async function deadLetterOne(deps: DeadLetteringDeps, msg: JsMsg, reason: DeadLe
     spans.withSpanOf(msg, () => log.error(where, `event moved to dead-letter stream ${settings.deadLetterStream} (${reason}); consumption goes on`));
     spans.end(msg, "dead-lettered", failure, {
       name: "dead_letter",
-      attributes: { "acme.dead_letter.reason": reason, "acme.dead_letter.stream": settings.deadLetterStream, "acme.dead_letter.sequence": ack.seq, "messaging.delivery.count": msg.info.deliveryCount },
+      attributes: {
+        "acme.dead_letter.reason": reason,
+        "acme.dead_letter.stream": settings.deadLetterStream,
+        "acme.dead_letter.sequence": ack.seq,
+        "messaging.delivery.count": msg.info.deliveryCount,
+      },
     });
     // The stream discards its oldest letters past its limits: count what this letter pushed out.
     const after = before === undefined || ack.duplicate ? undefined : await deps.letterCount();
@@ -54,6 +66,9 @@ async function deadLetterOne(deps: DeadLetteringDeps, msg: JsMsg, reason: DeadLe
   } catch (publishError) {
     spans.withSpanOf(msg, () => log.error({ ...where, err: publishError }, "could not publish the dead letter; the message stays for redelivery"));
     msg.nak(redeliveryDelayMs(settings.backoffMs, msg.info.deliveryCount));
-    spans.end(msg, "retry", publishError, { name: "retry", attributes: { "messaging.delivery.count": msg.info.deliveryCount, "acme.retry.cause": "dead letter not published" } });
+    spans.end(msg, "retry", publishError, {
+      name: "retry",
+      attributes: { "messaging.delivery.count": msg.info.deliveryCount, "acme.retry.cause": "dead letter not published" },
+    });
   }
 }

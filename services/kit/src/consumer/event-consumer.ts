@@ -71,7 +71,11 @@ export function startEventConsumer<D extends ConsumerDatabase>(options: EventCon
     metrics,
     spans,
     log,
-    letterCount: async () => manager?.streams.info(settings.deadLetterStream).then((info) => info.state.messages, () => undefined),
+    letterCount: async () =>
+      manager?.streams.info(settings.deadLetterStream).then(
+        (info) => info.state.messages,
+        () => undefined,
+      ),
   });
   const applier = createBatchApplier<TransactionOf<D>>({
     transact: (events) => applyBatch(db, settings.inboxTable, events, options.beforeCommit),
@@ -84,7 +88,15 @@ export function startEventConsumer<D extends ConsumerDatabase>(options: EventCon
     log,
     onCommitted: options.onCommitted,
   });
-  const processBatch = batchProcessor({ decode: createEventDecoder(options.routes), maxDeliver: settings.maxDeliver, applier, deadLetter, metrics, spans, log });
+  const processBatch = batchProcessor({
+    decode: createEventDecoder(options.routes),
+    maxDeliver: settings.maxDeliver,
+    applier,
+    deadLetter,
+    metrics,
+    spans,
+    log,
+  });
   const loop = createConsumptionLoop({ nc, settings, stop, log });
   const drain = (source: ConsumerMessages) =>
     pumpBatches(source, {
@@ -92,7 +104,8 @@ export function startEventConsumer<D extends ConsumerDatabase>(options: EventCon
       concurrency: settings.concurrency,
       stop,
       keepAliveMs: database.keepAliveMs,
-      process: (batch) => processBatch(batch).catch((error: unknown) => log.error({ err: error }, "batch failed unexpectedly; its messages will be redelivered")),
+      process: (batch) =>
+        processBatch(batch).catch((error: unknown) => log.error({ err: error }, "batch failed unexpectedly; its messages will be redelivered")),
     });
 
   const running = (async () => {

@@ -31,10 +31,7 @@ export interface EventRoute<Tx, Desc extends DescMessage = DescMessage> {
 }
 
 /** Keeps the event type of `key` and `handle` tied to `schema`. */
-export function eventRoute<Tx, Desc extends DescMessage>(
-  schema: Desc,
-  route: Omit<EventRoute<Tx, Desc>, "schema">,
-): EventRoute<Tx, DescMessage> {
+export function eventRoute<Tx, Desc extends DescMessage>(schema: Desc, route: Omit<EventRoute<Tx, Desc>, "schema">): EventRoute<Tx, DescMessage> {
   return { schema, ...route } as unknown as EventRoute<Tx, DescMessage>;
 }
 

@@ -1,5 +1,16 @@
 import type { JsMsg } from "@nats-io/jetstream";
-import { ATTR, context, contextFromTraceparent, linkTo, recordFailure, SpanKind, trace, type EventOutcomeAttribute, type Span, type Tracer } from "../observability/spans.js";
+import {
+  ATTR,
+  context,
+  contextFromTraceparent,
+  linkTo,
+  recordFailure,
+  SpanKind,
+  trace,
+  type EventOutcomeAttribute,
+  type Span,
+  type Tracer,
+} from "../observability/spans.js";
 
 /** Something that happened to a message on its way out, recorded on its span. */
 export interface SpanEvent {

@@ -100,8 +100,21 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
 }
 
 const UNAVAILABLE_CODES = new Set([
-  "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "CONNECT_TIMEOUT", "CONNECTION_CLOSED", "CONNECTION_ENDED",
-  "CONNECTION_DESTROYED", "57P01", "57P02", "57P03", "08000", "08001", "08003", "08006",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "57P01",
+  "57P02",
+  "57P03",
+  "08000",
+  "08001",
+  "08003",
+  "08006",
 ]);
 
 /** The database cannot be reached or is shutting down: worth retrying later, not a bug. */
@@ -123,7 +136,11 @@ export async function waitForDatabase(url: string, log: (message: string) => voi
       return;
     } catch (error) {
       const tls = tlsVerificationError(error);
-      if (tls) throw new Error(`DATABASE_SSL_ROOT_CERT: the database at ${new URL(url).host} failed verification (${tls}); is it the CA that signed the server's certificate, for this host name?`, { cause: error });
+      if (tls)
+        throw new Error(
+          `DATABASE_SSL_ROOT_CERT: the database at ${new URL(url).host} failed verification (${tls}); is it the CA that signed the server's certificate, for this host name?`,
+          { cause: error },
+        );
       if (!isDatabaseUnavailable(error) || Date.now() > deadline) throw error;
       if (Date.now() - lastLog > 5_000) {
         lastLog = Date.now();

@@ -27,7 +27,13 @@ export function columnTexts(column: PgColumn, values: unknown[]): (string | null
   return values.map((value) => {
     if (value === null || value === undefined) return null;
     const driverValue = column.mapToDriverValue(value);
-    return typeof driverValue === "string" ? driverValue : driverValue instanceof Date ? driverValue.toISOString() : typeof driverValue === "object" ? JSON.stringify(driverValue) : String(driverValue);
+    return typeof driverValue === "string"
+      ? driverValue
+      : driverValue instanceof Date
+        ? driverValue.toISOString()
+        : typeof driverValue === "object"
+          ? JSON.stringify(driverValue)
+          : String(driverValue);
   });
 }
 
@@ -46,5 +52,12 @@ export function insertRowsSql<T extends PgTable>(table: T, keys: (keyof T["$infe
   return sql`insert into ${table} (${sql.join(
     columns.map((column) => sql.identifier(column.name)),
     sql`, `,
-  )}) select * from ${unnestOf(columns, (column, i) => sql.param(columnTexts(column, rows.map((row) => (row as Record<string, unknown>)[keys[i]!]))))}`;
+  )}) select * from ${unnestOf(columns, (column, i) =>
+    sql.param(
+      columnTexts(
+        column,
+        rows.map((row) => (row as Record<string, unknown>)[keys[i]!]),
+      ),
+    ),
+  )}`;
 }

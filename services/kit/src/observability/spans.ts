@@ -97,7 +97,12 @@ export async function inSpan<T>(
  * db.system.name=postgresql and db.query.summary=<what>. Never the query
  * text or its parameters (they hold emails and hashes).
  */
-export function inTransactionSpan<T>(tracer: Tracer, what: string, work: (span: Span) => Promise<T>, options: { parent?: Context; links?: Link[] } = {}): Promise<T> {
+export function inTransactionSpan<T>(
+  tracer: Tracer,
+  what: string,
+  work: (span: Span) => Promise<T>,
+  options: { parent?: Context; links?: Link[] } = {},
+): Promise<T> {
   return inSpan(
     tracer,
     `transaction ${what}`,

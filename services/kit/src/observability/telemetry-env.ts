@@ -39,14 +39,7 @@ const keyValueList = z.string().transform((text, ctx) => {
   return pairs;
 });
 
-export const SAMPLERS = [
-  "always_on",
-  "always_off",
-  "traceidratio",
-  "parentbased_always_on",
-  "parentbased_always_off",
-  "parentbased_traceidratio",
-] as const;
+export const SAMPLERS = ["always_on", "always_off", "traceidratio", "parentbased_always_on", "parentbased_always_off", "parentbased_traceidratio"] as const;
 
 export function telemetryEnv() {
   return {

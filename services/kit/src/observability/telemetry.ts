@@ -139,12 +139,20 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
  * The batch processor exporting to the OTLP endpoint: what cannot be queued
  * or exported is counted in `dropped` and warned about once.
  */
-function exportingProcessor(env: TelemetryEnv, endpoint: NonNullable<ReturnType<typeof tracesEndpoint>>, dropped: Counter<"reason">, logger: Logger): SpanProcessor {
+function exportingProcessor(
+  env: TelemetryEnv,
+  endpoint: NonNullable<ReturnType<typeof tracesEndpoint>>,
+  dropped: Counter<"reason">,
+  logger: Logger,
+): SpanProcessor {
   let warned = false;
   const warnOnce = (reason: string) => {
     if (warned) return;
     warned = true;
-    logger.warn({ endpoint: endpoint.url, reason }, "spans are being dropped (the trace exporter is down or slow); requests are not affected; counted in otel_spans_dropped_total, this warning is not repeated");
+    logger.warn(
+      { endpoint: endpoint.url, reason },
+      "spans are being dropped (the trace exporter is down or slow); requests are not affected; counted in otel_spans_dropped_total, this warning is not repeated",
+    );
   };
   const exporterOptions = {
     url: endpoint.url,
@@ -206,7 +214,10 @@ class CountingBatchProcessor implements SpanProcessor {
   private readonly inner: BatchSpanProcessor;
   private queued = 0;
 
-  constructor(exporter: SpanExporter, private readonly options: CountingOptions) {
+  constructor(
+    exporter: SpanExporter,
+    private readonly options: CountingOptions,
+  ) {
     const counting: SpanExporter = {
       export: (spans: ReadableSpan[], done: (result: ExportResult) => void) => {
         this.queued = Math.max(0, this.queued - spans.length);

@@ -111,9 +111,11 @@ function relayConnections(databaseUrl: string, instanceId: string | undefined): 
 
 /** The wake-up: each commit that inserts outbox rows NOTIFYs; without LISTEN the poll interval still finds them. */
 function listenForCommits(sql: Sql, wakeup: Wakeup, logger: Logger): void {
-  sql.listen(OUTBOX_CHANNEL, () => wakeup.poke()).catch((error: unknown) => {
-    logger.warn({ reason: (error as Error).message }, "outbox relay: LISTEN failed; relying on polling");
-  });
+  sql
+    .listen(OUTBOX_CHANNEL, () => wakeup.poke())
+    .catch((error: unknown) => {
+      logger.warn({ reason: (error as Error).message }, "outbox relay: LISTEN failed; relying on polling");
+    });
 }
 
 type RoundOutcome = "more" | "idle" | "failed" | "lost";
@@ -208,7 +210,11 @@ class Relay {
       if (!full) await this.marker.finish();
     }
     if (error) {
-      if (this.failureStreak === 0) this.logger.warn({ unsent: rows.length - sent.length, reason: (error as Error).message }, "outbox relay: publishing failed; rows stay in the outbox and are retried");
+      if (this.failureStreak === 0)
+        this.logger.warn(
+          { unsent: rows.length - sent.length, reason: (error as Error).message },
+          "outbox relay: publishing failed; rows stay in the outbox and are retried",
+        );
       return "failed";
     }
     return full ? "more" : "idle";

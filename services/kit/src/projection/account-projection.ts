@@ -64,17 +64,21 @@ export function accountProjection<R extends AccountRecord, Tx>(spec: AccountProj
   };
   const handlers = {
     /** A new account: its record starts with the account email and the service's defaults. */
-    userRegistered: (event: UserRegistered, store: ProjectionStore<R>, now = new Date()) => applyEmail("UserRegistered", registeredFact(event, now), store, now),
+    userRegistered: (event: UserRegistered, store: ProjectionStore<R>, now = new Date()) =>
+      applyEmail("UserRegistered", registeredFact(event, now), store, now),
     /** The account email changed: the account columns follow the higher revision. */
-    userEmailChanged: (event: UserEmailChanged, store: ProjectionStore<R>, now = new Date()) => applyEmail("UserEmailChanged", emailChangedFact(event, now), store, now),
+    userEmailChanged: (event: UserEmailChanged, store: ProjectionStore<R>, now = new Date()) =>
+      applyEmail("UserEmailChanged", emailChangedFact(event, now), store, now),
     /** The account is gone: its record (all personal data) is removed, a tombstone stays. */
     userDeleted: (event: UserDeleted, store: ProjectionStore<R>, now = new Date()) => applyDeleted(deletedFact(event, now), store),
   };
   /** In the consumer's transaction: apply, then let the service record its side effects. */
-  const route = <E>(apply: (event: E, store: ProjectionStore<R>) => Promise<Applied<R>>) => async (event: E, tx: Tx, meta: EventMeta) => {
-    const applied = await apply(event, spec.storeFor(tx));
-    await spec.afterApply?.(applied, tx, meta);
-  };
+  const route =
+    <E>(apply: (event: E, store: ProjectionStore<R>) => Promise<Applied<R>>) =>
+    async (event: E, tx: Tx, meta: EventMeta) => {
+      const applied = await apply(event, spec.storeFor(tx));
+      await spec.afterApply?.(applied, tx, meta);
+    };
   return {
     onUserRegistered: async (event: UserRegistered, store: ProjectionStore<R>, now?: Date) => (await handlers.userRegistered(event, store, now)).change,
     onUserEmailChanged: async (event: UserEmailChanged, store: ProjectionStore<R>, now?: Date) => (await handlers.userEmailChanged(event, store, now)).change,

@@ -51,7 +51,11 @@ function storeParts<T extends ProjectionTable, R>(db: ProjectionDb, spec: Projec
   // Saving replaces everything but the key: the caller decided the whole record.
   const upsert: { target: PgColumn; set: never } = {
     target: table.userId,
-    set: Object.fromEntries(Object.entries(columns).filter(([key]) => key !== "userId").map(([key, column]) => [key, sql`excluded.${sql.identifier(column.name)}`])) as never,
+    set: Object.fromEntries(
+      Object.entries(columns)
+        .filter(([key]) => key !== "userId")
+        .map(([key, column]) => [key, sql`excluded.${sql.identifier(column.name)}`]),
+    ) as never,
   };
   const toState = (loaded: Loaded<T> | undefined): UserState<R> => {
     if (loaded?.tombstoneRevision != null) return { kind: "deleted", revision: loaded.tombstoneRevision };
@@ -151,8 +155,25 @@ function batchingStore<T extends ProjectionTable, R, S extends ReturnType<typeof
     }),
     save: coalesce(async (records: R[]) => {
       // One row per user: a later save of the same round wins (one statement cannot touch a row twice).
-      const latest = [...new Map(records.map((record) => { const row = toRow(record) as Record<string, unknown>; return [row.userId, row]; })).values()];
-      await statements.saveMany.execute(Object.fromEntries(Object.entries(columns).map(([key, column]) => [column.name, columnTexts(column, latest.map((row) => row[key]))])));
+      const latest = [
+        ...new Map(
+          records.map((record) => {
+            const row = toRow(record) as Record<string, unknown>;
+            return [row.userId, row];
+          }),
+        ).values(),
+      ];
+      await statements.saveMany.execute(
+        Object.fromEntries(
+          Object.entries(columns).map(([key, column]) => [
+            column.name,
+            columnTexts(
+              column,
+              latest.map((row) => row[key]),
+            ),
+          ]),
+        ),
+      );
       return records.map(() => undefined);
     }),
     delete: (userId: string, tombstone: { revision: number; at: Date }) => deleteRound({ userId, tombstone }),

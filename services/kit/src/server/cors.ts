@@ -10,7 +10,10 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => void;
  * refuse cross-origin calls, which is the safe default.
  */
 export function corsOriginsFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
-  return (env.CORS_ALLOWED_ORIGINS ?? "").split(",").map((o) => o.trim()).filter(Boolean);
+  return (env.CORS_ALLOWED_ORIGINS ?? "")
+    .split(",")
+    .map((o) => o.trim())
+    .filter(Boolean);
 }
 
 /** Answers preflights and adds CORS headers for the listed origins only, with connect's lists of methods and headers. */

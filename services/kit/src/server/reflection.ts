@@ -26,18 +26,25 @@ export function reflectionRoutes(router: ConnectRouter): void {
   const encode = (file: DescFile) => withDependencies([file]).map((f) => toBinary(FileDescriptorProtoSchema, f.proto));
 
   const answer = (request: v1.ServerReflectionRequest): v1.ServerReflectionResponse["messageResponse"] => {
-    const notFound = (what: string) => ({ case: "errorResponse" as const, value: create(v1.ErrorResponseSchema, { errorCode: 5, errorMessage: `${what} not found` }) });
+    const notFound = (what: string) => ({
+      case: "errorResponse" as const,
+      value: create(v1.ErrorResponseSchema, { errorCode: 5, errorMessage: `${what} not found` }),
+    });
     const req = request.messageRequest;
     switch (req.case) {
       case "listServices":
         return { case: "listServicesResponse", value: create(v1.ListServiceResponseSchema, { service: names.map((name) => ({ name })) }) };
       case "fileByFilename": {
         const file = byName.get(req.value);
-        return file ? { case: "fileDescriptorResponse", value: create(v1.FileDescriptorResponseSchema, { fileDescriptorProto: encode(file) }) } : notFound(`file ${req.value}`);
+        return file
+          ? { case: "fileDescriptorResponse", value: create(v1.FileDescriptorResponseSchema, { fileDescriptorProto: encode(file) }) }
+          : notFound(`file ${req.value}`);
       }
       case "fileContainingSymbol": {
         const file = fileContaining(req.value);
-        return file ? { case: "fileDescriptorResponse", value: create(v1.FileDescriptorResponseSchema, { fileDescriptorProto: encode(file) }) } : notFound(`symbol ${req.value}`);
+        return file
+          ? { case: "fileDescriptorResponse", value: create(v1.FileDescriptorResponseSchema, { fileDescriptorProto: encode(file) }) }
+          : notFound(`symbol ${req.value}`);
       }
       case "fileContainingExtension":
         return notFound(`extension ${req.value.extensionNumber} of ${req.value.containingType}`);
@@ -80,4 +87,3 @@ function withDependencies(files: DescFile[]): DescFile[] {
   files.forEach(visit);
   return [...seen.values()];
 }
-

@@ -81,7 +81,10 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
     readMaxBytes: DEFAULT_READ_MAX_BYTES,
     jsonOptions: STRICT_UTF8_JSON,
     interceptors: [observe, mapErrors, requireAdminToken(options.admin.token, options.logger)],
-    fallback: plainRoutes(operationsRoutes(options, () => shuttingDown), options.logger),
+    fallback: plainRoutes(
+      operationsRoutes(options, () => shuttingDown),
+      options.logger,
+    ),
   });
 
   const listener = await listen(withCors(handler as never, corsOriginsFromEnv()) as never, options.port, options.host, options.limits);
@@ -92,7 +95,10 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
     await listener.close(0);
     throw error;
   }
-  options.logger.info({ port: listener.port, adminPort: adminListener.port }, `${options.service} listening (Connect, gRPC, gRPC-Web; admin port ${adminListener.port})`);
+  options.logger.info(
+    { port: listener.port, adminPort: adminListener.port },
+    `${options.service} listening (Connect, gRPC, gRPC-Web; admin port ${adminListener.port})`,
+  );
   const closeBoth = (graceMs?: number) => Promise.all([listener.close(graceMs), adminListener.close(graceMs)]).then(() => {});
   return {
     port: listener.port,

@@ -48,7 +48,12 @@ describe("dead-lettering", () => {
   });
 
   async function deliverOne(): Promise<JsMsg> {
-    const { id } = await publishEvent(js, { subject: `${settings.subjectPrefix}.user.registered.v1`, schema: UserRegisteredSchema, message: { userId: "u-dl", email: "dl@example.com", revision: 1n }, entity: "u-dl" });
+    const { id } = await publishEvent(js, {
+      subject: `${settings.subjectPrefix}.user.registered.v1`,
+      schema: UserRegisteredSchema,
+      message: { userId: "u-dl", email: "dl@example.com", revision: 1n },
+      entity: "u-dl",
+    });
     const msg = await (await js.consumers.get(settings.stream, settings.durable)).next({ expires: 5_000 });
     if (!msg || msg.headers?.get("ce-id") !== id) throw new Error("the published event was not delivered");
     return msg;
@@ -57,7 +62,11 @@ describe("dead-lettering", () => {
   function deadLetterer(registry: Registry) {
     const metrics = createConsumerMetrics(registry, settings.durable);
     const spans = createProcessSpans(trace.getTracer("test"), settings.durable);
-    const letterCount = () => jsm.streams.info(settings.deadLetterStream).then((i) => i.state.messages, () => undefined);
+    const letterCount = () =>
+      jsm.streams.info(settings.deadLetterStream).then(
+        (i) => i.state.messages,
+        () => undefined,
+      );
     return createDeadLetterer({ js, settings, metrics, spans, log: createLogger("dl-test", "silent"), letterCount });
   }
 

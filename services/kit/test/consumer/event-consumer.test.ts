@@ -257,7 +257,11 @@ describe("event consumer runner", () => {
     const settings = settingsFor(ns);
     await declareEventStream(jsm, settings.stream, settings.subjectPrefix);
     await ensureDurableConsumer(jsm, { ...settings, ackWaitMs: 30_000 });
-    const defaults = z.object(consumerEnv({ durable: settings.durable, deadLetterStream: settings.deadLetterStream, deadLetterSubjectPrefix: settings.deadLetterSubjectPrefix })).parse({});
+    const defaults = z
+      .object(
+        consumerEnv({ durable: settings.durable, deadLetterStream: settings.deadLetterStream, deadLetterSubjectPrefix: settings.deadLetterSubjectPrefix }),
+      )
+      .parse({});
     expect(defaults.CONSUMER_ACK_WAIT_MS).toBeLessThanOrEqual(5_000);
     await ensureDurableConsumer(jsm, { ...settings, ackWaitMs: defaults.CONSUMER_ACK_WAIT_MS });
     const info = await jsm.consumers.info(settings.stream, settings.durable);
@@ -275,7 +279,14 @@ describe("event consumer runner", () => {
     await expect(applyBatch(database.db, "processed_events", [event("u-rollback-1", "rb-1"), event("u-rollback-2", "rb-2")])).rejects.toThrow(/rb-2/);
     expect((await rows())["u-rollback-1"]).toBeUndefined();
     expect(await database.sql`select 1 from processed_events where event_id in ('rb-1', 'rb-2')`).toHaveLength(0);
-    const outcomes = await applyBatch(database.db, "processed_events", [event("u-rollback-1", "rb-1"), event("u-rollback-2", "rb-2"), event("u-rollback-2", "rb-2")]);
-    expect([...outcomes.entries()]).toEqual([["rb-1", "applied"], ["rb-2", "applied"]]);
+    const outcomes = await applyBatch(database.db, "processed_events", [
+      event("u-rollback-1", "rb-1"),
+      event("u-rollback-2", "rb-2"),
+      event("u-rollback-2", "rb-2"),
+    ]);
+    expect([...outcomes.entries()]).toEqual([
+      ["rb-1", "applied"],
+      ["rb-2", "applied"],
+    ]);
   });
 });

@@ -14,7 +14,7 @@ import { openDatabase, type Database } from "../../src/db/database.js";
 import { createLogger } from "../../src/logging.js";
 import { connectNats } from "../../src/nats.js";
 import type { ConsumerSettings } from "../../src/consumer/consumer-settings.js";
-import { startEventConsumer, } from "../../src/consumer/event-consumer.js";
+import { startEventConsumer } from "../../src/consumer/event-consumer.js";
 import { eventRoute } from "../../src/consumer/event-route.js";
 import { declareEventStream, publishEvent } from "../../testing/event-stream.js";
 
@@ -52,7 +52,12 @@ async function createToyTables(url: string) {
 }
 
 const publish = (js: JetStreamClient, s: ConsumerSettings, n: number) =>
-  publishEvent(js, { subject: `${s.subjectPrefix}.user_registered.v1`, schema: UserRegisteredSchema, message: { userId: `u${n}`, email: `u${n}@example.com`, revision: 1n }, entity: `u${n}` });
+  publishEvent(js, {
+    subject: `${s.subjectPrefix}.user_registered.v1`,
+    schema: UserRegisteredSchema,
+    message: { userId: `u${n}`, email: `u${n}@example.com`, revision: 1n },
+    entity: `u${n}`,
+  });
 
 describe("the consumer through outages", () => {
   let dir: string;
@@ -80,7 +85,14 @@ describe("the consumer through outages", () => {
     const jsm = await jetstreamManager(nc);
     const s = settings("db");
     await declareEventStream(jsm, s.stream, s.subjectPrefix);
-    const consumer = startEventConsumer({ nc, db: database.db, settings: s, routes: [route], logger: createLogger("kit-test", process.env.TEST_LOG_LEVEL ?? "silent"), registry: new Registry() });
+    const consumer = startEventConsumer({
+      nc,
+      db: database.db,
+      settings: s,
+      routes: [route],
+      logger: createLogger("kit-test", process.env.TEST_LOG_LEVEL ?? "silent"),
+      registry: new Registry(),
+    });
     cleanup.push(() => consumer.stop());
     const count = async () => Number((await database.sql<{ n: string }[]>`select count(*) as n from things`)[0]?.n);
 
@@ -93,7 +105,10 @@ describe("the consumer through outages", () => {
     pg = await startPostgres({ dataDir, port });
     // postgres.js backs off its reconnects during an outage (up to 20 s by default): allow for it.
     await waitUntil("all events after the outage", async () => (await count()) === 31, 30_000);
-    const dead = await jsm.streams.info(s.deadLetterStream).then((i) => i.state.messages, () => 0);
+    const dead = await jsm.streams.info(s.deadLetterStream).then(
+      (i) => i.state.messages,
+      () => 0,
+    );
     expect(dead).toBe(0);
   });
 
@@ -113,7 +128,14 @@ describe("the consumer through outages", () => {
     const s = settings("nats");
     const jsm: JetStreamManager = await jetstreamManager(nc);
     await declareEventStream(jsm, s.stream, s.subjectPrefix);
-    const consumer = startEventConsumer({ nc, db: database.db, settings: s, routes: [route], logger: createLogger("kit-test", "silent"), registry: new Registry() });
+    const consumer = startEventConsumer({
+      nc,
+      db: database.db,
+      settings: s,
+      routes: [route],
+      logger: createLogger("kit-test", "silent"),
+      registry: new Registry(),
+    });
     cleanup.push(() => consumer.stop());
     const count = async () => Number((await database.sql<{ n: string }[]>`select count(*) as n from things`)[0]?.n);
 

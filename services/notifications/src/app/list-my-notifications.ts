@@ -14,7 +14,21 @@ export interface SentMail {
 }
 
 export interface MailHistory {
-  mailsOf(userId: string, limit: number): Promise<{ messageId: string; template: string; subject: string; toAddress: string | null; status: MailStatus; createdAt: Date; sentAt: Date | null; lastError: string | null }[]>;
+  mailsOf(
+    userId: string,
+    limit: number,
+  ): Promise<
+    {
+      messageId: string;
+      template: string;
+      subject: string;
+      toAddress: string | null;
+      status: MailStatus;
+      createdAt: Date;
+      sentAt: Date | null;
+      lastError: string | null;
+    }[]
+  >;
 }
 
 const DEFAULT_PAGE = 50;

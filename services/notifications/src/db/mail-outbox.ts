@@ -65,7 +65,12 @@ export async function eraseMailsOf(tx: MailDb, userId: string): Promise<void> {
     sql`case when ${mails.status} = 'queued' then ${column} else null end`;
   await tx
     .update(mails)
-    .set({ eraseWhenDone: true, toAddress: keepWhileQueued(mails.toAddress), textBody: keepWhileQueued(mails.textBody), htmlBody: keepWhileQueued(mails.htmlBody) })
+    .set({
+      eraseWhenDone: true,
+      toAddress: keepWhileQueued(mails.toAddress),
+      textBody: keepWhileQueued(mails.textBody),
+      htmlBody: keepWhileQueued(mails.htmlBody),
+    })
     .where(eq(mails.userId, userId));
 }
 
@@ -123,7 +128,11 @@ export async function markFailed(db: MailDb, key: MailKey, error: string): Promi
 }
 
 /** What was sent to a user, newest first. */
-export async function mailsOf(db: MailDb, userId: string, limit: number): Promise<Pick<MailRow, "messageId" | "template" | "subject" | "status" | "createdAt" | "sentAt" | "lastError" | "toAddress">[]> {
+export async function mailsOf(
+  db: MailDb,
+  userId: string,
+  limit: number,
+): Promise<Pick<MailRow, "messageId" | "template" | "subject" | "status" | "createdAt" | "sentAt" | "lastError" | "toAddress">[]> {
   return db
     .select({
       messageId: mails.messageId,

@@ -1,10 +1,7 @@
 import type { MailFacts, Template } from "./templates.js";
 
 /** What the projection knew about the user before the event (kit's UserState, narrowed to what mail needs). */
-export type Before =
-  | { kind: "absent" }
-  | { kind: "deleted"; revision: number }
-  | { kind: "present"; record: { accountEmail: string; revision: number } };
+export type Before = { kind: "absent" } | { kind: "deleted"; revision: number } | { kind: "present"; record: { accountEmail: string; revision: number } };
 
 /** One applied account event, as the projection reports it. */
 export type AppliedEvent =
@@ -47,7 +44,9 @@ export function planMails(applied: AppliedEvent): PlannedMail[] {
     case "UserEmailChanged": {
       const to = usableAddress(applied.fact.email, applied.type);
       if (before.kind === "absent") {
-        throw new PreviousAddressUnknown(`UserEmailChanged revision ${fact.revision}: the address before it is not known yet (UserRegistered of this user not applied); the notice waits for it`);
+        throw new PreviousAddressUnknown(
+          `UserEmailChanged revision ${fact.revision}: the address before it is not known yet (UserRegistered of this user not applied); the notice waits for it`,
+        );
       }
       return [
         { template: "email-changed-notice", facts: { to: before.record.accountEmail, newEmail: to, at: fact.at } },

@@ -37,7 +37,10 @@ function mailsFor(applied: AppliedEvent): PlannedMail[] {
   }
 }
 
-const storeFor = perTransaction((tx: ProjectionDb) => createProjectionStore<typeof accountEmails, AccountRecord>(tx, { table: accountEmails, tombstones: userTombstones, name: "notifications" }).batching);
+const storeFor = perTransaction(
+  (tx: ProjectionDb) =>
+    createProjectionStore<typeof accountEmails, AccountRecord>(tx, { table: accountEmails, tombstones: userTombstones, name: "notifications" }).batching,
+);
 
 /**
  * Notifications' projection of auth's account events (kit's: field checks,
@@ -52,7 +55,9 @@ export function notificationProjection(settings: { messageIdDomain: string }) {
     async afterApply(applied: Applied<AccountRecord>, tx, meta) {
       const planned = mailsFor(applied);
       const userId = applied.fact.userId;
-      await mailRecorderFor(tx)(planned.map((mail) => ({ ...mailRow(mail, userId, meta, settings.messageIdDomain), eraseWhenDone: applied.type === "UserDeleted" })));
+      await mailRecorderFor(tx)(
+        planned.map((mail) => ({ ...mailRow(mail, userId, meta, settings.messageIdDomain), eraseWhenDone: applied.type === "UserDeleted" })),
+      );
       if (applied.change.kind === "delete") await eraseMailsOf(tx, userId);
     },
   });

@@ -62,9 +62,11 @@ export function startMailSender(settings: MailSenderSettings, deps: MailSenderDe
   });
   const wakeup = new Wakeup();
   let stopped = false;
-  deps.sql.listen(MAILS_QUEUED_CHANNEL, () => wakeup.poke()).catch((error: unknown) => {
-    log.warn({ reason: (error as Error).message }, "LISTEN for queued mail failed; polling only");
-  });
+  deps.sql
+    .listen(MAILS_QUEUED_CHANNEL, () => wakeup.poke())
+    .catch((error: unknown) => {
+      log.warn({ reason: (error as Error).message }, "LISTEN for queued mail failed; polling only");
+    });
 
   async function deliver(row: MailRow): Promise<void> {
     const key = { eventId: row.eventId, template: row.template };
@@ -82,7 +84,12 @@ export function startMailSender(settings: MailSenderSettings, deps: MailSenderDe
         {
           kind: SpanKind.CLIENT,
           parent: contextFromTraceparent(row.traceparent),
-          attributes: { "acme.mail.template": row.template, "acme.mail.message_id": row.messageId, "acme.mail.attempt": row.attempts, "acme.event.id": row.eventId },
+          attributes: {
+            "acme.mail.template": row.template,
+            "acme.mail.message_id": row.messageId,
+            "acme.mail.attempt": row.attempts,
+            "acme.event.id": row.eventId,
+          },
         },
         async (span) => {
           const traceparent = traceparentOf(span) ?? row.traceparent;
@@ -108,7 +115,10 @@ export function startMailSender(settings: MailSenderSettings, deps: MailSenderDe
         const delayMs = retryDelayMs(row.attempts, settings.retryBaseMs, settings.retryMaxMs);
         await markRetry(deps.db, key, failure.reason, delayMs);
         metrics.retried.inc({ template: row.template });
-        log.warn({ messageId: row.messageId, template: row.template, attempt: row.attempts, delayMs, reason: failure.reason }, "mail not delivered; trying again later");
+        log.warn(
+          { messageId: row.messageId, template: row.template, attempt: row.attempts, delayMs, reason: failure.reason },
+          "mail not delivered; trying again later",
+        );
       }
       return;
     }
@@ -135,7 +145,13 @@ export function startMailSender(settings: MailSenderSettings, deps: MailSenderDe
         continue;
       }
       // A mark that fails (database away) leaves the lease to run out: the mail is sent again later.
-      await Promise.all(rows.map((row) => deliver(row).catch((error: unknown) => log.warn({ messageId: row.messageId, reason: (error as Error).message }, "could not record the outcome of a mail; it will be sent again"))));
+      await Promise.all(
+        rows.map((row) =>
+          deliver(row).catch((error: unknown) =>
+            log.warn({ messageId: row.messageId, reason: (error as Error).message }, "could not record the outcome of a mail; it will be sent again"),
+          ),
+        ),
+      );
     }
   }
 
@@ -159,7 +175,12 @@ function createMailMetrics(registry: Registry) {
       labelNames: ["template"],
       registers: [registry],
     }),
-    retried: new Counter({ name: "mail_send_retries_total", help: "Transient send failures (retried with backoff), by template.", labelNames: ["template"], registers: [registry] }),
+    retried: new Counter({
+      name: "mail_send_retries_total",
+      help: "Transient send failures (retried with backoff), by template.",
+      labelNames: ["template"],
+      registers: [registry],
+    }),
     duration: new Histogram({
       name: "mail_send_duration_seconds",
       help: "Time to hand one mail to the SMTP server.",

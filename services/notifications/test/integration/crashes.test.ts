@@ -66,7 +66,14 @@ describe("kill -9 of notifications and of the mail sink", () => {
     const change = await f.auth.emailChanged(users[0]!, "moved@example.com", 2);
     expected.add(id(change.id, "email-changed-notice")).add(id(change.id, "email-changed-confirmation"));
 
-    const process = async (extra: Record<string, string>) => run("services/notifications/src/main.ts", { ...f.env, PORT: String(await freePort()), ADMIN_PORT: String(await freePort()), LOG_LEVEL: "warn", ...extra });
+    const process = async (extra: Record<string, string>) =>
+      run("services/notifications/src/main.ts", {
+        ...f.env,
+        PORT: String(await freePort()),
+        ADMIN_PORT: String(await freePort()),
+        LOG_LEVEL: "warn",
+        ...extra,
+      });
     const step = (what: string) => console.log(`${new Date().toISOString()} ${what}`);
     await crashed(await process({ FAULT_KILL_BEFORE_COMMIT_AT: "1" }), "before COMMIT");
     step("killed before COMMIT");

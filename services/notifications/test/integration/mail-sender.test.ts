@@ -60,7 +60,12 @@ describe("the mail sender delivers the outbox over SMTP", () => {
     await recordMails(db.db, [mail]);
     return mail;
   };
-  const row = async (eventId: string) => (await db.sql<{ status: string; attempts: number; last_error: string | null }[]>`select status, attempts, last_error from mails where event_id = ${eventId}`)[0];
+  const row = async (eventId: string) =>
+    (
+      await db.sql<
+        { status: string; attempts: number; last_error: string | null }[]
+      >`select status, attempts, last_error from mails where event_id = ${eventId}`
+    )[0];
   const inSink = async (messageId: string) => (await sink!.messages()).filter((m) => m.messageId === messageId);
 
   beforeAll(async () => {

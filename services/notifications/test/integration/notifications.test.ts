@@ -62,7 +62,13 @@ describe("notifications mails what happened to an account", () => {
     const third = await f.auth.emailChanged(userId, "third@example.com", 3); // older than the one applied: no mail
     await settled();
     expect((await f.sink().messages()).filter((m) => m.messageId.startsWith(`<${third.id}.`))).toEqual([]);
-    expect((await mailRows(userId)).map((r) => r.template).sort()).toEqual(["email-changed-confirmation", "email-changed-confirmation", "email-changed-notice", "email-changed-notice", "welcome"]);
+    expect((await mailRows(userId)).map((r) => r.template).sort()).toEqual([
+      "email-changed-confirmation",
+      "email-changed-confirmation",
+      "email-changed-notice",
+      "email-changed-notice",
+      "welcome",
+    ]);
   });
 
   it("a deletion: a goodbye to the last address, then the personal data is erased; a late event sends nothing", async () => {
@@ -111,7 +117,10 @@ describe("notifications mails what happened to an account", () => {
     const userId = f.newUserId();
     const event = await f.auth.registered(userId, "patient@example.com");
     await waitUntil("applied while the mail server is down", async () => (await f.sql`select 1 from account_emails where user_id = ${userId}`).length === 1);
-    await waitUntil("a failed attempt", async () => (await f.sql`select 1 from mails where user_id = ${userId} and attempts >= 1 and status = 'queued'`).length === 1);
+    await waitUntil(
+      "a failed attempt",
+      async () => (await f.sql`select 1 from mails where user_id = ${userId} and attempts >= 1 and status = 'queued'`).length === 1,
+    );
     const waiting = await f.admin(service, NotificationsAdminService).getMailQueueStatus({});
     expect(waiting.queued).toBeGreaterThanOrEqual(1n);
     expect(waiting.oldestQueuedAge).toBeDefined();
@@ -128,7 +137,13 @@ describe("notifications mails what happened to an account", () => {
     await waitUntil("marked sent", async () => (await mailRows(userId))[0]?.status === "sent");
     const own = await f.client(service, await f.tokens.token(userId)).listMyNotifications({});
     expect(own.notifications).toHaveLength(1);
-    expect(own.notifications[0]).toMatchObject({ messageId: id(registration.id, "welcome"), template: "welcome", subject: "Welcome to Acme", to: "r***@example.com", status: NotificationStatus.SENT });
+    expect(own.notifications[0]).toMatchObject({
+      messageId: id(registration.id, "welcome"),
+      template: "welcome",
+      subject: "Welcome to Acme",
+      to: "r***@example.com",
+      status: NotificationStatus.SENT,
+    });
     expect(own.notifications[0]!.sentAt).toBeDefined();
     const stranger = await f.client(service, await f.tokens.token(f.newUserId())).listMyNotifications({});
     expect(stranger.notifications).toEqual([]);

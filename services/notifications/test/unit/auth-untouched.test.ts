@@ -21,7 +21,10 @@ describe("adding notifications changed nothing in auth", () => {
     for (const commit of commits) {
       const files = git("show", "--name-only", "--format=", commit).split("\n").filter(Boolean);
       if (files.some((file) => file.startsWith("services/kit/"))) continue;
-      expect(files.filter((file) => file.startsWith("services/auth/")), `commit ${commit}`).toEqual([]);
+      expect(
+        files.filter((file) => file.startsWith("services/auth/")),
+        `commit ${commit}`,
+      ).toEqual([]);
     }
   });
 });

@@ -7,7 +7,9 @@ const templatesTo = (mails: ReturnType<typeof planMails>) => mails.map((m) => [m
 
 describe("which mails an applied event sends", () => {
   it("a registration: a welcome to its address", () => {
-    expect(templatesTo(planMails({ type: "UserRegistered", fact: { email: "ada@example.com", revision: 1, at }, before: { kind: "absent" } }))).toEqual([["welcome", "ada@example.com"]]);
+    expect(templatesTo(planMails({ type: "UserRegistered", fact: { email: "ada@example.com", revision: 1, at }, before: { kind: "absent" } }))).toEqual([
+      ["welcome", "ada@example.com"],
+    ]);
   });
 
   it("an email change: the notice to the address current before it, the confirmation to the new one", () => {
@@ -32,19 +34,32 @@ describe("which mails an applied event sends", () => {
   });
 
   it("a deletion: a goodbye to the last known address; none for a user never seen", () => {
-    expect(templatesTo(planMails({ type: "UserDeleted", fact: { revision: 3, at }, before: present("last@example.com", 2) }))).toEqual([["goodbye", "last@example.com"]]);
+    expect(templatesTo(planMails({ type: "UserDeleted", fact: { revision: 3, at }, before: present("last@example.com", 2) }))).toEqual([
+      ["goodbye", "last@example.com"],
+    ]);
     expect(planMails({ type: "UserDeleted", fact: { revision: 3, at }, before: { kind: "absent" } })).toEqual([]);
   });
 
   it("an email change before its registration waits (retryable), since the old address is not known yet", () => {
-    expect(() => planMails({ type: "UserEmailChanged", fact: { email: "new@example.com", revision: 2, at }, before: { kind: "absent" } })).toThrow(PreviousAddressUnknown);
+    expect(() => planMails({ type: "UserEmailChanged", fact: { email: "new@example.com", revision: 2, at }, before: { kind: "absent" } })).toThrow(
+      PreviousAddressUnknown,
+    );
   });
 
   it("an address no SMTP server takes is refused (events/ dead-letters such an event with the reason)", () => {
-    for (const bad of ["<script>alert(1)</script>@example.com", "a b@example.com", "a@b", "\"q\"@example.com", "x@example.com\r\nBcc: y@example.com", "@example.com"]) {
+    for (const bad of [
+      "<script>alert(1)</script>@example.com",
+      "a b@example.com",
+      "a@b",
+      '"q"@example.com',
+      "x@example.com\r\nBcc: y@example.com",
+      "@example.com",
+    ]) {
       expect(() => usableAddress(bad, "UserRegistered"), bad).toThrow(UnusableAddress);
     }
-    expect(() => planMails({ type: "UserRegistered", fact: { email: "<b>@example.com", revision: 1, at }, before: { kind: "absent" } })).toThrow(/not an address mail can be sent to/);
+    expect(() => planMails({ type: "UserRegistered", fact: { email: "<b>@example.com", revision: 1, at }, before: { kind: "absent" } })).toThrow(
+      /not an address mail can be sent to/,
+    );
     for (const good of ["ada@example.com", "o'brien&co@example.com", "a.b+tag@mail.example.co.uk"]) expect(usableAddress(good, "UserRegistered")).toBe(good);
   });
 });

@@ -14,8 +14,15 @@ describe("a consumer killed after COMMIT and before ack", () => {
   it("applies the event once: the redelivery finds it in the inbox", async () => {
     const userId = f.newUserId();
     const event = await f.auth.registered(userId, "once@example.com");
-    const crashing = await startChild("services/profile/test/support/profile-process.ts", { ...f.env, PROFILE_TEST_CRASH_AFTER_COMMIT: "1" }, { waitReady: false });
-    const code = await Promise.race([crashing.exited, new Promise((_, reject) => setTimeout(() => reject(new Error(`did not crash:\n${crashing.output()}`)), 20_000))]);
+    const crashing = await startChild(
+      "services/profile/test/support/profile-process.ts",
+      { ...f.env, PROFILE_TEST_CRASH_AFTER_COMMIT: "1" },
+      { waitReady: false },
+    );
+    const code = await Promise.race([
+      crashing.exited,
+      new Promise((_, reject) => setTimeout(() => reject(new Error(`did not crash:\n${crashing.output()}`)), 20_000)),
+    ]);
     expect(code).toBeNull(); // killed by a signal
 
     // Committed, but never acked.
@@ -28,7 +35,11 @@ describe("a consumer killed after COMMIT and before ack", () => {
     // A new instance gets the redelivery after the ack wait, and does nothing but ack it.
     const service = await f.start();
     const registry = async () => (await fetch(`http://127.0.0.1:${service.adminPort}/metrics`)).text();
-    await waitUntil("redelivery acked", async () => (await f.jsm.consumers.info(f.config.AUTH_EVENTS_STREAM, f.config.CONSUMER_NAME)).num_ack_pending === 0, 10_000);
+    await waitUntil(
+      "redelivery acked",
+      async () => (await f.jsm.consumers.info(f.config.AUTH_EVENTS_STREAM, f.config.CONSUMER_NAME)).num_ack_pending === 0,
+      10_000,
+    );
     await waitUntil("duplicate counted", async () => /event_consumer_events_total\{[^}]*outcome="duplicate"[^}]*\} 1\n/.test(await registry()), 5_000);
     expect(await registry()).not.toMatch(/outcome="applied"/);
     const [after] = await f.sql<{ updated_at: Date }[]>`select updated_at from profiles where user_id = ${userId}`;

@@ -23,7 +23,15 @@ afterAll(async () => {
 
 const at = new Date("2026-11-27T12:00:00.000Z");
 let n = 0;
-const record = (): ProfileRecord => ({ userId: `user-${++n}`, accountEmail: "a@example.com", ownDisplayName: null, avatarUrl: "", revision: 1, createdAt: at, updatedAt: at });
+const record = (): ProfileRecord => ({
+  userId: `user-${++n}`,
+  accountEmail: "a@example.com",
+  ownDisplayName: null,
+  avatarUrl: "",
+  revision: 1,
+  createdAt: at,
+  updatedAt: at,
+});
 
 // One suite, both implementations: the fake must not drift from PostgreSQL.
 describe.each([
@@ -73,7 +81,11 @@ describe.each([
     const repo = repository();
     const [a, b] = [record(), record()];
     await Promise.all([repo.save(a), repo.save(b)]);
-    await Promise.all([repo.delete(a.userId, { revision: 2, at }), repo.delete(b.userId, { revision: 3, at }), repo.delete("never-saved", { revision: 7, at })]);
+    await Promise.all([
+      repo.delete(a.userId, { revision: 2, at }),
+      repo.delete(b.userId, { revision: 3, at }),
+      repo.delete("never-saved", { revision: 7, at }),
+    ]);
     expect(await Promise.all([a.userId, b.userId, "never-saved"].map((id) => repo.load(id)))).toEqual([
       { kind: "deleted", revision: 2 },
       { kind: "deleted", revision: 3 },

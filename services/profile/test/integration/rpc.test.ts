@@ -42,10 +42,7 @@ describe("ProfileService over a real listening server", () => {
 
   it("treats an empty user id as the caller, and speaks gRPC too", async () => {
     const token = await f.tokens.token(bob);
-    const grpc = createClient(
-      ProfileService,
-      createGrpcTransport({ baseUrl: `http://127.0.0.1:${service.port}`, interceptors: [bearer(token)] }),
-    );
+    const grpc = createClient(ProfileService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${service.port}`, interceptors: [bearer(token)] }));
     expect((await grpc.getProfile({})).profile?.userId).toBe(bob);
   });
 

@@ -31,7 +31,11 @@ describe("two profile instances share the durable consumer", () => {
     };
 
     await publishAll(users.slice(0, 150));
-    await waitUntil("both instances applying", async () => (await a!.metric("event_consumer_events_total")) > 0 && (await b!.metric("event_consumer_events_total")) > 0, 10_000);
+    await waitUntil(
+      "both instances applying",
+      async () => (await a!.metric("event_consumer_events_total")) > 0 && (await b!.metric("event_consumer_events_total")) > 0,
+      10_000,
+    );
     const killing = a!.kill("SIGKILL");
     await publishAll(users.slice(150));
     expect(await killing).toBeNull();
@@ -44,7 +48,12 @@ describe("two profile instances share the durable consumer", () => {
       },
       20_000,
     );
-    const rows = new Map((await f.sql<{ user_id: string; account_email: string; revision: string }[]>`select user_id, account_email, revision from profiles`).map((r) => [r.user_id, r]));
+    const rows = new Map(
+      (await f.sql<{ user_id: string; account_email: string; revision: string }[]>`select user_id, account_email, revision from profiles`).map((r) => [
+        r.user_id,
+        r,
+      ]),
+    );
     const tombstones = new Set((await f.sql<{ user_id: string }[]>`select user_id from user_tombstones`).map((r) => r.user_id));
     const wrong = users.filter(({ userId, deleted }) => {
       const row = rows.get(userId);

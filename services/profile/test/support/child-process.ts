@@ -32,10 +32,14 @@ export async function startChild(script: string, env: Record<string, string>, op
   // /readyz and /metrics are on the admin port.
   const base = `http://127.0.0.1:${adminPort}`;
   if (options.waitReady !== false) {
-    await waitUntil(`${script} on :${port}`, async () => {
-      if (child.exitCode !== null) throw new Error(`exited early:\n${output}`);
-      return (await fetch(`${base}/readyz`)).ok;
-    }, 30_000);
+    await waitUntil(
+      `${script} on :${port}`,
+      async () => {
+        if (child.exitCode !== null) throw new Error(`exited early:\n${output}`);
+        return (await fetch(`${base}/readyz`)).ok;
+      },
+      30_000,
+    );
   }
   return {
     pid: child.pid ?? -1,

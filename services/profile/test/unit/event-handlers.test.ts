@@ -17,7 +17,13 @@ const deleted4 = create(UserDeletedSchema, { userId, deletedAt: timestampFromDat
 
 type Step = "r" | "e2" | "e3" | "d4";
 const apply = (store: ReturnType<typeof createProfileMemoryRepository>, step: Step) =>
-  step === "r" ? onUserRegistered(registered, store, t(9)) : step === "e2" ? onUserEmailChanged(changed2, store, t(9)) : step === "e3" ? onUserEmailChanged(changed3, store, t(9)) : onUserDeleted(deleted4, store, t(9));
+  step === "r"
+    ? onUserRegistered(registered, store, t(9))
+    : step === "e2"
+      ? onUserEmailChanged(changed2, store, t(9))
+      : step === "e3"
+        ? onUserEmailChanged(changed3, store, t(9))
+        : onUserDeleted(deleted4, store, t(9));
 
 function permutations<T>(items: T[]): T[][] {
   if (items.length <= 1) return [items];

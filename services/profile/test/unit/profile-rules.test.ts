@@ -12,7 +12,13 @@ describe("profile rules", () => {
   it("accepts https avatars and '' (no avatar) only", () => {
     expect(validAvatarUrl("https://img.example.com/a.png")).toBe("https://img.example.com/a.png");
     expect(validAvatarUrl(" ")).toBe("");
-    for (const bad of ["http://img.example.com/a.png", "ftp://x/y", "//img.example.com/a.png", "data:image/png;base64,AAAA", `https://x.example/${"a".repeat(2_048)}`]) {
+    for (const bad of [
+      "http://img.example.com/a.png",
+      "ftp://x/y",
+      "//img.example.com/a.png",
+      "data:image/png;base64,AAAA",
+      `https://x.example/${"a".repeat(2_048)}`,
+    ]) {
       expect(() => validAvatarUrl(bad), bad).toThrow(/^avatar_url: /);
     }
   });

@@ -11,7 +11,11 @@ function ConsumerLetters({ consumer }: { consumer: string }) {
   const [selected, setSelected] = useState<Set<bigint>>(new Set());
   const [open, setOpen] = useState<bigint | undefined>();
   const [message, setMessage] = useState("");
-  const detail = useQuery({ queryKey: ["dead-letter", consumer, String(open)], queryFn: () => client.getDeadLetter({ sequence: open! }), enabled: open !== undefined });
+  const detail = useQuery({
+    queryKey: ["dead-letter", consumer, String(open)],
+    queryFn: () => client.getDeadLetter({ sequence: open! }),
+    enabled: open !== undefined,
+  });
   const letters = list.data?.deadLetters ?? [];
   const toggle = (seq: bigint) => setSelected((s) => (s.has(seq) ? new Set([...s].filter((x) => x !== seq)) : new Set([...s, seq])));
   const act = async (what: "Replay" | "Purge") => {
@@ -20,7 +24,11 @@ function ConsumerLetters({ consumer }: { consumer: string }) {
     try {
       if (what === "Replay") {
         const answer = await client.replayDeadLetter({ sequences });
-        setMessage(answer.outcomes.map((o) => `#${o.sequence}: ${ReplayOutcome_Result[o.result]?.replace("RESULT_", "").toLowerCase()}${o.detail ? ` (${o.detail})` : ""}`).join("; "));
+        setMessage(
+          answer.outcomes
+            .map((o) => `#${o.sequence}: ${ReplayOutcome_Result[o.result]?.replace("RESULT_", "").toLowerCase()}${o.detail ? ` (${o.detail})` : ""}`)
+            .join("; "),
+        );
       } else {
         const answer = await client.purgeDeadLetters({ sequences });
         setMessage(`purged ${answer.purged}`);

@@ -100,7 +100,13 @@ function EventDetail({ event }: { event: Event }) {
           ))}
         </tbody>
       </table>
-      <p>{event.traceId ? <a href={`#/traces/${event.traceId}`}>Open the event's trace ({event.traceId.slice(0, 8)}…)</a> : <span className="muted">no traceparent header</span>}</p>
+      <p>
+        {event.traceId ? (
+          <a href={`#/traces/${event.traceId}`}>Open the event's trace ({event.traceId.slice(0, 8)}…)</a>
+        ) : (
+          <span className="muted">no traceparent header</span>
+        )}
+      </p>
       <h2>Payload</h2>
       {event.payloadJson ? <pre aria-label="decoded payload">{event.payloadJson}</pre> : <pre aria-label="raw payload">{hexBody}</pre>}
       <h2>CloudEvents headers</h2>
@@ -131,7 +137,13 @@ export function EventsPage({ selected }: { selected: string }) {
       <div className="toolbar">
         <label>
           <span className="sr-only">Search events</span>
-          <input type="search" placeholder="type, user id, event id, trace id or any header" value={query} onChange={(e) => setQuery(e.target.value)} aria-label="Search events" />
+          <input
+            type="search"
+            placeholder="type, user id, event id, trace id or any header"
+            value={query}
+            onChange={(e) => setQuery(e.target.value)}
+            aria-label="Search events"
+          />
         </label>
         <span className="muted" role="status">
           {shown.length} of {events.length} events {error && `· reconnecting: ${error}`}

@@ -1,5 +1,15 @@
 import { useQuery } from "@connectrpc/connect-query";
-import { create, createFileRegistry, fromBinary, fromJson, toJsonString, type DescMessage, type DescMethod, type DescService, type JsonValue } from "@bufbuild/protobuf";
+import {
+  create,
+  createFileRegistry,
+  fromBinary,
+  fromJson,
+  toJsonString,
+  type DescMessage,
+  type DescMethod,
+  type DescService,
+  type JsonValue,
+} from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
@@ -31,7 +41,14 @@ interface Call {
 
 function curlOf(service: ApiService, method: DescMethod, body: string, token: string): string {
   const compact = JSON.stringify(JSON.parse(body));
-  return [`curl -s -X POST ${service.url}/${method.parent.typeName}/${method.name}`, `-H 'Content-Type: application/json'`, token ? `-H 'Authorization: Bearer ${token}'` : "", `-d '${compact.replaceAll("'", "'\\''")}'`].filter(Boolean).join(" \\\n  ");
+  return [
+    `curl -s -X POST ${service.url}/${method.parent.typeName}/${method.name}`,
+    `-H 'Content-Type: application/json'`,
+    token ? `-H 'Authorization: Bearer ${token}'` : "",
+    `-d '${compact.replaceAll("'", "'\\''")}'`,
+  ]
+    .filter(Boolean)
+    .join(" \\\n  ");
 }
 
 /** The chain of effects of one call: its trace, the events it emitted, and what each consumer did with them. */
@@ -151,7 +168,14 @@ export function ExplorerPage() {
           <div className="panel" aria-label="log-in helper">
             <label>
               Bearer token{" "}
-              <input type="text" value={token} onChange={(e) => setToken(e.target.value)} aria-label="Bearer token" size={40} placeholder="kept from a Login response" />
+              <input
+                type="text"
+                value={token}
+                onChange={(e) => setToken(e.target.value)}
+                aria-label="Bearer token"
+                size={40}
+                placeholder="kept from a Login response"
+              />
             </label>{" "}
             <label>
               <input type="checkbox" checked={sendToken} onChange={(e) => setSendToken(e.target.checked)} /> send it
@@ -164,7 +188,11 @@ export function ExplorerPage() {
                 {chosen.method.parent.typeName}/{chosen.method.name} <span className="muted">on {chosen.service.service}</span>
               </h2>
               {serviceComment(chosen.method.parent) && <p className="help">{serviceComment(chosen.method.parent)}</p>}
-              {methodComment(chosen.method) && <p className="help" aria-label="method help">{methodComment(chosen.method)}</p>}
+              {methodComment(chosen.method) && (
+                <p className="help" aria-label="method help">
+                  {methodComment(chosen.method)}
+                </p>
+              )}
               <ul className="help">
                 {fieldHelp(chosen.method.input).map((f) => (
                   <li key={f.name}>
@@ -205,7 +233,10 @@ export function ExplorerPage() {
             <>
               <div className="panel" aria-label="response">
                 <h2>
-                  Response <span className={`badge ${call.status === "ok" ? "ok" : "error"}`} data-testid="connect-code">{call.status}</span>
+                  Response{" "}
+                  <span className={`badge ${call.status === "ok" ? "ok" : "error"}`} data-testid="connect-code">
+                    {call.status}
+                  </span>
                 </h2>
                 <pre aria-label="response body">{call.body}</pre>
               </div>

@@ -43,7 +43,11 @@ function MailDetail({ mail }: { mail: Mail }) {
         </tbody>
       </table>
       <p>
-        {mail.traceId ? <a href={`#/traces/${mail.traceId}`}>Open the trace {mail.traceId}</a> : <span className="muted">The mail carries no traceparent.</span>}
+        {mail.traceId ? (
+          <a href={`#/traces/${mail.traceId}`}>Open the trace {mail.traceId}</a>
+        ) : (
+          <span className="muted">The mail carries no traceparent.</span>
+        )}
         {mail.eventId && (
           <>
             {" · "}
@@ -73,11 +77,18 @@ export function MailPage({ selected }: { selected: string }) {
     <>
       <h1>Mail</h1>
       <p className="muted">
-        What the development mail sink received{list.data ? `: ${list.data.total} in ${list.data.dir}` : ""}. Each mail of notifications carries its event's trace.
+        What the development mail sink received{list.data ? `: ${list.data.total} in ${list.data.dir}` : ""}. Each mail of notifications carries its event's
+        trace.
       </p>
       {(list.error || list.data?.problem) && <p className="problems">{list.error?.message ?? list.data?.problem}</p>}
       <div className="toolbar">
-        <input type="search" aria-label="Search mail" placeholder="address, subject, Message-ID or trace id" value={search} onChange={(e) => setSearch(e.target.value)} />
+        <input
+          type="search"
+          aria-label="Search mail"
+          placeholder="address, subject, Message-ID or trace id"
+          value={search}
+          onChange={(e) => setSearch(e.target.value)}
+        />
       </div>
       <div className="split">
         <div className="scroll">
@@ -92,7 +103,14 @@ export function MailPage({ selected }: { selected: string }) {
             </thead>
             <tbody>
               {mails.map((m) => (
-                <tr key={m.file} className={`clickable ${m.file === selected ? "selected" : ""}`} tabIndex={0} data-message-id={m.messageId} onClick={() => open(m)} onKeyDown={(k) => k.key === "Enter" && open(m)}>
+                <tr
+                  key={m.file}
+                  className={`clickable ${m.file === selected ? "selected" : ""}`}
+                  tabIndex={0}
+                  data-message-id={m.messageId}
+                  onClick={() => open(m)}
+                  onKeyDown={(k) => k.key === "Enter" && open(m)}
+                >
                   <td className="mono">{m.date ? formatTime(dateMs(m)) : ""}</td>
                   <td>{m.to.join(", ")}</td>
                   <td>{m.subject}</td>
@@ -102,7 +120,13 @@ export function MailPage({ selected }: { selected: string }) {
             </tbody>
           </table>
         </div>
-        {chosen ? <MailDetail mail={chosen} /> : <section className="panel"><p className="muted">Select a mail to read it.</p></section>}
+        {chosen ? (
+          <MailDetail mail={chosen} />
+        ) : (
+          <section className="panel">
+            <p className="muted">Select a mail to read it.</p>
+          </section>
+        )}
       </div>
     </>
   );

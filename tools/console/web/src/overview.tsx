@@ -62,7 +62,11 @@ export function OverviewPage() {
   return (
     <>
       <h1>Overview</h1>
-      {topology.error && <p className="problems" role="alert">The console server does not answer: {topology.error.message}</p>}
+      {topology.error && (
+        <p className="problems" role="alert">
+          The console server does not answer: {topology.error.message}
+        </p>
+      )}
       {t && t.problems.length > 0 && (
         <div className="problems" role="status">
           <strong>Cannot reach (retrying):</strong>
@@ -84,10 +88,14 @@ export function OverviewPage() {
               <dd>{t.outbox.oldestUnsentSeconds.toFixed(1)} s</dd>
             </dl>
           ) : (
-            <p className="muted" title={t?.outbox?.problem}>admin port not answering</p>
+            <p className="muted" title={t?.outbox?.problem}>
+              admin port not answering
+            </p>
           )}
         </ServiceBox>
-        <div className="arrow" aria-label="published per second">{rate(h, (s) => s.lastSequence).toFixed(1)} ev/s</div>
+        <div className="arrow" aria-label="published per second">
+          {rate(h, (s) => s.lastSequence).toFixed(1)} ev/s
+        </div>
         <section className="box healthy" aria-label="stream AUTH_EVENTS">
           <strong>AUTH_EVENTS</strong>
           <dl className="facts">
@@ -100,7 +108,9 @@ export function OverviewPage() {
         <div className="consumers">
           {(t?.consumers ?? []).map((c: ConsumerStatus) => (
             <div className="consumer-row" key={c.name}>
-              <div className="arrow" aria-label={`${c.name} acked per second`}>{rate(h, (s) => s.acked[c.name] ?? 0).toFixed(1)} ev/s</div>
+              <div className="arrow" aria-label={`${c.name} acked per second`}>
+                {rate(h, (s) => s.acked[c.name] ?? 0).toFixed(1)} ev/s
+              </div>
               <section className="box" aria-label={`consumer ${c.name}`} data-consumer={c.name}>
                 <strong>consumer {c.name}</strong>
                 <dl className="facts">

@@ -29,8 +29,8 @@ function ordered(spans: Span[]): { span: Span; depth: number }[] {
 export function Waterfall({ spans }: { spans: Span[] }) {
   const [picked, setPicked] = useState<string>("");
   if (!spans.length) return <p className="muted">No spans for this trace (yet).</p>;
-  const t0 = spans.reduce((m, s) => (Math.min(s.startUnixNano , m)), spans[0]!.startUnixNano);
-  const t1 = spans.reduce((m, s) => (Math.max(s.endUnixNano , m)), 0n);
+  const t0 = spans.reduce((m, s) => Math.min(s.startUnixNano, m), spans[0]!.startUnixNano);
+  const t1 = spans.reduce((m, s) => Math.max(s.endUnixNano, m), 0n);
   const total = Number(t1 - t0) || 1;
   const services = [...new Set(spans.map(stage))];
   const chosen = spans.find((s) => s.spanId === picked);
@@ -47,14 +47,26 @@ export function Waterfall({ spans }: { spans: Span[] }) {
       </p>
       <div className="waterfall" role="list" aria-label="spans">
         {ordered(spans).map(({ span, depth }) => (
-          <button key={span.spanId} className="row" role="listitem" aria-pressed={picked === span.spanId} onClick={() => setPicked(span.spanId)} data-service={stage(span)} data-span-name={span.name}>
+          <button
+            key={span.spanId}
+            className="row"
+            role="listitem"
+            aria-pressed={picked === span.spanId}
+            onClick={() => setPicked(span.spanId)}
+            data-service={stage(span)}
+            data-span-name={span.name}
+          >
             <span style={{ paddingLeft: depth * 12 }} className="mono">
               <b style={{ color: colorOf(stage(span)) }}>{stage(span)}</b> {span.name} {span.statusCode ? <span className="badge error">error</span> : null}
             </span>
             <span className="track">
               <span
                 className="bar"
-                style={{ left: `${(Number(span.startUnixNano - t0) / total) * 100}%`, width: `${(Number(span.endUnixNano - span.startUnixNano) / total) * 100}%`, background: colorOf(stage(span)) }}
+                style={{
+                  left: `${(Number(span.startUnixNano - t0) / total) * 100}%`,
+                  width: `${(Number(span.endUnixNano - span.startUnixNano) / total) * 100}%`,
+                  background: colorOf(stage(span)),
+                }}
               />
             </span>
             <span className="mono">{(Number(span.endUnixNano - span.startUnixNano) / 1e6).toFixed(2)} ms</span>
@@ -109,43 +121,49 @@ export function TracesPage({ selected }: { selected: string }) {
     <>
       <h1>Traces</h1>
       <div className="toolbar">
-        <input type="search" aria-label="Search traces" placeholder="trace id, span name or attribute value" value={search} onChange={(e) => setSearch(e.target.value)} />
+        <input
+          type="search"
+          aria-label="Search traces"
+          placeholder="trace id, span name or attribute value"
+          value={search}
+          onChange={(e) => setSearch(e.target.value)}
+        />
       </div>
       <div className="split">
         <div className="scroll">
-        <table aria-label="traces, newest first">
-          <thead>
-            <tr>
-              <th>started</th>
-              <th>root</th>
-              <th>services</th>
-              <th>duration</th>
-              <th>spans</th>
-              <th>errors</th>
-            </tr>
-          </thead>
-          <tbody>
-            {(list.data?.traces ?? []).map((t) => (
-              <tr
-                key={t.traceId}
-                className={`clickable ${t.traceId === selected ? "selected" : ""}`}
-                tabIndex={0}
-                data-trace-id={t.traceId}
-                onClick={() => (window.location.hash = `#/traces/${t.traceId}`)}
-                onKeyDown={(k) => k.key === "Enter" && (window.location.hash = `#/traces/${t.traceId}`)}
-              >
-                <td className="mono">{t.startedAt ? formatTime(Number(t.startedAt.seconds) * 1000 + Math.floor(t.startedAt.nanos / 1e6)) : ""}</td>
-                <td>
-                  <b style={{ color: colorOf(t.rootService) }}>{t.rootService}</b> {t.rootName}
-                </td>
-                <td>{t.services.join(", ")}</td>
-                <td>{t.durationMs.toFixed(1)} ms</td>
-                <td>{t.spanCount}</td>
-                <td>{t.errorCount ? <span className="badge error">{t.errorCount}</span> : 0}</td>
+          <table aria-label="traces, newest first">
+            <thead>
+              <tr>
+                <th>started</th>
+                <th>root</th>
+                <th>services</th>
+                <th>duration</th>
+                <th>spans</th>
+                <th>errors</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {(list.data?.traces ?? []).map((t) => (
+                <tr
+                  key={t.traceId}
+                  className={`clickable ${t.traceId === selected ? "selected" : ""}`}
+                  tabIndex={0}
+                  data-trace-id={t.traceId}
+                  onClick={() => (window.location.hash = `#/traces/${t.traceId}`)}
+                  onKeyDown={(k) => k.key === "Enter" && (window.location.hash = `#/traces/${t.traceId}`)}
+                >
+                  <td className="mono">{t.startedAt ? formatTime(Number(t.startedAt.seconds) * 1000 + Math.floor(t.startedAt.nanos / 1e6)) : ""}</td>
+                  <td>
+                    <b style={{ color: colorOf(t.rootService) }}>{t.rootService}</b> {t.rootName}
+                  </td>
+                  <td>{t.services.join(", ")}</td>
+                  <td>{t.durationMs.toFixed(1)} ms</td>
+                  <td>{t.spanCount}</td>
+                  <td>{t.errorCount ? <span className="badge error">{t.errorCount}</span> : 0}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
         </div>
         <section className="panel" aria-label="trace">
           {selected ? (
