@@ -54,17 +54,15 @@ try {
   const users = Array.from({ length: EVENTS }, (_, i) => ({ eventId: randomUUID(), userId: randomUUID(), email: `user${i}@example.com`, at: new Date() }));
   for (let i = 0; i < users.length; i += 200) {
     await Promise.all(
-      users
-        .slice(i, i + 200)
-        .map((u) =>
-          publishEvent(js, {
-            subject: `${PREFIX}.user_registered.v1`,
-            schema: UserRegisteredSchema,
-            message: { userId: u.userId, email: u.email, revision: 1n },
-            entity: u.userId,
-            id: u.eventId,
-          }),
-        ),
+      users.slice(i, i + 200).map((u) =>
+        publishEvent(js, {
+          subject: `${PREFIX}.user_registered.v1`,
+          schema: UserRegisteredSchema,
+          message: { userId: u.userId, email: u.email, revision: 1n },
+          entity: u.userId,
+          id: u.eventId,
+        }),
+      ),
     );
   }
   console.log(`published ${EVENTS} registrations to ${STREAM}`);

@@ -207,19 +207,18 @@ export async function consumerOrphans(system: FaultSystem): Promise<{ count: num
   const sql = system.sql("auth");
   const eventIds = new Set((await sql<{ event_id: string }[]>`select event_id::text from outbox`).map((r) => r.event_id));
   const userIds = new Set((await sql<{ partition_key: string }[]>`select distinct partition_key from outbox`).map((r) => r.partition_key));
-  let count = 0;
   const examples: string[] = [];
   for (const c of CONSUMERS) {
     const csql = system.sql(c);
     const table = csql(PROJECTION[c]);
     const processed = await csql<{ event_id: string }[]>`select event_id from processed_events`;
     const users = await csql<{ user_id: string }[]>`select user_id from ${table} union select user_id from user_tombstones`;
-    for (const p of processed) if (!eventIds.has(p.event_id)) count++, examples.push(`${c}: inbox holds ${p.event_id}, not in auth's outbox`);
-    for (const u of users) if (!userIds.has(u.user_id)) count++, examples.push(`${c}: a row for ${u.user_id}, unknown to auth`);
+    for (const p of processed) if (!eventIds.has(p.event_id)) examples.push(`${c}: inbox holds ${p.event_id}, not in auth's outbox`);
+    for (const u of users) if (!userIds.has(u.user_id)) examples.push(`${c}: a row for ${u.user_id}, unknown to auth`);
   }
   for (const id of new Set(await system.sunkMessageIds())) {
     const event = eventOfMessageId(id);
-    if (!event || !eventIds.has(event.eventId)) count++, examples.push(`mail sink: ${id}, no event of auth's outbox behind it`);
+    if (!event || !eventIds.has(event.eventId)) examples.push(`mail sink: ${id}, no event of auth's outbox behind it`);
   }
-  return { count, examples: examples.slice(0, 10) };
+  return { count: examples.length, examples: examples.slice(0, 10) };
 }

