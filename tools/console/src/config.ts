@@ -50,10 +50,25 @@ export function consoleSettings(env: NodeJS.ProcessEnv = process.env): ConsoleSe
   };
 }
 
-function readJson(file: string): Record<string, any> | undefined {
+/** The parts of the launcher's launcher.json the console reads (all optional: it may be older or partly written). */
+interface LauncherState {
+  services?: Partial<Record<ServiceName, { url?: string; adminUrl?: string; pid?: number }>>;
+  nats?: { url?: string };
+  mailSink?: { dir?: string };
+}
+
+/** The parts of the launcher's credentials.json the console reads. */
+interface LauncherCredentials {
+  adminToken?: string;
+  services?: Partial<Record<ServiceName, { adminToken?: string }>>;
+  console?: { nats?: string };
+}
+
+/** A launcher file's contents, or undefined when it is missing or not JSON; its shape is trusted, not checked. */
+function readJson<T extends object>(file: string): T | undefined {
   if (!existsSync(file)) return undefined;
   try {
-    return JSON.parse(readFileSync(file, "utf8")) as Record<string, any>;
+    return JSON.parse(readFileSync(file, "utf8")) as T;
   } catch {
     return undefined;
   }
@@ -67,13 +82,13 @@ function readJson(file: string): Record<string, any> | undefined {
  * started before the system finds it when it comes up.
  */
 export function resolveSystem(dir: string, env: NodeJS.ProcessEnv = process.env): SystemTarget {
-  const state = readJson(join(dir, "launcher.json"));
-  const credentials = readJson(join(dir, "credentials.json"));
+  const state = readJson<LauncherState>(join(dir, "launcher.json"));
+  const credentials = readJson<LauncherCredentials>(join(dir, "credentials.json"));
   const services = SERVICE_NAMES.map((name): ServiceTarget => {
     const upper = name.toUpperCase();
-    const launched = state?.services?.[name] as { url?: string; adminUrl?: string; pid?: number } | undefined;
-    const own = credentials?.services?.[name] as Record<string, string> | undefined;
-    const adminToken = env[`${upper}_ADMIN_TOKEN`] || env.ADMIN_TOKEN || (credentials?.adminToken as string | undefined) || own?.adminToken;
+    const launched = state?.services?.[name];
+    const own = credentials?.services?.[name];
+    const adminToken = env[`${upper}_ADMIN_TOKEN`] || env.ADMIN_TOKEN || credentials?.adminToken || own?.adminToken;
     return {
       name,
       url: env[`${upper}_URL`] || launched?.url || `http://127.0.0.1:${DEFAULT_PORTS[name].port}`,
@@ -87,6 +102,6 @@ export function resolveSystem(dir: string, env: NodeJS.ProcessEnv = process.env)
     natsUrl: env.NATS_URL || state?.nats?.url || "nats://127.0.0.1:4222",
     ...(natsPassword ? { natsUser: env.CONSOLE_NATS_USER || "console", natsPassword } : {}),
     services,
-    mailDir: env.CONSOLE_MAIL_DIR || (state?.mailSink?.dir as string | undefined) || join(dir, "mail"),
+    mailDir: env.CONSOLE_MAIL_DIR || state?.mailSink?.dir || join(dir, "mail"),
   };
 }

@@ -14,7 +14,14 @@ import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+    signal.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
 
 const signature = (e: Event) => e.consumers.map((c) => `${c.delivery}/${c.outcome}/${c.deliveries}`).join(",");

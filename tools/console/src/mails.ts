@@ -39,7 +39,10 @@ export class MailFolder {
   private dirRead = "";
 
   async list(dir: string, request: { search: string; limit: number }): Promise<ListMailsResponse> {
-    if (dir !== this.dirRead) this.parsed.clear(), (this.dirRead = dir);
+    if (dir !== this.dirRead) {
+      this.parsed.clear();
+      this.dirRead = dir;
+    }
     const names = await mailFileNames(dir);
     const present = new Set(names);
     for (const name of this.parsed.keys()) if (!present.has(name)) this.parsed.delete(name);

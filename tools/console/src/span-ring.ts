@@ -160,7 +160,10 @@ export class SpanRing {
     if (!spans.length) return;
     const lines = this.insert(spans);
     if (!this.file) return;
-    if (this.linesInFile + spans.length > 2 * this.limit) return this.rewriteFile();
+    if (this.linesInFile + spans.length > 2 * this.limit) {
+      this.rewriteFile();
+      return;
+    }
     mkdirSync(dirname(this.file), { recursive: true });
     appendFileSync(this.file, `${lines.join("\n")}\n`);
     this.linesInFile += spans.length;

@@ -46,10 +46,10 @@ function ConsumerLetters({ consumer }: { consumer: string }) {
       </h2>
       {list.error && <p className="problems">{ConnectError.from(list.error).message}</p>}
       <div className="toolbar">
-        <button onClick={() => void act("Replay")} disabled={!selected.size} className="primary">
+        <button type="button" onClick={() => void act("Replay")} disabled={!selected.size} className="primary">
           Replay selected
         </button>
-        <button onClick={() => void act("Purge")} disabled={!selected.size} className="danger">
+        <button type="button" onClick={() => void act("Purge")} disabled={!selected.size} className="danger">
           Purge selected
         </button>
         <span role="status" className="muted">
@@ -85,7 +85,10 @@ function ConsumerLetters({ consumer }: { consumer: string }) {
               <td>{l.reason}</td>
               <td className="mono">{l.error}</td>
               <td>
-                <button onClick={() => setOpen(l.sequence)}>details</button> <a href={`#/events/${l.eventId}`}>event</a>
+                <button type="button" onClick={() => setOpen(l.sequence)}>
+                  details
+                </button>{" "}
+                <a href={`#/events/${l.eventId}`}>event</a>
               </td>
             </tr>
           ))}
@@ -93,7 +96,7 @@ function ConsumerLetters({ consumer }: { consumer: string }) {
       </table>
       {!letters.length && !list.error && <p className="muted">No dead letters.</p>}
       {detail.data && (
-        <div aria-label="dead letter detail">
+        <section aria-label="dead letter detail">
           <h2>Dead letter #{String(open)}</h2>
           {detail.data.decodeError && <p className="problems">{detail.data.decodeError}</p>}
           <pre>{detail.data.payloadJson || [...detail.data.body].map((b) => b.toString(16).padStart(2, "0")).join(" ")}</pre>
@@ -110,7 +113,7 @@ function ConsumerLetters({ consumer }: { consumer: string }) {
           {detail.data.deadLetter?.headers.find((h) => h.name === "traceparent") && (
             <a href={`#/traces/${detail.data.deadLetter.headers.find((h) => h.name === "traceparent")!.value.split("-")[1]}`}>the failing trace</a>
           )}
-        </div>
+        </section>
       )}
     </section>
   );

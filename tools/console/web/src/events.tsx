@@ -8,7 +8,8 @@ export function useEventTail(): { events: Event[]; error: string } {
   const [error, setError] = useState("");
   useEffect(() => {
     const abort = new AbortController();
-    (async () => {
+    // Every error is caught inside the loop (it reconnects), so nothing awaits this promise.
+    void (async () => {
       for (;;) {
         try {
           for await (const response of consoleClient.watchEvents({ last: 200 }, { signal: abort.signal })) {
@@ -108,7 +109,15 @@ function EventDetail({ event }: { event: Event }) {
         )}
       </p>
       <h2>Payload</h2>
-      {event.payloadJson ? <pre aria-label="decoded payload">{event.payloadJson}</pre> : <pre aria-label="raw payload">{hexBody}</pre>}
+      {event.payloadJson ? (
+        <figure aria-label="decoded payload">
+          <pre>{event.payloadJson}</pre>
+        </figure>
+      ) : (
+        <figure aria-label="raw payload">
+          <pre>{hexBody}</pre>
+        </figure>
+      )}
       <h2>CloudEvents headers</h2>
       <table>
         <tbody>
@@ -125,6 +134,10 @@ function EventDetail({ event }: { event: Event }) {
     </section>
   );
 }
+
+const openEvent = (e: Event) => {
+  window.location.hash = `#/events/${e.id || e.sequence}`;
+};
 
 export function EventsPage({ selected }: { selected: string }) {
   const { events, error } = useEventTail();
@@ -167,8 +180,10 @@ export function EventsPage({ selected }: { selected: string }) {
                 className={`clickable ${current?.sequence === e.sequence ? "selected" : ""}`}
                 tabIndex={0}
                 data-event-id={e.id}
-                onClick={() => (window.location.hash = `#/events/${e.id || e.sequence}`)}
-                onKeyDown={(k) => k.key === "Enter" && (window.location.hash = `#/events/${e.id || e.sequence}`)}
+                onClick={() => openEvent(e)}
+                onKeyDown={(k) => {
+                  if (k.key === "Enter") openEvent(e);
+                }}
               >
                 <td>{String(e.sequence)}</td>
                 <td className="mono">{e.publishedAt ? formatTime(Number(e.publishedAt.seconds) * 1000 + Math.floor(e.publishedAt.nanos / 1e6)) : ""}</td>

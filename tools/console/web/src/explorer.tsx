@@ -156,7 +156,7 @@ export function ExplorerPage() {
                   return desc?.methods
                     .filter((m) => m.methodKind === "unary")
                     .map((m) => (
-                      <button key={`${name}/${m.name}`} aria-pressed={chosen?.method === m} onClick={() => pick(s, m)} title={methodComment(m)}>
+                      <button type="button" key={`${name}/${m.name}`} aria-pressed={chosen?.method === m} onClick={() => pick(s, m)} title={methodComment(m)}>
                         {desc.name}.{m.name}
                       </button>
                     ));
@@ -165,7 +165,7 @@ export function ExplorerPage() {
             ))}
         </nav>
         <section>
-          <div className="panel" aria-label="log-in helper">
+          <section className="panel" aria-label="log-in helper">
             <label>
               Bearer token{" "}
               <input
@@ -181,18 +181,14 @@ export function ExplorerPage() {
               <input type="checkbox" checked={sendToken} onChange={(e) => setSendToken(e.target.checked)} /> send it
             </label>{" "}
             <span className="muted">A Login or Refresh response's accessToken is kept here automatically.</span>
-          </div>
+          </section>
           {chosen ? (
-            <div className="panel" aria-label="request">
+            <section className="panel" aria-label="request">
               <h2>
                 {chosen.method.parent.typeName}/{chosen.method.name} <span className="muted">on {chosen.service.service}</span>
               </h2>
               {serviceComment(chosen.method.parent) && <p className="help">{serviceComment(chosen.method.parent)}</p>}
-              {methodComment(chosen.method) && (
-                <p className="help" aria-label="method help">
-                  {methodComment(chosen.method)}
-                </p>
-              )}
+              {methodComment(chosen.method) && <p className="help">{methodComment(chosen.method)}</p>}
               <ul className="help">
                 {fieldHelp(chosen.method.input).map((f) => (
                   <li key={f.name}>
@@ -211,10 +207,11 @@ export function ExplorerPage() {
                 spellCheck={false}
               />
               <div className="toolbar">
-                <button className="primary" onClick={() => void send()} disabled={busy}>
+                <button type="button" className="primary" onClick={() => void send()} disabled={busy}>
                   Send
                 </button>
                 <button
+                  type="button"
                   onClick={() => {
                     const text = curlOf(chosen.service, chosen.method, body, sendToken ? token : "");
                     void navigator.clipboard?.writeText(text).catch(() => {});
@@ -224,22 +221,28 @@ export function ExplorerPage() {
                   Copy as curl
                 </button>
               </div>
-              {copied && <pre aria-label="curl command">{copied}</pre>}
-            </div>
+              {copied && (
+                <figure aria-label="curl command">
+                  <pre>{copied}</pre>
+                </figure>
+              )}
+            </section>
           ) : (
             <p className="muted">Pick an RPC on the left.</p>
           )}
           {call && (
             <>
-              <div className="panel" aria-label="response">
+              <section className="panel" aria-label="response">
                 <h2>
                   Response{" "}
                   <span className={`badge ${call.status === "ok" ? "ok" : "error"}`} data-testid="connect-code">
                     {call.status}
                   </span>
                 </h2>
-                <pre aria-label="response body">{call.body}</pre>
-              </div>
+                <figure aria-label="response body">
+                  <pre>{call.body}</pre>
+                </figure>
+              </section>
               <ChainOfEffects traceId={call.traceId} />
             </>
           )}

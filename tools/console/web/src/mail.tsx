@@ -56,7 +56,9 @@ function MailDetail({ mail }: { mail: Mail }) {
         )}
       </p>
       <h2>Text</h2>
-      <pre aria-label="text body">{mail.textBody}</pre>
+      <figure aria-label="text body">
+        <pre>{mail.textBody}</pre>
+      </figure>
       {mail.htmlBody && (
         <>
           <h2>HTML (sandboxed: no scripts, nothing loaded)</h2>

@@ -22,14 +22,15 @@ const PAGES = [
 ] as const;
 
 /** #/page/argument: a hash route keeps every view linkable with no server routes. */
+function readRoute(): [string, string] {
+  const [, page = "overview", ...rest] = window.location.hash.split("/");
+  return [page || "overview", decodeURIComponent(rest.join("/"))];
+}
+
 function useRoute(): [string, string] {
-  const read = (): [string, string] => {
-    const [, page = "overview", ...rest] = window.location.hash.split("/");
-    return [page || "overview", decodeURIComponent(rest.join("/"))];
-  };
-  const [route, setRoute] = useState(read);
+  const [route, setRoute] = useState(readRoute);
   useEffect(() => {
-    const onChange = () => setRoute(read());
+    const onChange = () => setRoute(readRoute());
     window.addEventListener("hashchange", onChange);
     return () => window.removeEventListener("hashchange", onChange);
   }, []);

@@ -77,7 +77,7 @@ export function OverviewPage() {
           </ul>
         </div>
       )}
-      <div className="pipeline" aria-label="event pipeline">
+      <section className="pipeline" aria-label="event pipeline">
         <ServiceBox service={service("auth")}>
           <h2>outbox</h2>
           {t?.outbox?.known ? (
@@ -93,7 +93,8 @@ export function OverviewPage() {
             </p>
           )}
         </ServiceBox>
-        <div className="arrow" aria-label="published per second">
+        <div className="arrow">
+          <span className="sr-only">published </span>
           {rate(h, (s) => s.lastSequence).toFixed(1)} ev/s
         </div>
         <section className="box healthy" aria-label="stream AUTH_EVENTS">
@@ -108,7 +109,8 @@ export function OverviewPage() {
         <div className="consumers">
           {(t?.consumers ?? []).map((c: ConsumerStatus) => (
             <div className="consumer-row" key={c.name}>
-              <div className="arrow" aria-label={`${c.name} acked per second`}>
+              <div className="arrow">
+                <span className="sr-only">{c.name} acked </span>
                 {rate(h, (s) => s.acked[c.name] ?? 0).toFixed(1)} ev/s
               </div>
               <section className="box" aria-label={`consumer ${c.name}`} data-consumer={c.name}>
@@ -135,7 +137,7 @@ export function OverviewPage() {
           ))}
           {t && !t.consumers.length && <p className="muted">No durable consumers on AUTH_EVENTS yet.</p>}
         </div>
-      </div>
+      </section>
       <p className="muted">
         Spans held: {String(t?.spansHeld ?? 0)} of {String(t?.spanLimit ?? 0)} ·{" "}
         {t?.services.map((s) => (

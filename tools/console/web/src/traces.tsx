@@ -29,50 +29,58 @@ function ordered(spans: Span[]): { span: Span; depth: number }[] {
 export function Waterfall({ spans }: { spans: Span[] }) {
   const [picked, setPicked] = useState<string>("");
   if (!spans.length) return <p className="muted">No spans for this trace (yet).</p>;
-  const t0 = spans.reduce((m, s) => Math.min(s.startUnixNano, m), spans[0]!.startUnixNano);
-  const t1 = spans.reduce((m, s) => Math.max(s.endUnixNano, m), 0n);
+  // The trace's bounds in bigint nanoseconds (Math.min and Math.max take numbers only).
+  let t0 = spans[0]!.startUnixNano;
+  let t1 = 0n;
+  for (const s of spans) {
+    if (s.startUnixNano < t0) t0 = s.startUnixNano;
+    if (s.endUnixNano > t1) t1 = s.endUnixNano;
+  }
   const total = Number(t1 - t0) || 1;
   const services = [...new Set(spans.map(stage))];
   const chosen = spans.find((s) => s.spanId === picked);
   return (
     <>
-      <p className="legend" aria-label="services in this trace">
-        {services.map((s) => (
-          <span key={s} data-service={s}>
-            <i className="swatch" style={{ background: colorOf(s) }} />
-            {s}
-          </span>
-        ))}
+      <div className="legend">
+        <ul className="services" aria-label="services in this trace">
+          {services.map((s) => (
+            <li key={s} data-service={s}>
+              <i className="swatch" style={{ background: colorOf(s) }} />
+              {s}
+            </li>
+          ))}
+        </ul>
         <span className="muted">{(total / 1e6).toFixed(1)} ms</span>
-      </p>
-      <div className="waterfall" role="list" aria-label="spans">
-        {ordered(spans).map(({ span, depth }) => (
-          <button
-            key={span.spanId}
-            className="row"
-            role="listitem"
-            aria-pressed={picked === span.spanId}
-            onClick={() => setPicked(span.spanId)}
-            data-service={stage(span)}
-            data-span-name={span.name}
-          >
-            <span style={{ paddingLeft: depth * 12 }} className="mono">
-              <b style={{ color: colorOf(stage(span)) }}>{stage(span)}</b> {span.name} {span.statusCode ? <span className="badge error">error</span> : null}
-            </span>
-            <span className="track">
-              <span
-                className="bar"
-                style={{
-                  left: `${(Number(span.startUnixNano - t0) / total) * 100}%`,
-                  width: `${(Number(span.endUnixNano - span.startUnixNano) / total) * 100}%`,
-                  background: colorOf(stage(span)),
-                }}
-              />
-            </span>
-            <span className="mono">{(Number(span.endUnixNano - span.startUnixNano) / 1e6).toFixed(2)} ms</span>
-          </button>
-        ))}
       </div>
+      <ul className="waterfall" aria-label="spans">
+        {ordered(spans).map(({ span, depth }) => (
+          <li key={span.spanId}>
+            <button
+              type="button"
+              className="row"
+              aria-pressed={picked === span.spanId}
+              onClick={() => setPicked(span.spanId)}
+              data-service={stage(span)}
+              data-span-name={span.name}
+            >
+              <span style={{ paddingLeft: depth * 12 }} className="mono">
+                <b style={{ color: colorOf(stage(span)) }}>{stage(span)}</b> {span.name} {span.statusCode ? <span className="badge error">error</span> : null}
+              </span>
+              <span className="track">
+                <span
+                  className="bar"
+                  style={{
+                    left: `${(Number(span.startUnixNano - t0) / total) * 100}%`,
+                    width: `${(Number(span.endUnixNano - span.startUnixNano) / total) * 100}%`,
+                    background: colorOf(stage(span)),
+                  }}
+                />
+              </span>
+              <span className="mono">{(Number(span.endUnixNano - span.startUnixNano) / 1e6).toFixed(2)} ms</span>
+            </button>
+          </li>
+        ))}
+      </ul>
       {chosen && (
         <section className="panel" aria-label="span detail">
           <h2>
@@ -102,8 +110,8 @@ export function Waterfall({ spans }: { spans: Span[] }) {
             </tbody>
           </table>
           {chosen.events.length > 0 && <h2>Span events</h2>}
-          {chosen.events.map((e, i) => (
-            <p key={i} className="mono">
+          {chosen.events.map((e) => (
+            <p key={`${e.timeUnixNano}/${e.name}`} className="mono">
               {formatTime(Number(e.timeUnixNano / 1_000_000n))} {e.name} {e.attributes.map((a) => `${a.key}=${a.value}`).join(" ")}
             </p>
           ))}
@@ -112,6 +120,10 @@ export function Waterfall({ spans }: { spans: Span[] }) {
     </>
   );
 }
+
+const openTrace = (traceId: string) => {
+  window.location.hash = `#/traces/${traceId}`;
+};
 
 export function TracesPage({ selected }: { selected: string }) {
   const [search, setSearch] = useState("");
@@ -149,8 +161,10 @@ export function TracesPage({ selected }: { selected: string }) {
                   className={`clickable ${t.traceId === selected ? "selected" : ""}`}
                   tabIndex={0}
                   data-trace-id={t.traceId}
-                  onClick={() => (window.location.hash = `#/traces/${t.traceId}`)}
-                  onKeyDown={(k) => k.key === "Enter" && (window.location.hash = `#/traces/${t.traceId}`)}
+                  onClick={() => openTrace(t.traceId)}
+                  onKeyDown={(k) => {
+                    if (k.key === "Enter") openTrace(t.traceId);
+                  }}
                 >
                   <td className="mono">{t.startedAt ? formatTime(Number(t.startedAt.seconds) * 1000 + Math.floor(t.startedAt.nanos / 1e6)) : ""}</td>
                   <td>
