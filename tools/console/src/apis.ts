@@ -41,7 +41,12 @@ export function buildDescriptorSet(): Uint8Array {
   return toBinary(FileDescriptorSetSchema, create(FileDescriptorSetSchema, { file: [...files.values()].map((f) => f.proto) }));
 }
 
-const BY_PACKAGE: Record<ServiceName, string> = { auth: "acme.auth.v1.", profile: "acme.profile.v1.", billing: "acme.billing.v1." };
+const BY_PACKAGE: Record<ServiceName, string> = {
+  auth: "acme.auth.v1.",
+  profile: "acme.profile.v1.",
+  billing: "acme.billing.v1.",
+  notifications: "acme.notifications.v1.",
+};
 
 /** Which RPC services each service serves: asked through its gRPC reflection; by package name when it does not answer. */
 export async function servedRpcServices(

@@ -11,7 +11,7 @@ const root = fileURLToPath(new URL("..", import.meta.url));
  * before it grows: with 10,000 spans held the process stays near 88 MB
  * resident instead of climbing past 130 MB on uncollected garbage.
  */
-export const CONSOLE_NODE_FLAGS = ["--max-semi-space-size=2", "--max-old-space-size=48"];
+export const CONSOLE_NODE_FLAGS = ["--max-semi-space-size=1", "--max-old-space-size=48"];
 
 function newest(dir: string): number {
   let latest = 0;

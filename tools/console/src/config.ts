@@ -3,12 +3,13 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../..", import.meta.url));
-export const SERVICE_NAMES = ["auth", "profile", "billing"] as const;
+export const SERVICE_NAMES = ["auth", "profile", "billing", "notifications"] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 const DEFAULT_PORTS: Record<ServiceName, { port: number; admin: number }> = {
   auth: { port: 8081, admin: 9081 },
   profile: { port: 8082, admin: 9082 },
   billing: { port: 8083, admin: 9083 },
+  notifications: { port: 8084, admin: 9084 },
 };
 
 export interface ServiceTarget {

@@ -8,7 +8,7 @@ import type { SystemTarget } from "./config.js";
 import { attribute, type SpanRing } from "./span-ring.js";
 
 export const STREAM = "AUTH_EVENTS";
-export const DURABLES = ["profile", "billing"] as const;
+export const DURABLES = ["profile", "billing", "notifications"] as const;
 /** Every event type the system defines: a new message in events.proto is decoded without touching the console. */
 const registry = createRegistry(file_acme_auth_events_v1_events);
 

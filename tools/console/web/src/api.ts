@@ -11,7 +11,7 @@ export const consoleClient = createClient(ConsoleService, consoleTransport);
 export const deadLetterClient = (consumer: string) =>
   createClient(DeadLetterService, createConnectTransport({ baseUrl: `${window.location.origin}/admin/${consumer}` }));
 
-export const CONSUMERS = ["profile", "billing"] as const;
+export const CONSUMERS = ["profile", "billing", "notifications"] as const;
 export const SERVICE_COLORS: Record<string, string> = { auth: "#2563eb", profile: "#16a34a", billing: "#c2410c", relay: "#7c3aed" };
 export const colorOf = (service: string) => SERVICE_COLORS[service] ?? "#64748b";
 
