@@ -1,6 +1,6 @@
 import { performance } from "node:perf_hooks";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
 import type { Registry } from "prom-client";
 import type { Logger } from "../logging.js";
 import { trace, type Tracer } from "../observability/spans.js";
@@ -64,19 +64,8 @@ export function startEventConsumer<D extends ConsumerDatabase>(options: EventCon
   const spans = createProcessSpans(tracer, settings.durable);
   const stop = createStopSignal();
   const database = createDatabaseGuard(db, settings.ackWaitMs, stop, log);
-  let manager: Awaited<ReturnType<typeof jetstreamManager>> | undefined;
-  const deadLetter = createDeadLetterer({
-    js: jetstream(nc),
-    settings,
-    metrics,
-    spans,
-    log,
-    letterCount: async () =>
-      manager?.streams.info(settings.deadLetterStream).then(
-        (info) => info.state.messages,
-        () => undefined,
-      ),
-  });
+  let manager: JetStreamManager | undefined;
+  const deadLetter = createDeadLetterer({ js: jetstream(nc), settings, metrics, spans, log, letterCount: () => deadLetterCount(manager, settings) });
   const applier = createBatchApplier<TransactionOf<D>>({
     transact: (events) => applyBatch(db, settings.inboxTable, events, options.beforeCommit),
     holdWhileDown: (msgs) => database.holdWhileDown(msgs),
@@ -108,14 +97,9 @@ export function startEventConsumer<D extends ConsumerDatabase>(options: EventCon
         processBatch(batch).catch((error: unknown) => log.error({ err: error }, "batch failed unexpectedly; its messages will be redelivered")),
     });
 
-  const running = (async () => {
-    const jsm = await jetstreamManager(nc, { checkAPI: false });
+  const running = consumeInBackground(nc, loop, drain, { settings, metrics, log, statsIntervalMs: options.statsIntervalMs ?? 5_000 }, (jsm) => {
     manager = jsm;
-    const stats = setInterval(() => void readConsumerStats(jsm, settings, metrics), options.statsIntervalMs ?? 5_000);
-    stats.unref();
-    await loop.run(jsm, drain);
-    clearInterval(stats);
-  })().catch((error: unknown) => log.error({ err: error }, "event consumer stopped unexpectedly"));
+  });
   return {
     isConsuming: () => loop.consuming(),
     lastApplied: () => applier.lastApplied(),
@@ -128,6 +112,33 @@ export function startEventConsumer<D extends ConsumerDatabase>(options: EventCon
       log.info("event consumer stopped");
     },
   };
+}
+
+/** The dead-letter stream's message count, when JetStream has been reached. */
+async function deadLetterCount(manager: JetStreamManager | undefined, settings: ConsumerSettings): Promise<number | undefined> {
+  return manager?.streams.info(settings.deadLetterStream).then(
+    (info) => info.state.messages,
+    () => undefined,
+  );
+}
+
+/** Runs the consumption loop (and the periodic consumer stats) until it stops; never rejects. */
+function consumeInBackground(
+  nc: NatsConnection,
+  loop: ReturnType<typeof createConsumptionLoop>,
+  drain: (source: ConsumerMessages) => Promise<void>,
+  context: { settings: ConsumerSettings; metrics: ConsumerMetrics; log: Logger; statsIntervalMs: number },
+  onManager: (jsm: JetStreamManager) => void,
+): Promise<void> {
+  const { settings, metrics, log } = context;
+  return (async () => {
+    const jsm = await jetstreamManager(nc, { checkAPI: false });
+    onManager(jsm);
+    const stats = setInterval(() => void readConsumerStats(jsm, settings, metrics), context.statsIntervalMs);
+    stats.unref();
+    await loop.run(jsm, drain);
+    clearInterval(stats);
+  })().catch((error: unknown) => log.error({ err: error }, "event consumer stopped unexpectedly"));
 }
 
 interface BatchProcessorDeps<Tx> {

@@ -1,4 +1,4 @@
-import { create, createRegistry, fromBinary, toBinary, type DescFile } from "@bufbuild/protobuf";
+import { create, createRegistry, fromBinary, toBinary, type DescFile, type DescService } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import type { ConnectRouter } from "@connectrpc/connect";
 import * as v1 from "@acme/gen/grpc/reflection/v1/reflection_pb";
@@ -13,6 +13,28 @@ import * as v1alpha from "@acme/gen/grpc/reflection/v1alpha/reflection_pb";
  */
 export function reflectionRoutes(router: ConnectRouter): void {
   const served = [...new Map(router.handlers.map((h) => [h.service.typeName, h.service])).values()];
+  const answer = reflectionAnswers(served);
+  router.service(v1.ServerReflection, {
+    async *serverReflectionInfo(requests) {
+      for await (const request of requests) {
+        yield create(v1.ServerReflectionResponseSchema, { validHost: request.host, originalRequest: request, messageResponse: answer(request) });
+      }
+    },
+  });
+  // v1alpha has the same messages, field for field, under another package: translate through the wire form.
+  router.service(v1alpha.ServerReflection, {
+    async *serverReflectionInfo(requests) {
+      for await (const request of requests) {
+        const asV1 = fromBinary(v1.ServerReflectionRequestSchema, toBinary(v1alpha.ServerReflectionRequestSchema, request));
+        const response = create(v1.ServerReflectionResponseSchema, { validHost: request.host, originalRequest: asV1, messageResponse: answer(asV1) });
+        yield fromBinary(v1alpha.ServerReflectionResponseSchema, toBinary(v1.ServerReflectionResponseSchema, response));
+      }
+    },
+  });
+}
+
+/** Answers one reflection request about the `served` services (and reflection itself). */
+function reflectionAnswers(served: DescService[]): (request: v1.ServerReflectionRequest) => v1.ServerReflectionResponse["messageResponse"] {
   const names = [...served.map((s) => s.typeName), v1.ServerReflection.typeName, v1alpha.ServerReflection.typeName];
   const files = withDependencies([...served.map((s) => s.file), v1.file_grpc_reflection_v1_reflection, v1alpha.file_grpc_reflection_v1alpha_reflection]);
   const registry = createRegistry(...files);
@@ -25,7 +47,7 @@ export function reflectionRoutes(router: ConnectRouter): void {
   };
   const encode = (file: DescFile) => withDependencies([file]).map((f) => toBinary(FileDescriptorProtoSchema, f.proto));
 
-  const answer = (request: v1.ServerReflectionRequest): v1.ServerReflectionResponse["messageResponse"] => {
+  return (request) => {
     const notFound = (what: string) => ({
       case: "errorResponse" as const,
       value: create(v1.ErrorResponseSchema, { errorCode: 5, errorMessage: `${what} not found` }),
@@ -56,24 +78,6 @@ export function reflectionRoutes(router: ConnectRouter): void {
         return { case: "errorResponse", value: create(v1.ErrorResponseSchema, { errorCode: 3, errorMessage: "empty request" }) };
     }
   };
-
-  router.service(v1.ServerReflection, {
-    async *serverReflectionInfo(requests) {
-      for await (const request of requests) {
-        yield create(v1.ServerReflectionResponseSchema, { validHost: request.host, originalRequest: request, messageResponse: answer(request) });
-      }
-    },
-  });
-  // v1alpha has the same messages, field for field, under another package: translate through the wire form.
-  router.service(v1alpha.ServerReflection, {
-    async *serverReflectionInfo(requests) {
-      for await (const request of requests) {
-        const asV1 = fromBinary(v1.ServerReflectionRequestSchema, toBinary(v1alpha.ServerReflectionRequestSchema, request));
-        const response = create(v1.ServerReflectionResponseSchema, { validHost: request.host, originalRequest: asV1, messageResponse: answer(asV1) });
-        yield fromBinary(v1alpha.ServerReflectionResponseSchema, toBinary(v1.ServerReflectionResponseSchema, response));
-      }
-    },
-  });
 }
 
 /** The files and everything they import, each once. */
