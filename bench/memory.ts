@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "@acme/devstack";
 import { processMemory } from "../tools/launcher/src/memory.js";
-import { REPO_ROOT } from "../tools/launcher/src/settings.js";
+import { LAUNCHER_PORT_VARIABLES, REPO_ROOT } from "../tools/launcher/src/settings.js";
 import { isAlive, readState, type LauncherState } from "../tools/launcher/src/state.js";
 import { recordFigure } from "./report/results.js";
 
@@ -21,26 +21,11 @@ const LOAD_READS = Number(process.env.BENCH_LOAD_READS ?? 12_000);
 const IDLE_TARGET_MB = 80;
 const PEAK_TARGET_MB = 150;
 const SERVICES = ["auth", "profile", "billing", "notifications"] as const;
-/** Every port the launcher opens, each moved to a free one so a running `npm start` is left alone. */
-const PORT_VARIABLES = [
-  "AUTH_PORT",
-  "PROFILE_PORT",
-  "BILLING_PORT",
-  "NOTIFICATIONS_PORT",
-  "AUTH_ADMIN_PORT",
-  "PROFILE_ADMIN_PORT",
-  "BILLING_ADMIN_PORT",
-  "NOTIFICATIONS_ADMIN_PORT",
-  "SMTP_SINK_PORT",
-  "POSTGRES_PORT",
-  "NATS_PORT",
-  "NATS_MONITOR_PORT",
-  "CONSOLE_PORT",
-];
 
 const dir = await mkdtemp(join(tmpdir(), "acme-bench-memory-"));
 await chmod(dir, 0o755);
-const ports = Object.fromEntries(await Promise.all(PORT_VARIABLES.map(async (name) => [name, String(await freePort())] as const)));
+// Every port the launcher opens, each moved to a free one so a running `npm start` is left alone.
+const ports = Object.fromEntries(await Promise.all(LAUNCHER_PORT_VARIABLES.map(async (name) => [name, String(await freePort())] as const)));
 // The load registers and logs in from one address: lift the per-address limits, as P1 does.
 const env = {
   ...process.env,

@@ -130,21 +130,27 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): LauncherSett
   };
 }
 
+/** The variable that sets each port the launcher opens. */
+const PORT_VARIABLES = {
+  console: "CONSOLE_PORT",
+  auth: "AUTH_PORT",
+  profile: "PROFILE_PORT",
+  billing: "BILLING_PORT",
+  notifications: "NOTIFICATIONS_PORT",
+  "auth-admin": "AUTH_ADMIN_PORT",
+  "profile-admin": "PROFILE_ADMIN_PORT",
+  "billing-admin": "BILLING_ADMIN_PORT",
+  "notifications-admin": "NOTIFICATIONS_ADMIN_PORT",
+  "mail-sink": "SMTP_SINK_PORT",
+  postgres: "POSTGRES_PORT",
+  nats: "NATS_PORT",
+  "nats-monitor": "NATS_MONITOR_PORT",
+} as const satisfies Record<ServiceName | `${ServiceName}-admin` | "postgres" | "nats" | "nats-monitor" | "mail-sink" | "console", string>;
+
+/** Every variable that sets a port the launcher opens (e.g. to move them all to free ports). */
+export const LAUNCHER_PORT_VARIABLES: readonly string[] = Object.values(PORT_VARIABLES);
+
 /** The variable that sets a port, for "port taken" messages. */
-export function portVariable(what: ServiceName | `${ServiceName}-admin` | "postgres" | "nats" | "nats-monitor" | "mail-sink" | "console"): string {
-  return {
-    console: "CONSOLE_PORT",
-    auth: "AUTH_PORT",
-    profile: "PROFILE_PORT",
-    billing: "BILLING_PORT",
-    notifications: "NOTIFICATIONS_PORT",
-    "auth-admin": "AUTH_ADMIN_PORT",
-    "profile-admin": "PROFILE_ADMIN_PORT",
-    "billing-admin": "BILLING_ADMIN_PORT",
-    "notifications-admin": "NOTIFICATIONS_ADMIN_PORT",
-    "mail-sink": "SMTP_SINK_PORT",
-    postgres: "POSTGRES_PORT",
-    nats: "NATS_PORT",
-    "nats-monitor": "NATS_MONITOR_PORT",
-  }[what];
+export function portVariable(what: keyof typeof PORT_VARIABLES): string {
+  return PORT_VARIABLES[what];
 }
