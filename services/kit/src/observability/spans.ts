@@ -1,7 +1,6 @@
 import {
   context,
   defaultTextMapGetter,
-  defaultTextMapSetter,
   ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
@@ -53,12 +52,16 @@ export function contextFromTraceparent(traceparent: string | null | undefined, b
   return w3c.extract(base, { [W3C]: traceparent }, defaultTextMapGetter);
 }
 
-/** The `traceparent` of a span (or of the active one), for headers written now and read elsewhere. */
+/**
+ * The `traceparent` of a span (or of the active one), for headers written
+ * now and read elsewhere; undefined for a span without a valid context.
+ * Formatted here rather than through the propagator's inject (a context, a
+ * carrier and a setter per call): every RPC asks for it.
+ */
 export function traceparentOf(span: Span | undefined = trace.getActiveSpan()): string | undefined {
-  if (!span) return undefined;
-  const carrier: Record<string, string> = {};
-  w3c.inject(trace.setSpan(ROOT_CONTEXT, span), carrier, defaultTextMapSetter);
-  return carrier[W3C];
+  const spanContext = span?.spanContext();
+  if (!spanContext || !trace.isSpanContextValid(spanContext)) return undefined;
+  return `00-${spanContext.traceId}-${spanContext.spanId}-${spanContext.traceFlags.toString(16).padStart(2, "0")}`;
 }
 
 /** A link to the span a `traceparent` names, if it names one. */
