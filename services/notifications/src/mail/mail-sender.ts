@@ -1,19 +1,20 @@
-import { createTransport } from "nodemailer";
+import { createTransport, type Transporter } from "nodemailer";
 import { Counter, Histogram, type Registry } from "prom-client";
 import type { Sql } from "postgres";
 import type { Logger } from "@acme/kit/logging";
 import { contextFromTraceparent, inSpan, SpanKind, traceparentOf, type Tracer } from "@acme/kit/observability";
 import { Wakeup } from "@acme/kit/outbox";
-import { claimDueMails, markFailed, markRetry, markSent, MAILS_QUEUED_CHANNEL, type MailDb } from "../db/mail-outbox.js";
+import { claimDueMails, markFailed, markRetry, markSent, MAILS_QUEUED_CHANNEL, type MailDb, type MailKey } from "../db/mail-outbox.js";
 import type { MailRow } from "../db/mail-schema.js";
-import { classifySmtpFailure, retryDelayMs } from "./smtp-failure.js";
+import { classifySmtpFailure, retryDelayMs, type SmtpFailure } from "./smtp-failure.js";
+import { writeInRounds } from "./write-rounds.js";
 
 export interface MailSenderSettings {
   /** smtp://host:port (or smtps://user:pass@host) of the mail server; the dev sink by default. */
   smtpUrl: string;
   /** The From address of every mail. */
   from: string;
-  /** Mails claimed at a time; they are sent over `connections` pooled SMTP connections. */
+  /** Mails in hand at most (claimed, being sent or marked); they are sent over `connections` pooled SMTP connections. */
   batchSize: number;
   connections: number;
   /** How long a claimed mail is this sender's; a crashed sender's mails come back after it. */
@@ -47,19 +48,19 @@ export interface MailSender {
  * again when the lease runs out, with the same Message-ID, the receiver's
  * dedupe key. It runs beside the event consumer and never blocks it: a mail
  * server that is away only makes mail wait.
+ *
+ * It keeps the connection pool busy: up to `batchSize` mails are in hand at a
+ * time, and once half of them are done the next claim tops them up while the
+ * rest are still being sent (a slow SMTP transaction holds one mail, not the
+ * others' connections). Accepted mails are marked sent a round at a time, one
+ * statement per round (write-rounds.ts), not one per mail.
  */
 export function startMailSender(settings: MailSenderSettings, deps: MailSenderDeps): MailSender {
   const log = deps.logger.child({ component: "mail-sender" });
   const metrics = createMailMetrics(deps.registry);
-  const transport = createTransport({
-    url: settings.smtpUrl,
-    pool: true,
-    maxConnections: settings.connections,
-    connectionTimeout: 10_000,
-    greetingTimeout: 10_000,
-    // Well under the lease: a hung server must not let a second sender take the mail while this one still sends it.
-    socketTimeout: Math.min(30_000, settings.leaseMs / 2),
-  });
+  const transport = createMailTransport(settings);
+  const send = (row: MailRow, to: string) => sendMail(transport, settings.from, deps.tracer, row, to);
+  const markAccepted = writeInRounds((keys: MailKey[]) => markSent(deps.db, keys));
   const wakeup = new Wakeup();
   let stopped = false;
   deps.sql
@@ -75,84 +76,71 @@ export function startMailSender(settings: MailSenderSettings, deps: MailSenderDe
       await markFailed(deps.db, key, "no address");
       return;
     }
-    const to = row.toAddress;
     try {
-      // A span of the event's trace (its parent is the producer's span the event carried), and its traceparent in the mail.
-      await inSpan(
-        deps.tracer,
-        `send mail ${row.template}`,
-        {
-          kind: SpanKind.CLIENT,
-          parent: contextFromTraceparent(row.traceparent),
-          attributes: {
-            "acme.mail.template": row.template,
-            "acme.mail.message_id": row.messageId,
-            "acme.mail.attempt": row.attempts,
-            "acme.event.id": row.eventId,
-          },
-        },
-        async (span) => {
-          const traceparent = traceparentOf(span) ?? row.traceparent;
-          await transport.sendMail({
-            from: settings.from,
-            to,
-            subject: row.subject,
-            text: row.textBody ?? "",
-            html: row.htmlBody ?? "",
-            messageId: row.messageId,
-            date: row.createdAt,
-            headers: traceparent ? { traceparent } : {},
-          });
-        },
-      );
+      await send(row, row.toAddress);
     } catch (error) {
-      const failure = classifySmtpFailure(error);
-      if (failure.permanent) {
-        await markFailed(deps.db, key, failure.reason);
-        metrics.failed.inc({ template: row.template });
-        log.warn({ messageId: row.messageId, template: row.template, reason: failure.reason }, "the mail server refused the mail for good; marked failed");
-      } else {
-        const delayMs = retryDelayMs(row.attempts, settings.retryBaseMs, settings.retryMaxMs);
-        await markRetry(deps.db, key, failure.reason, delayMs);
-        metrics.retried.inc({ template: row.template });
-        log.warn(
-          { messageId: row.messageId, template: row.template, attempt: row.attempts, delayMs, reason: failure.reason },
-          "mail not delivered; trying again later",
-        );
-      }
+      await recordFailure(row, classifySmtpFailure(error));
       return;
     }
     await deps.afterAccepted?.(row);
-    await markSent(deps.db, key);
+    await markAccepted(key);
     metrics.sent.inc({ template: row.template });
     metrics.duration.observe((performance.now() - started) / 1_000);
+  }
+
+  async function recordFailure(row: MailRow, failure: SmtpFailure): Promise<void> {
+    const key = { eventId: row.eventId, template: row.template };
+    if (failure.permanent) {
+      await markFailed(deps.db, key, failure.reason);
+      metrics.failed.inc({ template: row.template });
+      log.warn({ messageId: row.messageId, template: row.template, reason: failure.reason }, "the mail server refused the mail for good; marked failed");
+      return;
+    }
+    const delayMs = retryDelayMs(row.attempts, settings.retryBaseMs, settings.retryMaxMs);
+    await markRetry(deps.db, key, failure.reason, delayMs);
+    metrics.retried.inc({ template: row.template });
+    log.warn(
+      { messageId: row.messageId, template: row.template, attempt: row.attempts, delayMs, reason: failure.reason },
+      "mail not delivered; trying again later",
+    );
+  }
+
+  const inFlight = new Set<Promise<void>>();
+  function start(row: MailRow): void {
+    // A mark that fails (database away) leaves the lease to run out: the mail is sent again later.
+    const delivery = deliver(row)
+      .catch((error: unknown) =>
+        log.warn({ messageId: row.messageId, reason: (error as Error).message }, "could not record the outcome of a mail; it will be sent again"),
+      )
+      .finally(() => inFlight.delete(delivery));
+    inFlight.add(delivery);
   }
 
   async function run(): Promise<void> {
     let databaseFailures = 0;
     while (!stopped) {
+      // More than half in hand: wait for one to finish before topping up.
+      if (inFlight.size > settings.batchSize / 2) {
+        await Promise.race(inFlight);
+        continue;
+      }
+      const wanted = settings.batchSize - inFlight.size;
       let rows: MailRow[];
       try {
-        rows = await claimDueMails(deps.db, settings.batchSize, settings.leaseMs);
+        rows = await claimDueMails(deps.db, wanted, settings.leaseMs);
         databaseFailures = 0;
       } catch (error) {
         log.warn({ reason: (error as Error).message }, "cannot read the mail queue; trying again");
         await wakeup.sleep(Math.min(100 * 2 ** databaseFailures++, 5_000));
         continue;
       }
-      if (rows.length === 0) {
-        await wakeup.sleep(settings.pollMs);
-        continue;
-      }
-      // A mark that fails (database away) leaves the lease to run out: the mail is sent again later.
-      await Promise.all(
-        rows.map((row) =>
-          deliver(row).catch((error: unknown) =>
-            log.warn({ messageId: row.messageId, reason: (error as Error).message }, "could not record the outcome of a mail; it will be sent again"),
-          ),
-        ),
-      );
+      // Claimed mails are sent even when stop() came meanwhile: they are leased to this sender.
+      for (const row of rows) start(row);
+      // Fewer than asked: nothing more is due until a NOTIFY or the next poll.
+      if (rows.length < wanted) await wakeup.sleep(settings.pollMs);
     }
+    // stop() resolves once every mail in hand is sent (or failed) and marked.
+    await Promise.all(inFlight);
   }
 
   const running = run().catch((error: unknown) => log.error({ err: error }, "mail sender stopped unexpectedly"));
@@ -164,6 +152,49 @@ export function startMailSender(settings: MailSenderSettings, deps: MailSenderDe
       transport.close();
     },
   };
+}
+
+function createMailTransport(settings: MailSenderSettings): Transporter {
+  return createTransport({
+    url: settings.smtpUrl,
+    pool: true,
+    maxConnections: settings.connections,
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    // Well under the lease: a hung server must not let a second sender take the mail while this one still sends it.
+    socketTimeout: Math.min(30_000, settings.leaseMs / 2),
+  });
+}
+
+/** One mail to the server: a span of the event's trace (its parent is the producer's span the event carried), its traceparent in the mail. */
+async function sendMail(transport: Transporter, from: string, tracer: Tracer, row: MailRow, to: string): Promise<void> {
+  await inSpan(
+    tracer,
+    `send mail ${row.template}`,
+    {
+      kind: SpanKind.CLIENT,
+      parent: contextFromTraceparent(row.traceparent),
+      attributes: {
+        "acme.mail.template": row.template,
+        "acme.mail.message_id": row.messageId,
+        "acme.mail.attempt": row.attempts,
+        "acme.event.id": row.eventId,
+      },
+    },
+    async (span) => {
+      const traceparent = traceparentOf(span) ?? row.traceparent;
+      await transport.sendMail({
+        from,
+        to,
+        subject: row.subject,
+        text: row.textBody ?? "",
+        html: row.htmlBody ?? "",
+        messageId: row.messageId,
+        date: row.createdAt,
+        headers: traceparent ? { traceparent } : {},
+      });
+    },
+  );
 }
 
 function createMailMetrics(registry: Registry) {
