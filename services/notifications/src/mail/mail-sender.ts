@@ -49,11 +49,12 @@ export interface MailSender {
  * dedupe key. It runs beside the event consumer and never blocks it: a mail
  * server that is away only makes mail wait.
  *
- * It keeps the connection pool busy: up to `batchSize` mails are in hand at a
- * time, and once half of them are done the next claim tops them up while the
- * rest are still being sent (a slow SMTP transaction holds one mail, not the
- * others' connections). Accepted mails are marked sent a round at a time, one
- * statement per round (write-rounds.ts), not one per mail.
+ * It keeps the connection pool busy: up to `batchSize` mails are with the
+ * SMTP pool at a time, and once a quarter of them are answered the next claim
+ * tops them up while the rest are still being sent (a slow SMTP transaction
+ * holds one mail, not the other connections; a claim that takes a while has
+ * three quarters of a batch to send meanwhile). Accepted mails are marked sent a round
+ * at a time, one statement per round (write-rounds.ts), not one per mail.
  */
 export function startMailSender(settings: MailSenderSettings, deps: MailSenderDeps): MailSender {
   const log = deps.logger.child({ component: "mail-sender" });
@@ -69,35 +70,34 @@ export function startMailSender(settings: MailSenderSettings, deps: MailSenderDe
       log.warn({ reason: (error as Error).message }, "LISTEN for queued mail failed; polling only");
     });
 
-  async function deliver(row: MailRow): Promise<void> {
-    const key = { eventId: row.eventId, template: row.template };
-    const started = performance.now();
-    if (!row.toAddress) {
-      await markFailed(deps.db, key, "no address");
-      return;
-    }
+  /** The SMTP half of a delivery: resolves (never rejects) once the server answered, with the failure if it was one. */
+  async function attempt(row: MailRow, to: string): Promise<SmtpFailure | undefined> {
     try {
-      await send(row, row.toAddress);
+      await send(row, to);
+      return undefined;
     } catch (error) {
-      await recordFailure(row, classifySmtpFailure(error));
-      return;
+      return classifySmtpFailure(error);
     }
+  }
+
+  /** The database half: marked sent (with the other mails of its round), to be retried, or failed. */
+  async function record(row: MailRow, failure: SmtpFailure | undefined, started: number): Promise<void> {
+    if (failure) return recordFailure(row, failure);
     await deps.afterAccepted?.(row);
-    await markAccepted(key);
+    await markAccepted(keyOf(row));
     metrics.sent.inc({ template: row.template });
     metrics.duration.observe((performance.now() - started) / 1_000);
   }
 
   async function recordFailure(row: MailRow, failure: SmtpFailure): Promise<void> {
-    const key = { eventId: row.eventId, template: row.template };
     if (failure.permanent) {
-      await markFailed(deps.db, key, failure.reason);
+      await markFailed(deps.db, keyOf(row), failure.reason);
       metrics.failed.inc({ template: row.template });
       log.warn({ messageId: row.messageId, template: row.template, reason: failure.reason }, "the mail server refused the mail for good; marked failed");
       return;
     }
     const delayMs = retryDelayMs(row.attempts, settings.retryBaseMs, settings.retryMaxMs);
-    await markRetry(deps.db, key, failure.reason, delayMs);
+    await markRetry(deps.db, keyOf(row), failure.reason, delayMs);
     metrics.retried.inc({ template: row.template });
     log.warn(
       { messageId: row.messageId, template: row.template, attempt: row.attempts, delayMs, reason: failure.reason },
@@ -105,26 +105,41 @@ export function startMailSender(settings: MailSenderSettings, deps: MailSenderDe
     );
   }
 
-  const inFlight = new Set<Promise<void>>();
+  // Mails handed to the SMTP pool and not yet answered (what the claims top up), and every mail
+  // not yet recorded (what stop() waits for). A mail waiting for its round's mark no longer holds
+  // a place in the first: a slow statement must not starve the connections.
+  const sending = new Set<Promise<unknown>>();
+  const inHand = new Set<Promise<void>>();
   function start(row: MailRow): void {
+    if (!row.toAddress) return track(row, markFailed(deps.db, keyOf(row), "no address"));
+    const started = performance.now();
+    const answered = attempt(row, row.toAddress);
+    sending.add(answered);
+    void answered.then(() => sending.delete(answered));
+    track(
+      row,
+      answered.then((failure) => record(row, failure, started)),
+    );
+  }
+  function track(row: MailRow, work: Promise<void>): void {
     // A mark that fails (database away) leaves the lease to run out: the mail is sent again later.
-    const delivery = deliver(row)
+    const done = work
       .catch((error: unknown) =>
         log.warn({ messageId: row.messageId, reason: (error as Error).message }, "could not record the outcome of a mail; it will be sent again"),
       )
-      .finally(() => inFlight.delete(delivery));
-    inFlight.add(delivery);
+      .finally(() => inHand.delete(done));
+    inHand.add(done);
   }
 
   async function run(): Promise<void> {
     let databaseFailures = 0;
     while (!stopped) {
-      // More than half in hand: wait for one to finish before topping up.
-      if (inFlight.size > settings.batchSize / 2) {
-        await Promise.race(inFlight);
+      // Over three quarters of a batch with the server: wait for an answer before topping up.
+      if (sending.size > (settings.batchSize * 3) / 4) {
+        await Promise.race(sending);
         continue;
       }
-      const wanted = settings.batchSize - inFlight.size;
+      const wanted = settings.batchSize - sending.size;
       let rows: MailRow[];
       try {
         rows = await claimDueMails(deps.db, wanted, settings.leaseMs);
@@ -139,8 +154,8 @@ export function startMailSender(settings: MailSenderSettings, deps: MailSenderDe
       // Fewer than asked: nothing more is due until a NOTIFY or the next poll.
       if (rows.length < wanted) await wakeup.sleep(settings.pollMs);
     }
-    // stop() resolves once every mail in hand is sent (or failed) and marked.
-    await Promise.all(inFlight);
+    // stop() resolves once every mail in hand is answered and recorded (sent, to retry, or failed).
+    await Promise.all(inHand);
   }
 
   const running = run().catch((error: unknown) => log.error({ err: error }, "mail sender stopped unexpectedly"));
@@ -153,6 +168,8 @@ export function startMailSender(settings: MailSenderSettings, deps: MailSenderDe
     },
   };
 }
+
+const keyOf = (row: MailRow): MailKey => ({ eventId: row.eventId, template: row.template });
 
 function createMailTransport(settings: MailSenderSettings): Transporter {
   return createTransport({
