@@ -111,7 +111,10 @@ export function startMailSender(settings: MailSenderSettings, deps: MailSenderDe
   const sending = new Set<Promise<unknown>>();
   const inHand = new Set<Promise<void>>();
   function start(row: MailRow): void {
-    if (!row.toAddress) return track(row, markFailed(deps.db, keyOf(row), "no address"));
+    if (!row.toAddress) {
+      track(row, markFailed(deps.db, keyOf(row), "no address"));
+      return;
+    }
     const started = performance.now();
     const answered = attempt(row, row.toAddress);
     sending.add(answered);
