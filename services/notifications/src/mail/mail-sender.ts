@@ -14,7 +14,10 @@ export interface MailSenderSettings {
   smtpUrl: string;
   /** The From address of every mail. */
   from: string;
-  /** Mails in hand at most (claimed, being sent or marked); they are sent over `connections` pooled SMTP connections. */
+  /**
+   * Claimed mails with the SMTP pool at most (sent over `connections` pooled connections); a claim tops them up
+   * once a quarter are answered. Mails answered and waiting for their mark do not count.
+   */
   batchSize: number;
   connections: number;
   /** How long a claimed mail is this sender's; a crashed sender's mails come back after it. */
@@ -53,8 +56,9 @@ export interface MailSender {
  * SMTP pool at a time, and once a quarter of them are answered the next claim
  * tops them up while the rest are still being sent (a slow SMTP transaction
  * holds one mail, not the other connections; a claim that takes a while has
- * three quarters of a batch to send meanwhile). Accepted mails are marked sent a round
- * at a time, one statement per round (write-rounds.ts), not one per mail.
+ * three quarters of a batch to send meanwhile). Accepted mails are marked
+ * sent a round at a time, one statement per round (write-rounds.ts), not one
+ * per mail.
  */
 export function startMailSender(settings: MailSenderSettings, deps: MailSenderDeps): MailSender {
   const log = deps.logger.child({ component: "mail-sender" });
