@@ -104,11 +104,20 @@ export async function claimDueMails(db: MailDb, limit: number, leaseMs: number):
   })) as MailRow[];
 }
 
-export async function markSent(db: MailDb, key: MailKey): Promise<void> {
+/**
+ * The mails the server accepted, marked sent in one statement however many
+ * (a round of finished sends): the keys go in as two arrays, joined to the
+ * table through `unnest`, so the statement's text is the same for any count.
+ */
+export async function markSent(db: MailDb, keys: MailKey[]): Promise<void> {
+  if (keys.length === 0) return;
+  const eventIds = sql.param(keys.map((key) => key.eventId));
+  const templates = sql.param(keys.map((key) => key.template));
   await db
     .update(mails)
     .set({ status: "sent", sentAt: sql`now()`, leaseUntil: null, lastError: null, ...eraseIfAsked })
-    .where(byKey(key));
+    .from(sql`unnest(${eventIds}::text[], ${templates}::text[]) as accepted(event_id, template)`)
+    .where(and(eq(mails.eventId, sql`accepted.event_id`), eq(mails.template, sql`accepted.template`)));
 }
 
 /** A transient failure: try again after `delayMs`. */

@@ -1,19 +1,23 @@
-import { createTransport } from "nodemailer";
+import { createTransport, type Transporter } from "nodemailer";
 import { Counter, Histogram, type Registry } from "prom-client";
 import type { Sql } from "postgres";
 import type { Logger } from "@acme/kit/logging";
 import { contextFromTraceparent, inSpan, SpanKind, traceparentOf, type Tracer } from "@acme/kit/observability";
 import { Wakeup } from "@acme/kit/outbox";
-import { claimDueMails, markFailed, markRetry, markSent, MAILS_QUEUED_CHANNEL, type MailDb } from "../db/mail-outbox.js";
+import { claimDueMails, markFailed, markRetry, markSent, MAILS_QUEUED_CHANNEL, type MailDb, type MailKey } from "../db/mail-outbox.js";
 import type { MailRow } from "../db/mail-schema.js";
-import { classifySmtpFailure, retryDelayMs } from "./smtp-failure.js";
+import { classifySmtpFailure, retryDelayMs, type SmtpFailure } from "./smtp-failure.js";
+import { writeInRounds } from "./write-rounds.js";
 
 export interface MailSenderSettings {
   /** smtp://host:port (or smtps://user:pass@host) of the mail server; the dev sink by default. */
   smtpUrl: string;
   /** The From address of every mail. */
   from: string;
-  /** Mails claimed at a time; they are sent over `connections` pooled SMTP connections. */
+  /**
+   * Claimed mails with the SMTP pool at most (sent over `connections` pooled connections); a claim tops them up
+   * once a quarter are answered. Mails answered and waiting for their mark do not count.
+   */
   batchSize: number;
   connections: number;
   /** How long a claimed mail is this sender's; a crashed sender's mails come back after it. */
@@ -47,19 +51,21 @@ export interface MailSender {
  * again when the lease runs out, with the same Message-ID, the receiver's
  * dedupe key. It runs beside the event consumer and never blocks it: a mail
  * server that is away only makes mail wait.
+ *
+ * It keeps the connection pool busy: up to `batchSize` mails are with the
+ * SMTP pool at a time, and once a quarter of them are answered the next claim
+ * tops them up while the rest are still being sent (a slow SMTP transaction
+ * holds one mail, not the other connections; a claim that takes a while has
+ * three quarters of a batch to send meanwhile). Accepted mails are marked
+ * sent a round at a time, one statement per round (write-rounds.ts), not one
+ * per mail.
  */
 export function startMailSender(settings: MailSenderSettings, deps: MailSenderDeps): MailSender {
   const log = deps.logger.child({ component: "mail-sender" });
   const metrics = createMailMetrics(deps.registry);
-  const transport = createTransport({
-    url: settings.smtpUrl,
-    pool: true,
-    maxConnections: settings.connections,
-    connectionTimeout: 10_000,
-    greetingTimeout: 10_000,
-    // Well under the lease: a hung server must not let a second sender take the mail while this one still sends it.
-    socketTimeout: Math.min(30_000, settings.leaseMs / 2),
-  });
+  const transport = createMailTransport(settings);
+  const send = (row: MailRow, to: string) => sendMail(transport, settings.from, deps.tracer, row, to);
+  const markAccepted = writeInRounds((keys: MailKey[]) => markSent(deps.db, keys));
   const wakeup = new Wakeup();
   let stopped = false;
   deps.sql
@@ -68,91 +74,95 @@ export function startMailSender(settings: MailSenderSettings, deps: MailSenderDe
       log.warn({ reason: (error as Error).message }, "LISTEN for queued mail failed; polling only");
     });
 
-  async function deliver(row: MailRow): Promise<void> {
-    const key = { eventId: row.eventId, template: row.template };
-    const started = performance.now();
-    if (!row.toAddress) {
-      await markFailed(deps.db, key, "no address");
-      return;
-    }
-    const to = row.toAddress;
+  /** The SMTP half of a delivery: resolves (never rejects) once the server answered, with the failure if it was one. */
+  async function attempt(row: MailRow, to: string): Promise<SmtpFailure | undefined> {
     try {
-      // A span of the event's trace (its parent is the producer's span the event carried), and its traceparent in the mail.
-      await inSpan(
-        deps.tracer,
-        `send mail ${row.template}`,
-        {
-          kind: SpanKind.CLIENT,
-          parent: contextFromTraceparent(row.traceparent),
-          attributes: {
-            "acme.mail.template": row.template,
-            "acme.mail.message_id": row.messageId,
-            "acme.mail.attempt": row.attempts,
-            "acme.event.id": row.eventId,
-          },
-        },
-        async (span) => {
-          const traceparent = traceparentOf(span) ?? row.traceparent;
-          await transport.sendMail({
-            from: settings.from,
-            to,
-            subject: row.subject,
-            text: row.textBody ?? "",
-            html: row.htmlBody ?? "",
-            messageId: row.messageId,
-            date: row.createdAt,
-            headers: traceparent ? { traceparent } : {},
-          });
-        },
-      );
+      await send(row, to);
+      return undefined;
     } catch (error) {
-      const failure = classifySmtpFailure(error);
-      if (failure.permanent) {
-        await markFailed(deps.db, key, failure.reason);
-        metrics.failed.inc({ template: row.template });
-        log.warn({ messageId: row.messageId, template: row.template, reason: failure.reason }, "the mail server refused the mail for good; marked failed");
-      } else {
-        const delayMs = retryDelayMs(row.attempts, settings.retryBaseMs, settings.retryMaxMs);
-        await markRetry(deps.db, key, failure.reason, delayMs);
-        metrics.retried.inc({ template: row.template });
-        log.warn(
-          { messageId: row.messageId, template: row.template, attempt: row.attempts, delayMs, reason: failure.reason },
-          "mail not delivered; trying again later",
-        );
-      }
-      return;
+      return classifySmtpFailure(error);
     }
+  }
+
+  /** The database half: marked sent (with the other mails of its round), to be retried, or failed. */
+  async function record(row: MailRow, failure: SmtpFailure | undefined, started: number): Promise<void> {
+    if (failure) return recordFailure(row, failure);
     await deps.afterAccepted?.(row);
-    await markSent(deps.db, key);
+    await markAccepted(keyOf(row));
     metrics.sent.inc({ template: row.template });
     metrics.duration.observe((performance.now() - started) / 1_000);
+  }
+
+  async function recordFailure(row: MailRow, failure: SmtpFailure): Promise<void> {
+    if (failure.permanent) {
+      await markFailed(deps.db, keyOf(row), failure.reason);
+      metrics.failed.inc({ template: row.template });
+      log.warn({ messageId: row.messageId, template: row.template, reason: failure.reason }, "the mail server refused the mail for good; marked failed");
+      return;
+    }
+    const delayMs = retryDelayMs(row.attempts, settings.retryBaseMs, settings.retryMaxMs);
+    await markRetry(deps.db, keyOf(row), failure.reason, delayMs);
+    metrics.retried.inc({ template: row.template });
+    log.warn(
+      { messageId: row.messageId, template: row.template, attempt: row.attempts, delayMs, reason: failure.reason },
+      "mail not delivered; trying again later",
+    );
+  }
+
+  // Mails handed to the SMTP pool and not yet answered (what the claims top up), and every mail
+  // not yet recorded (what stop() waits for). A mail waiting for its round's mark no longer holds
+  // a place in the first: a slow statement must not starve the connections.
+  const sending = new Set<Promise<unknown>>();
+  const inHand = new Set<Promise<void>>();
+  function start(row: MailRow): void {
+    if (!row.toAddress) {
+      track(row, markFailed(deps.db, keyOf(row), "no address"));
+      return;
+    }
+    const started = performance.now();
+    const answered = attempt(row, row.toAddress);
+    sending.add(answered);
+    void answered.then(() => sending.delete(answered));
+    track(
+      row,
+      answered.then((failure) => record(row, failure, started)),
+    );
+  }
+  function track(row: MailRow, work: Promise<void>): void {
+    // A mark that fails (database away) leaves the lease to run out: the mail is sent again later.
+    const done = work
+      .catch((error: unknown) =>
+        log.warn({ messageId: row.messageId, reason: (error as Error).message }, "could not record the outcome of a mail; it will be sent again"),
+      )
+      .finally(() => inHand.delete(done));
+    inHand.add(done);
   }
 
   async function run(): Promise<void> {
     let databaseFailures = 0;
     while (!stopped) {
+      // Over three quarters of a batch with the server: wait for an answer before topping up.
+      if (sending.size > (settings.batchSize * 3) / 4) {
+        await Promise.race(sending);
+        continue;
+      }
+      const wanted = settings.batchSize - sending.size;
       let rows: MailRow[];
       try {
-        rows = await claimDueMails(deps.db, settings.batchSize, settings.leaseMs);
+        rows = await claimDueMails(deps.db, wanted, settings.leaseMs);
         databaseFailures = 0;
       } catch (error) {
         log.warn({ reason: (error as Error).message }, "cannot read the mail queue; trying again");
         await wakeup.sleep(Math.min(100 * 2 ** databaseFailures++, 5_000));
         continue;
       }
-      if (rows.length === 0) {
-        await wakeup.sleep(settings.pollMs);
-        continue;
-      }
-      // A mark that fails (database away) leaves the lease to run out: the mail is sent again later.
-      await Promise.all(
-        rows.map((row) =>
-          deliver(row).catch((error: unknown) =>
-            log.warn({ messageId: row.messageId, reason: (error as Error).message }, "could not record the outcome of a mail; it will be sent again"),
-          ),
-        ),
-      );
+      // Claimed mails are sent even when stop() came meanwhile: they are leased to this sender.
+      for (const row of rows) start(row);
+      // Fewer than asked: nothing more is due until a NOTIFY or the next poll.
+      if (rows.length < wanted) await wakeup.sleep(settings.pollMs);
     }
+    // stop() resolves once every mail in hand is answered and recorded (sent, to retry, or failed).
+    await Promise.all(inHand);
   }
 
   const running = run().catch((error: unknown) => log.error({ err: error }, "mail sender stopped unexpectedly"));
@@ -164,6 +174,51 @@ export function startMailSender(settings: MailSenderSettings, deps: MailSenderDe
       transport.close();
     },
   };
+}
+
+const keyOf = (row: MailRow): MailKey => ({ eventId: row.eventId, template: row.template });
+
+function createMailTransport(settings: MailSenderSettings): Transporter {
+  return createTransport({
+    url: settings.smtpUrl,
+    pool: true,
+    maxConnections: settings.connections,
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    // Well under the lease: a hung server must not let a second sender take the mail while this one still sends it.
+    socketTimeout: Math.min(30_000, settings.leaseMs / 2),
+  });
+}
+
+/** One mail to the server: a span of the event's trace (its parent is the producer's span the event carried), its traceparent in the mail. */
+async function sendMail(transport: Transporter, from: string, tracer: Tracer, row: MailRow, to: string): Promise<void> {
+  await inSpan(
+    tracer,
+    `send mail ${row.template}`,
+    {
+      kind: SpanKind.CLIENT,
+      parent: contextFromTraceparent(row.traceparent),
+      attributes: {
+        "acme.mail.template": row.template,
+        "acme.mail.message_id": row.messageId,
+        "acme.mail.attempt": row.attempts,
+        "acme.event.id": row.eventId,
+      },
+    },
+    async (span) => {
+      const traceparent = traceparentOf(span) ?? row.traceparent;
+      await transport.sendMail({
+        from,
+        to,
+        subject: row.subject,
+        text: row.textBody ?? "",
+        html: row.htmlBody ?? "",
+        messageId: row.messageId,
+        date: row.createdAt,
+        headers: traceparent ? { traceparent } : {},
+      });
+    },
+  );
 }
 
 function createMailMetrics(registry: Registry) {

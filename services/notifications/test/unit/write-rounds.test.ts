@@ -1,0 +1,78 @@
+import { describe, expect, it } from "vitest";
+import { writeInRounds } from "../../src/mail/write-rounds.js";
+
+/** A write that records each round and finishes only when the test says so. */
+function heldWrites() {
+  const rounds: string[][] = [];
+  const finish: Array<(error?: Error) => void> = [];
+  const write = (items: string[]) =>
+    new Promise<void>((resolve, reject) => {
+      rounds.push(items);
+      finish.push((error) => (error ? reject(error) : resolve()));
+    });
+  return { rounds, finish, write };
+}
+
+const settled = async (promise: Promise<unknown>) => {
+  let done = false;
+  void promise.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setImmediate(resolve));
+  return done;
+};
+
+describe("writes in rounds (one write at a time, the items that came meanwhile together)", () => {
+  it("writes a lone item at once, then everything that arrived while it ran as one round", async () => {
+    const { rounds, finish, write } = heldWrites();
+    const mark = writeInRounds(write);
+    const a = mark("a");
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(rounds).toEqual([["a"]]);
+    const b = mark("b");
+    const c = mark("c");
+    await new Promise((resolve) => setImmediate(resolve));
+    // One write at a time: b and c wait for a's round.
+    expect(rounds).toEqual([["a"]]);
+    expect(await settled(b)).toBe(false);
+    finish[0]!();
+    await a;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(rounds).toEqual([["a"], ["b", "c"]]);
+    expect(await settled(b)).toBe(false);
+    finish[1]!();
+    await Promise.all([b, c]);
+  });
+
+  it("items that arrive in the same turn start together", async () => {
+    const { rounds, finish, write } = heldWrites();
+    const mark = writeInRounds(write);
+    const all = ["x", "y", "z"].map(mark);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(rounds).toEqual([["x", "y", "z"]]);
+    finish[0]!();
+    await Promise.all(all);
+  });
+
+  it("a failed round fails exactly its own callers, and the next round is written", async () => {
+    const { rounds, finish, write } = heldWrites();
+    const mark = writeInRounds(write);
+    const a = mark("a");
+    await new Promise((resolve) => setImmediate(resolve));
+    const b = mark("b");
+    finish[0]!(new Error("database away"));
+    await expect(a).rejects.toThrow("database away");
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(rounds).toEqual([["a"], ["b"]]);
+    finish[1]!();
+    await expect(b).resolves.toBeUndefined();
+    // And once idle, a new item starts a new round.
+    const c = mark("c");
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(rounds).toEqual([["a"], ["b"], ["c"]]);
+    finish[2]!();
+    await c;
+  });
+});
