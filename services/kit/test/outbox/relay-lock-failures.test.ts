@@ -16,7 +16,9 @@ async function startFaultyProxy(databaseUrl: string) {
   const server = net.createServer((client) => {
     clients.add(client);
     const upstream = net.connect(Number(target.port), target.hostname);
-    client.on("data", (chunk) => swallowing || upstream.write(chunk));
+    client.on("data", (chunk: Buffer) => {
+      if (!swallowing) upstream.write(chunk);
+    });
     upstream.on("data", (chunk) => client.write(chunk));
     client.on("error", () => {});
     upstream.on("error", () => {});
