@@ -37,8 +37,10 @@ try {
   };
   const authPort = await freePort();
   const common = { ...process.env, NATS_URL: infra.nats.url, LOG_LEVEL: "warn" };
+  // BENCH_CPU_PROF_DIR=reports/profiles/p4 writes a CPU profile of each service process when it stops.
+  const profiling = process.env.BENCH_CPU_PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [];
   const start = async (path: string, env: Record<string, string>) => {
-    const child = spawn(process.execPath, ["--import", "tsx", script(path)], {
+    const child = spawn(process.execPath, [...profiling, "--import", "tsx", script(path)], {
       env: { ...common, ADMIN_PORT: String(await freePort()), ...env },
       stdio: ["ignore", "inherit", "inherit"],
     });

@@ -45,15 +45,21 @@ export async function applyBatch<D extends ConsumerDatabase>(
   if (events.length === 0) return outcomes;
   await db.transaction(async (tx) => {
     const keys = [...new Set(events.map((e) => e.key))];
-    await tx.execute(sql`
-      select pg_advisory_xact_lock(h)
-      from (select distinct hashtextextended(k, 0) as h from unnest(${sql.param(keys)}::text[]) as k order by h) as locks`);
     const ids = [...new Set(events.map((e) => e.meta.id))];
-    const inserted = await tx.execute<{ event_id: string }>(sql`
-      insert into ${sql.identifier(inboxTable)} (event_id)
-      select unnest(${sql.param(ids)}::text[])
-      on conflict do nothing
-      returning event_id`);
+    // Both statements go out together (postgres.js pipelines them on the
+    // transaction's one connection): the server still runs them in order, so
+    // the inbox insert runs only once every lock is held, and a batch saves
+    // a round trip.
+    const [, inserted] = await Promise.all([
+      tx.execute(sql`
+        select pg_advisory_xact_lock(h)
+        from (select distinct hashtextextended(k, 0) as h from unnest(${sql.param(keys)}::text[]) as k order by h) as locks`),
+      tx.execute<{ event_id: string }>(sql`
+        insert into ${sql.identifier(inboxTable)} (event_id)
+        select unnest(${sql.param(ids)}::text[])
+        on conflict do nothing
+        returning event_id`),
+    ]);
     const fresh = new Set(inserted.map((row) => row.event_id));
 
     const byKey = new Map<string, DecodedEvent<TransactionOf<D>>[]>();
