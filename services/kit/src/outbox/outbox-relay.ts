@@ -78,11 +78,12 @@ const PRUNE_EVERY_MS = 60_000;
  * JetStream drops it inside the duplicate window, consumers' inboxes after.
  */
 export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
-  const { sql, lockSql } = relayConnections(options.databaseUrl, options.instanceId);
+  const { sql, openLockConnection } = relayConnections(options.databaseUrl, options.instanceId);
   const wakeup = new Wakeup();
   listenForCommits(sql, wakeup, options.logger);
-  const relay = new Relay(options, sql, new RelayLock(lockSql, options.lockName ?? DEFAULT_RELAY_LOCK_NAME), wakeup);
-  const loop = relay.leadUntilStopped().finally(() => Promise.all([lockSql.end({ timeout: 0 }), sql.end({ timeout: 0 })]));
+  const lock = new RelayLock(openLockConnection, options.lockName ?? DEFAULT_RELAY_LOCK_NAME);
+  const relay = new Relay(options, sql, lock, wakeup);
+  const loop = relay.leadUntilStopped().finally(() => Promise.all([lock.close(), sql.end({ timeout: 0 })]));
   return {
     isLeader: () => relay.leader,
     async stop() {
@@ -98,14 +99,15 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
  * postgres.js 3.4.9 can crash the process when a reserved connection's
  * server goes away).
  */
-function relayConnections(databaseUrl: string, instanceId: string | undefined): { sql: Sql; lockSql: Sql } {
+function relayConnections(databaseUrl: string, instanceId: string | undefined): { sql: Sql; openLockConnection: () => Sql } {
   // No array parameters here, so no fetch of array types either: postgres.js
   // 3.4.9 leaves that fetch's failure unhandled, which kills the process when
   // the database goes away during a reconnect (porsager/postgres#1192).
-  const reconnect = { onnotice: () => {}, fetch_types: false, backoff: reconnectBackoff };
+  // A connection attempt gives up after 5 s, as the service's pool does (postgres.js's default is 30 s).
+  const reconnect = { onnotice: () => {}, fetch_types: false, backoff: reconnectBackoff, connect_timeout: 5 };
   return {
     sql: postgresClient(databaseUrl, { ...reconnect, max: 2, connection: { application_name: "outbox-relay" } }),
-    lockSql: postgresClient(databaseUrl, { ...reconnect, max: 1, connection: { application_name: relayLockApplicationName(instanceId) } }),
+    openLockConnection: () => postgresClient(databaseUrl, { ...reconnect, max: 1, connection: { application_name: relayLockApplicationName(instanceId) } }),
   };
 }
 

@@ -52,10 +52,9 @@ describe("outbox relay parts", () => {
   const unsentIds = async () => (await sql<{ id: string }[]>`select id from outbox where published_at is null order by id`).map((r) => r.id);
 
   it("RelayLock: one holder at a time; it re-asserts cheaply, and the lock passes on when released", async () => {
-    const [sqlA, sqlB] = [postgres(db.url, { max: 1, onnotice: () => {} }), postgres(db.url, { max: 1, onnotice: () => {} })];
+    const a = new RelayLock(() => postgres(db.url, { max: 1, onnotice: () => {} }), "parts-lock", 0);
+    const b = new RelayLock(() => postgres(db.url, { max: 1, onnotice: () => {} }), "parts-lock", 0);
     try {
-      const a = new RelayLock(sqlA, "parts-lock", 0);
-      const b = new RelayLock(sqlB, "parts-lock", 0);
       expect(await a.take()).toBe(true);
       expect(await b.take()).toBe(false);
       expect(await a.stillHeld()).toBe(true);
@@ -63,7 +62,7 @@ describe("outbox relay parts", () => {
       expect(await b.take()).toBe(true);
       expect(await a.stillHeld()).toBe(false);
     } finally {
-      await Promise.all([sqlA.end(), sqlB.end()]);
+      await Promise.all([a.close(), b.close()]);
     }
   });
 
