@@ -44,23 +44,7 @@ export async function applyBatch<D extends ConsumerDatabase>(
   const outcomes = new Map<string, ApplyOutcome>();
   if (events.length === 0) return outcomes;
   await db.transaction(async (tx) => {
-    const keys = [...new Set(events.map((e) => e.key))];
-    const ids = [...new Set(events.map((e) => e.meta.id))];
-    // Both statements go out together (postgres.js pipelines them on the
-    // transaction's one connection): the server still runs them in order, so
-    // the inbox insert runs only once every lock is held, and a batch saves
-    // a round trip.
-    const [, inserted] = await Promise.all([
-      tx.execute(sql`
-        select pg_advisory_xact_lock(h)
-        from (select distinct hashtextextended(k, 0) as h from unnest(${sql.param(keys)}::text[]) as k order by h) as locks`),
-      tx.execute<{ event_id: string }>(sql`
-        insert into ${sql.identifier(inboxTable)} (event_id)
-        select unnest(${sql.param(ids)}::text[])
-        on conflict do nothing
-        returning event_id`),
-    ]);
-    const fresh = new Set(inserted.map((row) => row.event_id));
+    const fresh = await lockKeysAndRecordIds(tx, inboxTable, events);
 
     const byKey = new Map<string, DecodedEvent<TransactionOf<D>>[]>();
     for (const e of events) {
@@ -94,6 +78,30 @@ export async function applyBatch<D extends ConsumerDatabase>(
     await beforeCommit?.([...outcomes.keys()]);
   });
   return outcomes;
+}
+
+/**
+ * Steps 1 and 2: takes the keys' locks and records the event ids in the
+ * inbox; answers the ids that were not there yet. Both statements go out
+ * together (the same call path, in this order, so postgres.js pipelines
+ * them on the transaction's one connection): the server still runs them in
+ * order, so the inbox insert runs only once every lock is held, and a batch
+ * saves a round trip.
+ */
+async function lockKeysAndRecordIds<Tx extends TransactionOf<ConsumerDatabase>>(tx: Tx, inboxTable: string, events: DecodedEvent<Tx>[]): Promise<Set<string>> {
+  const keys = [...new Set(events.map((e) => e.key))];
+  const ids = [...new Set(events.map((e) => e.meta.id))];
+  const [, inserted] = await Promise.all([
+    tx.execute(sql`
+      select pg_advisory_xact_lock(h)
+      from (select distinct hashtextextended(k, 0) as h from unnest(${sql.param(keys)}::text[]) as k order by h) as locks`),
+    tx.execute<{ event_id: string }>(sql`
+      insert into ${sql.identifier(inboxTable)} (event_id)
+      select unnest(${sql.param(ids)}::text[])
+      on conflict do nothing
+      returning event_id`),
+  ]);
+  return new Set(inserted.map((row) => row.event_id));
 }
 
 /** A batch was rolled back because applying `eventId` failed with `cause`. */
