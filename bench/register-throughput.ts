@@ -25,7 +25,9 @@ const WORKER = fileURLToPath(new URL("./support/argon2-worker.ts", import.meta.u
 
 const infra = await startBenchInfra();
 const port = await freePort();
-const auth = spawn(process.execPath, ["--import", "tsx", AUTH_MAIN], {
+// BENCH_CPU_PROF_DIR=reports/profiles/p1 writes a CPU profile of the auth process when it stops.
+const profiling = process.env.BENCH_CPU_PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [];
+const auth = spawn(process.execPath, [...profiling, "--import", "tsx", AUTH_MAIN], {
   env: {
     ...process.env,
     DATABASE_URL: await infra.createDatabase("auth_bench"),
