@@ -19,7 +19,7 @@ import { MIGRATIONS_FOLDER as AUTH_MIGRATIONS } from "../services/auth/src/servi
 import { MIGRATIONS_FOLDER as BILLING_MIGRATIONS } from "../services/billing/src/service.js";
 import { MIGRATIONS_FOLDER as PROFILE_MIGRATIONS } from "../services/profile/src/service.js";
 import { recordFigure } from "./report/results.js";
-import { median, rate, startBenchInfra } from "./support/infra.js";
+import { cpuProfileFlags, median, rate, startBenchInfra } from "./support/infra.js";
 
 const PER_ROUND = Number(process.env.BENCH_PIPELINE_REGISTRATIONS ?? 2_000);
 const ROUNDS = 3;
@@ -37,10 +37,8 @@ try {
   };
   const authPort = await freePort();
   const common = { ...process.env, NATS_URL: infra.nats.url, LOG_LEVEL: "warn" };
-  // BENCH_CPU_PROF_DIR=reports/profiles/p4 writes a CPU profile of each service process when it stops.
-  const profiling = process.env.BENCH_CPU_PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [];
   const start = async (path: string, env: Record<string, string>) => {
-    const child = spawn(process.execPath, [...profiling, "--import", "tsx", script(path)], {
+    const child = spawn(process.execPath, [...cpuProfileFlags(), "--import", "tsx", script(path)], {
       env: { ...common, ADMIN_PORT: String(await freePort()), ...env },
       stdio: ["ignore", "inherit", "inherit"],
     });

@@ -15,7 +15,7 @@ import { createConnectTransport } from "@connectrpc/connect-node";
 import { AuthService } from "@acme/gen/acme/auth/v1/auth_service_pb";
 import { freePort, waitUntil } from "@acme/devstack";
 import { recordFigure } from "./report/results.js";
-import { median, rate, startBenchInfra } from "./support/infra.js";
+import { cpuProfileFlags, median, rate, startBenchInfra } from "./support/infra.js";
 
 const ROUNDS = 3;
 const PER_ROUND = Number(process.env.BENCH_REGISTRATIONS ?? 200);
@@ -25,9 +25,7 @@ const WORKER = fileURLToPath(new URL("./support/argon2-worker.ts", import.meta.u
 
 const infra = await startBenchInfra();
 const port = await freePort();
-// BENCH_CPU_PROF_DIR=reports/profiles/p1 writes a CPU profile of the auth process when it stops.
-const profiling = process.env.BENCH_CPU_PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [];
-const auth = spawn(process.execPath, [...profiling, "--import", "tsx", AUTH_MAIN], {
+const auth = spawn(process.execPath, [...cpuProfileFlags(), "--import", "tsx", AUTH_MAIN], {
   env: {
     ...process.env,
     DATABASE_URL: await infra.createDatabase("auth_bench"),

@@ -62,3 +62,13 @@ export function report(name: string, measured: number, baseline: number, unit: s
   const verdict = target === undefined ? "" : ratio >= target ? `  (target >= ${target * 100}%: met)` : `  (target >= ${target * 100}%: NOT met)`;
   console.log(`${name}: ${measured.toFixed(0)} ${unit} vs baseline ${baseline.toFixed(0)} ${unit} = ${(ratio * 100).toFixed(1)}%${verdict}`);
 }
+
+/**
+ * Node flags for a service process a benchmark starts: with
+ * BENCH_CPU_PROF_DIR set (e.g. reports/profiles/p4), the process writes a
+ * CPU profile there when it stops.
+ */
+export function cpuProfileFlags(): string[] {
+  const dir = process.env.BENCH_CPU_PROF_DIR;
+  return dir ? ["--cpu-prof", `--cpu-prof-dir=${dir}`] : [];
+}
