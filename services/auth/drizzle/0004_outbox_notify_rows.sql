@@ -9,6 +9,11 @@ create or replace function outbox_notify() returns trigger language plpgsql as $
 declare
   rows_json text;
 begin
+  -- A bulk insert cannot fit: skip building its JSON.
+  if (select count(*) from (select 1 from inserted limit 21) as first_rows) > 20 then
+    perform pg_notify('outbox_inserted', '');
+    return null;
+  end if;
   select json_agg(json_build_object(
            'id', id::text, 'event_id', event_id, 'subject', subject, 'partition_key', partition_key,
            'payload', encode(payload, 'base64'), 'headers', headers) order by id)::text

@@ -59,10 +59,11 @@ describe("auth migrations", () => {
       });
       await sql`insert into outbox ${sql([row("a", 10), row("b", 20)])}`;
       await sql`insert into outbox ${sql([row("c", 9_000)])}`;
-      while (payloads.length < 2) await new Promise((resolve) => setTimeout(resolve, 20));
+      await sql`insert into outbox ${sql(Array.from({ length: 21 }, (_, i) => row(`bulk${i}`, 1)))}`;
+      while (payloads.length < 3) await new Promise((resolve) => setTimeout(resolve, 20));
       const stored = await sql`select id, event_id, subject, partition_key, payload, headers from outbox where partition_key in ('a', 'b') order by id`;
       expect(parseNotifiedRows(payloads[0]!)).toEqual(stored.map((r) => ({ ...r, payload: Buffer.from(r.payload) })));
-      expect(payloads[1]).toBe("");
+      expect(payloads.slice(1)).toEqual(["", ""]); // too large; too many rows to try
     } finally {
       await sql.end();
       await outboxDb.drop();

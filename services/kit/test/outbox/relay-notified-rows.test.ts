@@ -69,6 +69,9 @@ const OUTBOX_DDL = `
   create or replace function outbox_notify() returns trigger language plpgsql as $$
   declare rows_json text;
   begin
+    if (select count(*) from (select 1 from inserted limit 21) as first_rows) > 20 then
+      perform pg_notify('outbox_inserted', ''); return null;
+    end if;
     select json_agg(json_build_object('id', id::text, 'event_id', event_id, 'subject', subject, 'partition_key', partition_key,
              'payload', encode(payload, 'base64'), 'headers', headers) order by id)::text into rows_json from inserted;
     if rows_json is null then return null; end if;
