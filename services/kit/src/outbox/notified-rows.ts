@@ -98,6 +98,7 @@ function isNotifiedRow(value: unknown): value is NotifiedRowJson {
     typeof row === "object" &&
     row !== null &&
     typeof row.id === "string" &&
+    /^\d+$/.test(row.id) &&
     typeof row.event_id === "string" &&
     typeof row.subject === "string" &&
     typeof row.partition_key === "string" &&
