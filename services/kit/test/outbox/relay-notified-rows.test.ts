@@ -1,13 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { jetstream, jetstreamManager, StorageType } from "@nats-io/jetstream";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
-import postgres, { type Sql } from "postgres";
 import { Registry } from "prom-client";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, natsUrl, testNamespace, type TestDatabase } from "@acme/testing";
+import { describe, expect, it } from "vitest";
 import { createLogger } from "../../src/logging.js";
 import { NotifiedRows, parseNotifiedRows } from "../../src/outbox/notified-rows.js";
 import { startOutboxRelay } from "../../src/outbox/outbox-relay.js";
+import { outboxTestBed, ROWS_NOTIFY_TRIGGER, until } from "./outbox-test-bed.js";
 
 const announced = (id: string, key = "k") =>
   JSON.stringify([
@@ -61,74 +58,11 @@ describe("NotifiedRows: when the NOTIFY payloads may stand in for a claim", () =
   });
 });
 
-// The trigger auth's migration 0004 installs: the inserted rows in the NOTIFY when they fit, '' otherwise.
-const OUTBOX_DDL = `
-  create table outbox (
-    id bigserial primary key, event_id uuid not null unique, subject text not null,
-    partition_key text not null, payload bytea not null, headers jsonb not null,
-    created_at timestamptz not null default now(), published_at timestamptz);
-  create or replace function outbox_notify() returns trigger language plpgsql as $$
-  declare rows_json text;
-  begin
-    if (select count(*) from (select 1 from inserted limit 21) as first_rows) > 20 then
-      perform pg_notify('outbox_inserted', ''); return null;
-    end if;
-    select json_agg(json_build_object('id', id::text, 'event_id', event_id, 'subject', subject, 'partition_key', partition_key,
-             'payload', encode(payload, 'base64'), 'headers', headers) order by id)::text into rows_json from inserted;
-    if rows_json is null then return null; end if;
-    perform pg_notify('outbox_inserted', case when octet_length(rows_json) < 8000 then rows_json else '' end);
-    return null;
-  end $$;
-  create trigger outbox_notify after insert on outbox referencing new table as inserted
-    for each statement execute function outbox_notify();`;
-
 describe("outbox relay publishing from NOTIFY payloads", () => {
-  let db: TestDatabase;
-  let sql: Sql;
-  let nc: NatsConnection;
-  const ns = testNamespace();
-  const stream = ns.stream("RELAY_NOTIFIED");
-  const prefix = ns.subjectPrefix("relaynotified");
+  const bed = outboxTestBed("relay_notified", ROWS_NOTIFY_TRIGGER);
+  const { streamBodies, unsent } = bed;
   const logger = createLogger("relay-notified-test", "silent");
-
-  beforeAll(async () => {
-    db = await createTestDatabase("relay_notified");
-    sql = postgres(db.url, { max: 4, onnotice: () => {} });
-    await sql.unsafe(OUTBOX_DDL);
-    nc = await connect({ servers: natsUrl() });
-    const jsm = await jetstreamManager(nc);
-    await jsm.streams.add({ name: stream, subjects: [`${prefix}.>`], storage: StorageType.File, duplicate_window: 120_000_000_000 });
-  });
-  afterAll(async () => {
-    await nc.close();
-    await sql.end();
-    await db.drop();
-  });
-
-  const insert = (key: string, n: number, size = 0) =>
-    sql`insert into outbox (event_id, subject, partition_key, payload, headers)
-        values (${randomUUID()}, ${`${prefix}.test`}, ${key}, ${Buffer.from(`${key}:${n}:${"x".repeat(size)}`)}, ${sql.json({ "ce-subject": key })})`;
-
-  async function streamBodies(): Promise<string[]> {
-    const jsm = await jetstreamManager(nc);
-    const total = (await jsm.streams.info(stream)).state.messages;
-    const bodies: string[] = [];
-    for (let seq = 1; bodies.length < total; seq++) {
-      const m = await jsm.streams.getMessage(stream, { seq }).catch(() => null);
-      if (m) bodies.push(new TextDecoder().decode(m.data).split(":").slice(0, 2).join(":"));
-    }
-    return bodies;
-  }
-
-  async function until(what: string, probe: () => Promise<boolean>): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    while (!(await probe())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
-
-  const unsent = async () => (await sql<{ n: number }[]>`select count(*)::int as n from outbox where published_at is null`)[0]!.n;
+  const insert = (key: string, n: number, size = 0) => bed.insert(key, n, { size });
 
   async function rounds(registry: Registry): Promise<{ notify: number; claim: number }> {
     const values = (await registry.getSingleMetric("outbox_relay_rounds_total")!.get()).values;
@@ -138,11 +72,18 @@ describe("outbox relay publishing from NOTIFY payloads", () => {
 
   /**
    * A relay that polls only every 10 min (every claim after its first comes
-   * from a reason to distrust the payloads), caught up: a first row of `key`
+   * from a reason to distrust the payloads), caught up: its LISTEN is up
+   * (the first one's arrival resets what it trusts) and a first row of `key`
    * (number 0) is published and marked, so its first claim is over.
    */
   async function startCaughtUpRelay(registry: Registry, key: string) {
-    const relay = startOutboxRelay({ databaseUrl: db.url, js: jetstream(nc), logger, registry, pollIntervalMs: 600_000, lockName: `notified-${randomUUID()}` });
+    const [{ startedAt }] = await bed.sql<[{ startedAt: Date }]>`select now() as "startedAt"`;
+    const relay = startOutboxRelay({ databaseUrl: bed.db.url, js: bed.js(), logger, registry, pollIntervalMs: 600_000, lockName: `notified-${randomUUID()}` });
+    await until("the relay's LISTEN", async () => {
+      const listens = await bed.sql`
+        select 1 from pg_stat_activity where datname = current_database() and query ilike 'listen%' and backend_start >= ${startedAt}`;
+      return listens.length > 0;
+    });
     await insert(key, 0);
     await until("the first row", async () => relay.isLeader() && (await unsent()) === 0);
     return { relay, caughtUp: await rounds(registry) };
@@ -190,13 +131,13 @@ describe("outbox relay publishing from NOTIFY payloads", () => {
   it("claims at once when its LISTEN connection comes back, since notifications sent while it was down are lost", async () => {
     const registry = new Registry();
     const { relay, caughtUp } = await startCaughtUpRelay(registry, "cut");
-    const listening = () => sql<{ pid: number }[]>`select pid from pg_stat_activity where datname = current_database() and query ilike 'listen%'`;
+    const listening = () => bed.sql<{ pid: number }[]>`select pid from pg_stat_activity where datname = current_database() and query ilike 'listen%'`;
     try {
       await insert("cut", 1);
       await until("the first row", async () => (await unsent()) === 0);
       const [before] = await listening();
       // The second row commits while the LISTEN connection is (most likely) still coming back: its NOTIFY is lost.
-      await Promise.all([sql`select pg_terminate_backend(${before!.pid})`, insert("cut", 2)]);
+      await Promise.all([bed.sql`select pg_terminate_backend(${before!.pid})`, insert("cut", 2)]);
       await until("the LISTEN back", async () => (await listening()).some(({ pid }) => pid !== before!.pid));
       await until("the second row", async () => (await unsent()) === 0);
       expect((await rounds(registry)).claim).toBeGreaterThan(caughtUp.claim);

@@ -1,59 +1,26 @@
-import { randomUUID } from "node:crypto";
-import { jetstream, jetstreamManager, StorageType, type JetStreamClient } from "@nats-io/jetstream";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
-import postgres, { type Sql } from "postgres";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { trace } from "@opentelemetry/api";
-import { createTestDatabase, natsUrl, testNamespace, type TestDatabase } from "@acme/testing";
+import postgres from "postgres";
+import { beforeEach, describe, expect, it } from "vitest";
 import { claimUnsent, pruneSent, SentMarker, type OutboxRow } from "../../src/outbox/outbox-rows.js";
 import { RelayLock } from "../../src/outbox/relay-lock.js";
 import { publishRows } from "../../src/outbox/row-publisher.js";
-
-const OUTBOX_DDL = `
-  create table outbox (
-    id bigserial primary key, event_id uuid not null unique, subject text not null,
-    partition_key text not null, payload bytea not null, headers jsonb not null,
-    created_at timestamptz not null default now(), published_at timestamptz);`;
+import { outboxTestBed } from "./outbox-test-bed.js";
 
 /** The relay's parts, each on the real PostgreSQL and nats-server: leadership, claim, mark, prune, publish. */
 describe("outbox relay parts", () => {
-  let db: TestDatabase;
-  let sql: Sql;
-  let nc: NatsConnection;
-  let js: JetStreamClient;
-  const ns = testNamespace();
-  const stream = ns.stream("RELAY_PARTS");
-  const prefix = ns.subjectPrefix("relayparts");
-  const publishing = () => ({ js, tracer: trace.getTracer("test"), publishTimeoutMs: 5_000 });
-
-  beforeAll(async () => {
-    db = await createTestDatabase("relay_parts");
-    sql = postgres(db.url, { max: 4, onnotice: () => {} });
-    await sql.unsafe(OUTBOX_DDL);
-    nc = await connect({ servers: natsUrl() });
-    js = jetstream(nc);
-    const jsm = await jetstreamManager(nc);
-    await jsm.streams.add({ name: stream, subjects: [`${prefix}.>`], storage: StorageType.File, duplicate_window: 120_000_000_000 });
-  });
-  afterAll(async () => {
-    await nc.close();
-    await sql.end();
-    await db.drop();
-  });
+  const bed = outboxTestBed("relay_parts", "");
+  const publishing = () => ({ js: bed.js(), tracer: trace.getTracer("test"), publishTimeoutMs: 5_000 });
+  const insert = (key: string, n: number, subject?: string) => bed.insert(key, n, subject ? { subject } : {});
   beforeEach(async () => {
-    await sql`delete from outbox`;
+    await bed.sql`delete from outbox`;
   });
 
-  const insert = async (key: string, n: number, subject = `${prefix}.test`): Promise<string> => {
-    const [row] = await sql<{ id: string }[]>`insert into outbox (event_id, subject, partition_key, payload, headers)
-      values (${randomUUID()}, ${subject}, ${key}, ${Buffer.from(`${key}:${n}`)}, ${sql.json({ "ce-type": "test.Thing" })}) returning id`;
-    return row!.id;
-  };
-  const unsentIds = async () => (await sql<{ id: string }[]>`select id from outbox where published_at is null order by id`).map((r) => r.id);
+  const unsentIds = async () => (await bed.sql<{ id: string }[]>`select id from outbox where published_at is null order by id`).map((r) => r.id);
 
   it("RelayLock: one holder at a time; it re-asserts cheaply, and the lock passes on when released", async () => {
-    const a = new RelayLock(() => postgres(db.url, { max: 1, onnotice: () => {} }), "parts-lock", 0);
-    const b = new RelayLock(() => postgres(db.url, { max: 1, onnotice: () => {} }), "parts-lock", 0);
+    const a = new RelayLock(() => postgres(bed.db.url, { max: 1, onnotice: () => {} }), "parts-lock", 0);
+    const b = new RelayLock(() => postgres(bed.db.url, { max: 1, onnotice: () => {} }), "parts-lock", 0);
     try {
       expect(await a.take()).toBe(true);
       expect(await b.take()).toBe(false);
@@ -68,16 +35,16 @@ describe("outbox relay parts", () => {
 
   it("claimUnsent reads unsent rows in id order, up to the batch size, skipping ids still being marked", async () => {
     const ids = [await insert("a", 1), await insert("b", 1), await insert("a", 2), await insert("c", 1)];
-    await sql`update outbox set published_at = now() where id = ${ids[1]!}`;
-    expect((await claimUnsent(sql, 10, [])).map((r) => r.id)).toEqual([ids[0], ids[2], ids[3]]);
-    expect((await claimUnsent(sql, 2, [])).map((r) => r.id)).toEqual([ids[0], ids[2]]);
-    expect((await claimUnsent(sql, 10, [ids[0]!])).map((r) => r.id)).toEqual([ids[2], ids[3]]);
+    await bed.sql`update outbox set published_at = now() where id = ${ids[1]!}`;
+    expect((await claimUnsent(bed.sql, 10, [])).map((r) => r.id)).toEqual([ids[0], ids[2], ids[3]]);
+    expect((await claimUnsent(bed.sql, 2, [])).map((r) => r.id)).toEqual([ids[0], ids[2]]);
+    expect((await claimUnsent(bed.sql, 10, [ids[0]!])).map((r) => r.id)).toEqual([ids[2], ids[3]]);
   });
 
   it("SentMarker marks rows sent, one UPDATE at a time, and counts them", async () => {
     const ids = [await insert("a", 1), await insert("a", 2), await insert("b", 1)];
     let marked = 0;
-    const marker = new SentMarker(sql, (count) => (marked += count));
+    const marker = new SentMarker(bed.sql, (count) => (marked += count));
     await marker.start([ids[0]!, ids[1]!]);
     expect(marker.pendingIds).toEqual([ids[0], ids[1]]);
     await marker.start([ids[2]!]); // waits for the first UPDATE
@@ -89,10 +56,10 @@ describe("outbox relay parts", () => {
 
   it("pruneSent deletes rows sent before the cutoff and keeps the rest", async () => {
     const [old, recent, unsent] = [await insert("a", 1), await insert("a", 2), await insert("a", 3)];
-    await sql`update outbox set published_at = now() - interval '2 hours' where id = ${old}`;
-    await sql`update outbox set published_at = now() where id = ${recent}`;
-    expect(await pruneSent(sql, new Date(Date.now() - 3_600_000))).toBe(1);
-    expect((await sql<{ id: string }[]>`select id from outbox order by id`).map((r) => r.id)).toEqual([recent, unsent]);
+    await bed.sql`update outbox set published_at = now() - interval '2 hours' where id = ${old}`;
+    await bed.sql`update outbox set published_at = now() where id = ${recent}`;
+    expect(await pruneSent(bed.sql, new Date(Date.now() - 3_600_000))).toBe(1);
+    expect((await bed.sql<{ id: string }[]>`select id from outbox order by id`).map((r) => r.id)).toEqual([recent, unsent]);
   });
 
   it("publishRows publishes every key's chain; a failure stops only that key's chain, later rows of the key wait", async () => {
@@ -100,7 +67,7 @@ describe("outbox relay parts", () => {
     await insert("bad", 1, "nowhere.no-stream"); // no stream covers it: JetStream refuses
     await insert("good", 2);
     await insert("bad", 2);
-    const rows = await claimUnsent(sql, 10, []);
+    const rows = await claimUnsent(bed.sql, 10, []);
     const { sent, error } = await publishRows(rows, { ...publishing(), publishTimeoutMs: 1_000 });
     const byId = new Map(rows.map((r: OutboxRow) => [r.id, r]));
     expect(sent.map((id) => new TextDecoder().decode(byId.get(id)!.payload))).toEqual(["good:1", "good:2"]);
@@ -109,12 +76,12 @@ describe("outbox relay parts", () => {
 
   it("publishRows uses the event id as Nats-Msg-Id: a republished row is a duplicate JetStream drops", async () => {
     await insert("dup", 1);
-    const rows = await claimUnsent(sql, 10, []);
+    const rows = await claimUnsent(bed.sql, 10, []);
     const published: string[] = [];
     const first = await publishRows(rows, { ...publishing(), onPublished: (id) => published.push(id) });
-    const before = (await (await jetstreamManager(nc)).streams.info(stream)).state.messages;
+    const before = (await (await jetstreamManager(bed.nc)).streams.info(bed.stream)).state.messages;
     const again = await publishRows(rows, publishing());
-    const after = (await (await jetstreamManager(nc)).streams.info(stream)).state.messages;
+    const after = (await (await jetstreamManager(bed.nc)).streams.info(bed.stream)).state.messages;
     expect(first.sent).toEqual([rows[0]!.id]);
     expect(again.sent).toEqual([rows[0]!.id]);
     expect(after).toBe(before);
