@@ -11,6 +11,7 @@ import type { AuthConfig } from "./config.js";
 import { authAdminRoutes } from "./admin-connect.js";
 import { authRoutes } from "./connect.js";
 import { createCredentialRepository } from "./db/credentials-repository.js";
+import { relayWakeup } from "./db/relay-wakeup.js";
 import { schema } from "./db/schema.js";
 import { createSigningKeyRepository } from "./db/signing-keys-repository.js";
 import { declareAuthEventsStream } from "./events/auth-events-stream.js";
@@ -90,7 +91,11 @@ async function authParts(
   }, 60_000);
   pruning.unref();
   const useCases = createUseCases({
-    store: createCredentialRepository(db, tracer),
+    store: createCredentialRepository(
+      db,
+      tracer,
+      relayWakeup(sql, (error) => logger.debug({ reason: (error as Error).message }, "could not wake the outbox relay; it polls")),
+    ),
     hasher: countVerifications(tracedHasher(overrides.hasher ?? createArgon2Hasher(), tracer), registry),
     tokens,
     throttle,
