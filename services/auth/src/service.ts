@@ -11,7 +11,6 @@ import type { AuthConfig } from "./config.js";
 import { authAdminRoutes } from "./admin-connect.js";
 import { authRoutes } from "./connect.js";
 import { createCredentialRepository } from "./db/credentials-repository.js";
-import { relayWakeup } from "./db/relay-wakeup.js";
 import { schema } from "./db/schema.js";
 import { createSigningKeyRepository } from "./db/signing-keys-repository.js";
 import { declareAuthEventsStream } from "./events/auth-events-stream.js";
@@ -91,11 +90,7 @@ async function authParts(
   }, 60_000);
   pruning.unref();
   const useCases = createUseCases({
-    store: createCredentialRepository(
-      db,
-      tracer,
-      relayWakeup(sql, (error) => logger.debug({ reason: (error as Error).message }, "could not wake the outbox relay; it polls")),
-    ),
+    store: createCredentialRepository(db, tracer),
     hasher: countVerifications(tracedHasher(overrides.hasher ?? createArgon2Hasher(), tracer), registry),
     tokens,
     throttle,

@@ -13,12 +13,8 @@ type Db = PostgresJsDatabase<typeof schema>;
 const emailTaken = () => new AuthError("AUTH.EMAIL_TAKEN", "an account with this email already exists");
 const notFound = () => new AuthError("AUTH.ACCOUNT_NOT_FOUND", "the account no longer exists");
 
-/**
- * Each write is a transaction span; each outbox row a messaging `create` span
- * whose context the row carries. `outboxCommitted` runs after each commit that
- * wrote outbox rows (auth passes relayWakeup, relay-wakeup.ts).
- */
-export function createCredentialRepository(db: Db, tracer: Tracer = trace.getTracer("@acme/auth"), outboxCommitted: () => void = () => {}): CredentialStore {
+/** Each write is a transaction span; each outbox row a messaging `create` span whose context the row carries. */
+export function createCredentialRepository(db: Db, tracer: Tracer = trace.getTracer("@acme/auth")): CredentialStore {
   // The postgres.js client under Drizzle, for the one hand-written statement.
   const pg = (db as unknown as { $client: Sql }).$client;
   const columns = {
@@ -63,7 +59,6 @@ export function createCredentialRepository(db: Db, tracer: Tracer = trace.getTra
           from created`,
           ),
         );
-        outboxCommitted();
       } catch (error) {
         if (isUniqueViolation(error, "credentials_contact_email_lower_idx")) throw emailTaken();
         throw error;
@@ -80,7 +75,6 @@ export function createCredentialRepository(db: Db, tracer: Tracer = trace.getTra
             await withOutboxCreateSpan(tracer, event(revision), (e) => tx.insert(outbox).values(e));
           }),
         );
-        outboxCommitted();
       } catch (error) {
         if (isUniqueViolation(error, "credentials_contact_email_lower_idx")) throw emailTaken();
         throw error;
@@ -95,7 +89,6 @@ export function createCredentialRepository(db: Db, tracer: Tracer = trace.getTra
           await withOutboxCreateSpan(tracer, event(current.revision + 1), (e) => tx.insert(outbox).values(e));
         }),
       );
-      outboxCommitted();
     },
   };
 }
