@@ -123,6 +123,11 @@ try {
     if (rows.length !== committed.size) throw new Error(`${label} applied ${rows.length} of ${committed.size} events`);
     return rows.map((r) => r.processed_at.getTime() - committed.get(r.event_id)!);
   };
+  // How the relay got its rows: from the commits' NOTIFY payloads, or by querying the outbox.
+  const relayMetrics = await (await fetch(`http://127.0.0.1:${auth.adminPort}/metrics`)).text();
+  const relayRounds = [...relayMetrics.matchAll(/^outbox_relay_rounds_total\{source="(\w+)"[^}]*\} (\d+)/gm)]
+    .map(([, source, n]) => `${n} ${source}`)
+    .join(", ");
   const toProfile = await latencies(profileUrl, "profile");
   const toBilling = await latencies(billingUrl, "billing");
   await Promise.all([profile.stop(), billing.stop()]);
@@ -135,6 +140,7 @@ try {
   await nc.close();
 
   // Where the time goes: published_at is set by the relay's UPDATE after JetStream acked the publish.
+  console.log(`relay rounds over the whole run: ${relayRounds || "none reported"}`);
   console.log(`auth commit -> relay marked published: ${fmt(toPublished)}`);
   console.log(`auth commit -> profile applied: ${fmt(toProfile)}`);
   console.log(`auth commit -> billing applied: ${fmt(toBilling)}`);

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
 import { runMigrations } from "@acme/kit/db";
+import { parseNotifiedRows } from "@acme/kit/outbox";
 import { createTestDatabase, type TestDatabase } from "@acme/testing";
 import { MIGRATIONS_FOLDER } from "../../src/service.js";
 
@@ -39,6 +40,33 @@ describe("auth migrations", () => {
       expect(row).toEqual({ contact_email: "old@example.com", hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA" });
     } finally {
       await sql.end();
+    }
+  });
+
+  it("0004 makes each outbox insert NOTIFY the relay with the rows it inserted, and with '' when they do not fit", async () => {
+    const outboxDb = await createTestDatabase("auth_outbox_notify");
+    const sql = postgres(outboxDb.url, { max: 2, onnotice: () => {} });
+    try {
+      await runMigrations(outboxDb.url, MIGRATIONS_FOLDER, "auth");
+      const payloads: string[] = [];
+      await sql.listen("outbox_inserted", (payload) => payloads.push(payload));
+      const row = (key: string, size: number) => ({
+        event_id: crypto.randomUUID(),
+        subject: "auth.v1.user.registered",
+        partition_key: key,
+        payload: Buffer.alloc(size, 7),
+        headers: sql.json({ "ce-type": "acme.auth.v1.UserRegistered" }),
+      });
+      await sql`insert into outbox ${sql([row("a", 10), row("b", 20)])}`;
+      await sql`insert into outbox ${sql([row("c", 9_000)])}`;
+      await sql`insert into outbox ${sql(Array.from({ length: 21 }, (_, i) => row(`bulk${i}`, 1)))}`;
+      while (payloads.length < 3) await new Promise((resolve) => setTimeout(resolve, 20));
+      const stored = await sql`select id, event_id, subject, partition_key, payload, headers from outbox where partition_key in ('a', 'b') order by id`;
+      expect(parseNotifiedRows(payloads[0]!)).toEqual(stored.map((r) => ({ ...r, payload: Buffer.from(r.payload) })));
+      expect(payloads.slice(1)).toEqual(["", ""]); // too large; too many rows to try
+    } finally {
+      await sql.end();
+      await outboxDb.drop();
     }
   });
 });

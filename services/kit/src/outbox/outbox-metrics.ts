@@ -1,10 +1,16 @@
 import type { Sql } from "postgres";
 import { Counter, Gauge, type Registry } from "prom-client";
 
-/** The relay's metrics: rows published, and (read at scrape time) the backlog and its oldest row's age. */
+/** The relay's metrics: rows published, rounds by source, and (read at scrape time) the backlog and its oldest row's age. */
 export function relayMetrics(sql: Sql, registry: Registry | undefined) {
   const registers = registry ? [registry] : [];
   const published = new Counter({ name: "outbox_published_total", help: "Outbox rows published and acked by JetStream.", registers });
+  const rounds = new Counter({
+    name: "outbox_relay_rounds_total",
+    help: "Relay rounds by where their rows came from: the commits' NOTIFY payloads (notify) or a query of the outbox (claim).",
+    labelNames: ["source"] as const,
+    registers,
+  });
   new Gauge({
     name: "outbox_backlog",
     help: "Outbox rows not yet published.",
@@ -24,5 +30,5 @@ export function relayMetrics(sql: Sql, registry: Registry | undefined) {
       this.set(row?.age ?? 0);
     },
   });
-  return { published };
+  return { published, rounds };
 }

@@ -5,7 +5,8 @@ import { postgresClient, reconnectBackoff } from "../db/database.js";
 import type { Logger } from "../logging.js";
 import { trace, type Tracer } from "../observability/spans.js";
 import { relayMetrics } from "./outbox-metrics.js";
-import { claimUnsent, pruneSent, SentMarker } from "./outbox-rows.js";
+import { NotifiedRows } from "./notified-rows.js";
+import { claimUnsent, type OutboxRow, pruneSent, SentMarker } from "./outbox-rows.js";
 import { OUTBOX_CHANNEL } from "./outbox-table.js";
 import { RelayLock } from "./relay-lock.js";
 import { publishRows, type RowPublisherOptions } from "./row-publisher.js";
@@ -56,6 +57,8 @@ export interface OutboxRelay {
 }
 
 const MAX_BACKOFF_MS = 5_000;
+/** Beyond this many announced rows waiting, the relay forgets them and claims (memory stays bounded under any burst). */
+const MAX_NOTIFIED_ROWS_HELD = 10_000;
 const PRUNE_EVERY_MS = 60_000;
 
 /**
@@ -80,9 +83,10 @@ const PRUNE_EVERY_MS = 60_000;
 export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const { sql, openLockConnection } = relayConnections(options.databaseUrl, options.instanceId);
   const wakeup = new Wakeup();
-  listenForCommits(sql, wakeup, options.logger);
+  const notified = new NotifiedRows(MAX_NOTIFIED_ROWS_HELD);
+  listenForCommits(sql, { wakeup, notified }, options.logger);
   const lock = new RelayLock(openLockConnection, options.lockName ?? DEFAULT_RELAY_LOCK_NAME);
-  const relay = new Relay(options, sql, lock, wakeup);
+  const relay = new Relay(options, sql, lock, { wakeup, notified });
   const loop = relay.leadUntilStopped().finally(() => Promise.all([lock.close(), sql.end({ timeout: 0 })]));
   return {
     isLeader: () => relay.leader,
@@ -111,10 +115,31 @@ function relayConnections(databaseUrl: string, instanceId: string | undefined): 
   };
 }
 
-/** The wake-up: each commit that inserts outbox rows NOTIFYs; without LISTEN the poll interval still finds them. */
-function listenForCommits(sql: Sql, wakeup: Wakeup, logger: Logger): void {
+/** What the LISTEN connection hands the relay loop. */
+interface CommitSignals {
+  wakeup: Wakeup;
+  notified: NotifiedRows;
+}
+
+/**
+ * The wake-up: each commit that inserts outbox rows NOTIFYs, with the rows
+ * when they fit; without LISTEN the poll interval still finds them. Each
+ * (re)connected LISTEN may have missed notifications, so the relay claims at once.
+ */
+function listenForCommits(sql: Sql, { wakeup, notified }: CommitSignals, logger: Logger): void {
+  let listens = 0;
   sql
-    .listen(OUTBOX_CHANNEL, () => wakeup.poke())
+    .listen(
+      OUTBOX_CHANNEL,
+      (payload) => {
+        notified.add(payload);
+        wakeup.poke();
+      },
+      () => {
+        notified.invalidate();
+        if (listens++ > 0) wakeup.poke(); // the first LISTEN comes up beside the leader's first claim
+      },
+    )
     .catch((error: unknown) => {
       logger.warn({ reason: (error as Error).message }, "outbox relay: LISTEN failed; relying on polling");
     });
@@ -128,18 +153,25 @@ class Relay {
   private stopped = false;
   private failureStreak = 0;
   private lastPrune = 0;
+  private lastClaim = 0;
   private readonly marker: SentMarker;
   private readonly publishing: RowPublisherOptions;
   private readonly logger: Logger;
+  private readonly wakeup: Wakeup;
+  private readonly notified: NotifiedRows;
+  private readonly rounds: ReturnType<typeof relayMetrics>["rounds"];
 
   constructor(
     private readonly options: OutboxRelayOptions,
     private readonly sql: Sql,
     private readonly lock: RelayLock,
-    private readonly wakeup: Wakeup,
+    signals: CommitSignals,
   ) {
     this.logger = options.logger;
+    this.wakeup = signals.wakeup;
+    this.notified = signals.notified;
     const metrics = relayMetrics(sql, options.registry);
+    this.rounds = metrics.rounds;
     this.marker = new SentMarker(sql, (count) => metrics.published.inc(count));
     const tracer: Tracer = options.tracer ?? trace.getTracer("@acme/kit");
     this.publishing = { js: options.js, tracer, publishTimeoutMs: options.publishTimeoutMs ?? 5_000, onPublished: options.onPublished };
@@ -175,6 +207,7 @@ class Relay {
   }
 
   private async relayWhileLeader(): Promise<void> {
+    this.notified.invalidate(); // a new leader trusts no payload until its first claim took everything
     while (!this.stopped) {
       let outcome: RoundOutcome;
       try {
@@ -199,11 +232,11 @@ class Relay {
     }
   }
 
-  /** One round: claim, publish, mark. */
+  /** One round: take the announced rows or claim, publish, mark. */
   private async relayOnce(): Promise<RoundOutcome> {
     if (!(await this.lock.stillHeld())) return "lost";
     const batchSize = this.options.batchSize ?? 500;
-    const rows = await claimUnsent(this.sql, batchSize, this.marker.pendingIds);
+    const { rows, claimEpoch } = await this.nextRows(batchSize);
     const { sent, error } = rows.length > 0 ? await publishRows(rows, this.publishing) : { sent: [], error: undefined };
     await this.marker.finish(); // one UPDATE at a time
     const full = rows.length === batchSize && !error;
@@ -212,6 +245,7 @@ class Relay {
       if (!full) await this.marker.finish();
     }
     if (error) {
+      this.notified.invalidate(); // the unsent rows stay in the table; the next claim takes them in order
       if (this.failureStreak === 0)
         this.logger.warn(
           { unsent: rows.length - sent.length, reason: (error as Error).message },
@@ -219,7 +253,26 @@ class Relay {
         );
       return "failed";
     }
+    if (claimEpoch !== undefined && !full) this.notified.claimTookEverything(claimEpoch, sent);
     return full ? "more" : "idle";
+  }
+
+  /**
+   * The rows commits announced, when they may be trusted; otherwise a claim
+   * (and the epoch it started in). An idle relay still claims once per poll
+   * interval: the NOTIFY is a hint, the table the truth.
+   */
+  private async nextRows(batchSize: number): Promise<{ rows: OutboxRow[]; claimEpoch?: number }> {
+    const announced = this.notified.take(batchSize);
+    const pollDue = Date.now() - this.lastClaim >= (this.options.pollIntervalMs ?? 1_000);
+    if (announced && (announced.length > 0 || !pollDue)) {
+      if (announced.length > 0) this.rounds.inc({ source: "notify" });
+      return { rows: announced };
+    }
+    this.rounds.inc({ source: "claim" });
+    this.lastClaim = Date.now();
+    const claimEpoch = this.notified.claimStarting();
+    return { rows: await claimUnsent(this.sql, batchSize, this.marker.pendingIds), claimEpoch };
   }
 
   private async whileIdle(): Promise<void> {

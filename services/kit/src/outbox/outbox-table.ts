@@ -9,7 +9,7 @@ const bytea = customType<{ data: Uint8Array; driverData: Buffer }>({
 
 /**
  * The NOTIFY channel the relay listens on. Each producer adds a migration with
- * an insert trigger that notifies it (see services/auth/drizzle/0001_outbox_notify.sql).
+ * an insert trigger that notifies it, carrying the inserted rows when they fit (see services/auth/drizzle/0004_outbox_notify_rows.sql).
  */
 export const OUTBOX_CHANNEL = "outbox_inserted";
 
