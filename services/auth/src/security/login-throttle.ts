@@ -109,9 +109,21 @@ export class LoginThrottle implements AttemptBudget {
     };
   }
 
+  /**
+   * The count commits without waiting for its WAL flush (synchronous_commit
+   * off for this one statement). Every registration from one address updates
+   * the same row and holds its lock until commit: with a flush in the commit,
+   * registrations from one address (or one NAT) queued one flush apart. The
+   * limit still holds for accounts after a database crash: the WAL is one
+   * ordered log, so the account's own commit, which does wait for its flush,
+   * makes the count written before it durable too. A crash can only forget
+   * the counts of the last fraction of a second whose registrations had not
+   * committed (e.g. refused as taken), giving an address that many extra
+   * attempts.
+   */
   async reserveRegistration(client: string): Promise<void> {
     const clientKey = key("register-client", client);
-    if (await spend(this.sql, clientKey, this.limits.registerAttempts, this.limits.registerWindowMs)) return;
+    if (await spend(this.sql, clientKey, this.limits.registerAttempts, this.limits.registerWindowMs, { flush: false })) return;
     throw await this.refusal([{ key: clientKey, limit: this.limits.registerAttempts }], "too many registrations from this address");
   }
 
@@ -142,8 +154,13 @@ export class LoginThrottle implements AttemptBudget {
 
 class Refused extends Error {}
 
-/** Counts one attempt against `key` unless `limit` are already spent in its window; false when refused. */
-async function spend(sql: Sql | TransactionSql, attemptKey: string, limit: number, windowMs: number): Promise<boolean> {
+/**
+ * Counts one attempt against `key` unless `limit` are already spent in its
+ * window; false when refused. `flush: false` (only outside a transaction)
+ * commits the count without waiting for the disk: set_config(..., true)
+ * lasts until the end of this statement's own transaction.
+ */
+async function spend(sql: Sql | TransactionSql, attemptKey: string, limit: number, windowMs: number, commit = { flush: true }): Promise<boolean> {
   const [row] = await sql<{ attempts: number }[]>`
     insert into login_attempts as a (key, attempts, window_ends_at)
     values (${attemptKey}, 1, now() + ${ms(windowMs)}::interval)
@@ -151,7 +168,7 @@ async function spend(sql: Sql | TransactionSql, attemptKey: string, limit: numbe
       attempts = case when a.window_ends_at <= now() then 1 else a.attempts + 1 end,
       window_ends_at = case when a.window_ends_at <= now() then excluded.window_ends_at else a.window_ends_at end
     where a.window_ends_at <= now() or a.attempts < ${limit}
-    returning attempts`;
+    returning attempts${commit.flush ? sql`` : sql`, set_config('synchronous_commit', 'off', true)`}`;
   return row !== undefined;
 }
 

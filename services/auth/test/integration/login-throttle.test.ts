@@ -82,6 +82,31 @@ describe("LoginThrottle on PostgreSQL", () => {
     await t.reserveRegistration("10.1.0.2");
   });
 
+  it("grants exactly the limit of registrations per client among 60 concurrent requests on two instances", async () => {
+    const [a, b] = [throttle({ registerAttempts: 7 }), throttle({ registerAttempts: 7 })];
+    const outcomes = await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        (i % 2 ? a : b).reserveRegistration("10.2.0.1").then(
+          () => "granted",
+          () => "refused",
+        ),
+      ),
+    );
+    expect(outcomes.filter((o) => o === "granted")).toHaveLength(7);
+  });
+
+  it("commits a registration's count on its own, leaving the connection's synchronous commit on for the account insert that follows", async () => {
+    const sql = postgres(db.url, { max: 1, onnotice: () => {} });
+    pools.push(sql);
+    const t = new LoginThrottle(sql, DEFAULT_THROTTLE_LIMITS);
+    await t.reserveRegistration("10.3.0.1");
+    // The same (only) connection: the account insert that follows must still wait for its flush.
+    const [setting] = await sql<{ synchronous_commit: string }[]>`show synchronous_commit`;
+    expect(setting?.synchronous_commit).toBe("on");
+    const [row] = await sql<{ attempts: number }[]>`select attempts from login_attempts order by window_ends_at desc limit 1`;
+    expect(row?.attempts).toBe(1);
+  });
+
   it("stores no email or address, and prunes rows once their window is over", async () => {
     const t = throttle({ accountWindowMs: 200, clientWindowMs: 200 });
     for (let i = 0; i < 20; i++) await (await t.reservePasswordCheck(`spray${i}@example.com`, `192.0.2.${i}`)).failed();
