@@ -54,12 +54,13 @@ const schema = z.object({
   READY_TIMEOUT_MS: z.coerce.number().int().positive().default(90_000),
   /**
    * Node flags for each service process, the same as deploy/base/<service>/config.env
-   * (docs/performance.md, "Memory (P8)"). --max-old-space-size=160: under 256 MB V8
-   * grows the old generation by at most 1.3x its live size between full collections
-   * instead of up to 4x, so garbage from a burst of reads is collected at about 50 MB
-   * of heap, not 100 (measured: profile's and billing's peaks 178-187 -> 121-129 MB,
-   * every idle service -15 MB, reads/s unchanged). --max-semi-space-size=2: a small
-   * young generation for the idle figure.
+   * (docs/performance.md, "Memory (P8)"). --max-old-space-size=160: with a small old
+   * space V8 grows the old generation by about 1.3x its live size between full
+   * collections instead of up to 4x, so garbage from a burst of reads is collected at about 50 MB
+   * of heap, not 100 (measured in the same minutes: profile's and billing's peaks
+   * 133-173 -> 123 MB, auth's 218 -> 201, every service 16-27 MB less at idle, reads/s
+   * not lower). --max-semi-space-size=2: a small young generation; without it Node 24
+   * grows it to 64 MB semi-spaces (idle 270 MB with --max-old-space-size=160 alone).
    */
   SERVICE_NODE_FLAGS: z.string().default("--max-semi-space-size=2 --max-old-space-size=160"),
 });
