@@ -2,6 +2,15 @@ import { serviceDatabaseUrl, type Credentials } from "./credentials.js";
 import type { LauncherSettings, ServiceSettings } from "./settings.js";
 
 /**
+ * libuv's thread pool for auth, as in deploy/base/auth/config.env: auth hashes
+ * (argon2id, 19 MiB each) as many passwords at once as the pool has threads.
+ * Two instead of libuv's four cut auth's peak under load by 36 MB (199 -> 163 MB)
+ * and left its Register rate within this machine's noise (docs/performance.md, "Memory (P8)").
+ * UV_THREADPOOL_SIZE in the launcher's environment overrides it.
+ */
+export const AUTH_THREADPOOL_SIZE = "2";
+
+/**
  * A service's environment: the variables its own config.ts reads (PORT,
  * DATABASE_URL, NATS_URL, NATS_USER, NATS_PASSWORD, AUTH_JWKS_URL, ...).
  * This is the launcher's whole contract with a service. Any OTEL_*
@@ -36,7 +45,10 @@ export function serviceEnvironment(
     env.OTEL_BSP_SCHEDULE_DELAY ??= "1000";
     env.CORS_ALLOWED_ORIGINS = `${context.consoleUrl},${context.consoleUrl.replace("127.0.0.1", "localhost")}`;
   }
-  if (service.name === "auth") env.AUTH_KEY_ENCRYPTION_KEY = credentials.authKeyEncryptionKey;
+  if (service.name === "auth") {
+    env.AUTH_KEY_ENCRYPTION_KEY = credentials.authKeyEncryptionKey;
+    env.UV_THREADPOOL_SIZE = (context.environment ?? process.env).UV_THREADPOOL_SIZE ?? AUTH_THREADPOOL_SIZE;
+  }
   if (service.name !== "auth") env.AUTH_JWKS_URL = `${context.authUrl}/.well-known/jwks.json`;
   if (service.name === "notifications") env.SMTP_URL = "smtpUrl" in settings.mail ? settings.mail.smtpUrl : `smtp://127.0.0.1:${settings.mail.sinkPort}`;
   return env;

@@ -71,6 +71,14 @@ function pidsOf(state: LauncherState): Record<string, number> {
   };
 }
 
+/** The variables of a service's Kubernetes ConfigMap (an env file: NAME=value lines and # comments). */
+function deployedEnvironment(service: string): Record<string, string> {
+  const lines = readFileSync(join(REPO_ROOT, "deploy/base", service, "config.env"), "utf8").split("\n");
+  return Object.fromEntries(
+    lines.filter((line) => /^[A-Z_]+=/.test(line)).map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
+  );
+}
+
 /** Processes whose command line names the test's data folder (postgres -D DIR, nats-server -c DIR/...). */
 function processesUsing(folder: string): string[] {
   return readdirSync("/proc")
@@ -179,6 +187,19 @@ describe("npm start", () => {
     expect(outbox.answeringInstanceRelays).toBe(true);
     const status = await createClient(ConsumerStatusService, admin(services.billing!.adminUrl!)).getConsumerStatus({});
     expect(status.consumer).toBe("billing");
+  });
+
+  it("runs each service with the Node flags and thread pool of its Kubernetes ConfigMap (deploy/base/<service>/config.env)", () => {
+    const { services } = launches[0]!.state;
+    for (const name of ["auth", "profile", "billing", "notifications"] as const) {
+      const production = deployedEnvironment(name);
+      const argv = readFileSync(`/proc/${services[name]!.pid}/cmdline`, "utf8").split("\0");
+      const environ = readFileSync(`/proc/${services[name]!.pid}/environ`, "utf8").split("\0");
+      expect(production.NODE_OPTIONS, `${name}'s config.env sets NODE_OPTIONS`).toBeDefined();
+      expect(argv).toEqual(expect.arrayContaining(production.NODE_OPTIONS!.split(" ")));
+      if (production.UV_THREADPOOL_SIZE) expect(environ).toContain(`UV_THREADPOOL_SIZE=${production.UV_THREADPOOL_SIZE}`);
+    }
+    expect(deployedEnvironment("auth").UV_THREADPOOL_SIZE, "auth's hashes in flight are bounded").toBeDefined();
   });
 
   it("gives profile's database credentials its own database and no other", async () => {
