@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { drizzle } from "drizzle-orm/postgres-js";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, startMailSink, waitUntil, type MailSink } from "@acme/devstack";
@@ -129,6 +130,27 @@ describe("the mail sender sends while it marks, and marks in rounds", () => {
       expect(row.sent_at === null, addresses[i]).toBe(wasRefused);
       expect(await copiesInSink(mail), addresses[i]).toBe(wasRefused ? 0 : 1);
     }
+  });
+
+  it("starts each mark round at least markSpacingMs after the one before, and still marks every accepted mail", async () => {
+    // The same database through a Drizzle instance that notes when each mark statement is sent.
+    const markStarts: number[] = [];
+    const noting = drizzle(db.sql, {
+      schema,
+      logger: { logQuery: (query) => void (query.startsWith('update "mails"') && query.includes("unnest(") && markStarts.push(performance.now())) },
+    });
+    const mails = await queue(Array.from({ length: 16 }, (_, i) => `spaced${i}@example.com`));
+    const sender = startMailSender(settings({ batchSize: 8, markSpacingMs: 150 }), deps({ db: noting }));
+    try {
+      await waitUntil("every mail marked sent", async () => Object.values(await statusOf(mails)).every((s) => s === "sent"));
+    } finally {
+      await sender.stop();
+    }
+    // Two connections cannot have all 16 answered in one turn of the event loop: the first mail is marked alone, the rest later.
+    expect(markStarts.length).toBeGreaterThanOrEqual(2);
+    // Timers may fire up to a millisecond early against performance.now().
+    for (let i = 1; i < markStarts.length; i++) expect(markStarts[i]! - markStarts[i - 1]!).toBeGreaterThanOrEqual(148);
+    for (const mail of mails) expect(await copiesInSink(mail)).toBe(1);
   });
 
   it("a mail held between acceptance and marking holds back no other mail, and stop() waits until it is marked", async () => {
