@@ -91,7 +91,7 @@ try {
       { db: db.db, sql: db.sql, logger: createLogger("bench", "warn"), registry, tracer: trace.getTracer("bench") },
     );
     // Done when the sender counted every mail sent, which it does once the mail's mark committed. Asking
-    // PostgreSQL instead (a count of queued mails every 20 ms) cost the database 0.2-0.4 ms of CPU a query,
+    // PostgreSQL instead (a count of queued mails every 20 ms) cost the database 0.2-0.6 ms of CPU a query,
     // on the cores the sink and the sender share, and the baseline pays for no such probe.
     while ((await sentSoFar(registry)) < MAILS) await new Promise((resolve) => setTimeout(resolve, 5));
     const perSecond = MAILS / ((performance.now() - started) / 1000);
