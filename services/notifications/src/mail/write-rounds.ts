@@ -35,8 +35,9 @@ export function writeInRounds<T>(write: (items: T[]) => Promise<void>, options: 
 
   async function writeAllRounds(): Promise<void> {
     while (waiting.length > 0) {
-      const wait = lastStart + spacingMs - performance.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      // A timer counts from the event loop's cached clock, so it can fire early by as long as a busy turn took: check again.
+      for (let wait = lastStart + spacingMs - performance.now(); wait > 0; wait = lastStart + spacingMs - performance.now())
+        await new Promise((resolve) => setTimeout(resolve, wait));
       lastStart = performance.now();
       const round = waiting;
       waiting = [];
