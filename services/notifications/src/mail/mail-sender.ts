@@ -26,7 +26,14 @@ export interface MailSenderSettings {
   pollMs: number;
   retryBaseMs: number;
   retryMaxMs: number;
+  /**
+   * Mark rounds start at least this far apart (30 ms by default): each is a
+   * commit, whose database CPU hardly depends on how many mails it marks.
+   */
+  markSpacingMs?: number;
 }
+
+const DEFAULT_MARK_SPACING_MS = 30;
 
 export interface MailSenderDeps {
   db: MailDb;
@@ -58,14 +65,16 @@ export interface MailSender {
  * holds one mail, not the other connections; a claim that takes a while has
  * three quarters of a batch to send meanwhile). Accepted mails are marked
  * sent a round at a time, one statement per round (write-rounds.ts), not one
- * per mail.
+ * per mail, and the rounds start at least `markSpacingMs` apart: under load a
+ * round carries every mail accepted in the last 30 ms or more, so the
+ * database commits a few dozen marks a second, not one per mail.
  */
 export function startMailSender(settings: MailSenderSettings, deps: MailSenderDeps): MailSender {
   const log = deps.logger.child({ component: "mail-sender" });
   const metrics = createMailMetrics(deps.registry);
   const transport = createMailTransport(settings);
   const send = (row: MailRow, to: string) => sendMail(transport, settings.from, deps.tracer, row, to);
-  const markAccepted = writeInRounds((keys: MailKey[]) => markSent(deps.db, keys));
+  const markAccepted = writeInRounds((keys: MailKey[]) => markSent(deps.db, keys), { spacingMs: settings.markSpacingMs ?? DEFAULT_MARK_SPACING_MS });
   const wakeup = new Wakeup();
   let stopped = false;
   deps.sql

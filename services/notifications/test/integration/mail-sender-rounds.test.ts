@@ -131,6 +131,32 @@ describe("the mail sender sends while it marks, and marks in rounds", () => {
     }
   });
 
+  it("starts each mark round at least markSpacingMs after the one before, and still marks every accepted mail", async () => {
+    // The sender's database, noting when each mark statement is built: markSent starts with db.update in the
+    // same synchronous step as the round it writes (this test has no retries or failures, the other updates).
+    const markStarts: number[] = [];
+    const noting = new Proxy(db.db, {
+      get: (target, property) => {
+        if (property !== "update") return Reflect.get(target, property);
+        return (...args: Parameters<typeof target.update>) => {
+          markStarts.push(performance.now());
+          return target.update(...args);
+        };
+      },
+    });
+    const mails = await queue(Array.from({ length: 16 }, (_, i) => `spaced${i}@example.com`));
+    const sender = startMailSender(settings({ batchSize: 8, markSpacingMs: 150 }), deps({ db: noting }));
+    try {
+      await waitUntil("every mail marked sent", async () => Object.values(await statusOf(mails)).every((s) => s === "sent"));
+    } finally {
+      await sender.stop();
+    }
+    // Two connections cannot have all 16 answered in one turn of the event loop: the first mail is marked alone, the rest later.
+    expect(markStarts.length).toBeGreaterThanOrEqual(2);
+    for (let i = 1; i < markStarts.length; i++) expect(markStarts[i]! - markStarts[i - 1]!).toBeGreaterThanOrEqual(150);
+    for (const mail of mails) expect(await copiesInSink(mail)).toBe(1);
+  });
+
   it("a mail held between acceptance and marking holds back no other mail, and stop() waits until it is marked", async () => {
     let held: MailRow | undefined;
     let release!: () => void;

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { writeInRounds } from "../../src/mail/write-rounds.js";
 
 /** A write that records each round and finishes only when the test says so. */
@@ -74,5 +74,82 @@ describe("writes in rounds (one write at a time, the items that came meanwhile t
     expect(rounds).toEqual([["a"], ["b"], ["c"]]);
     finish[2]!();
     await c;
+  });
+});
+
+describe("rounds with a spacing (a round starts at least spacingMs after the previous one started)", () => {
+  // Fake timers (setImmediate, setTimeout and performance.now): the spacing is checked to the millisecond, whatever the machine's speed.
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it("holds the next round until the spacing has passed since the last one started, and takes everything that came meanwhile", async () => {
+    const { rounds, finish, write } = heldWrites();
+    const mark = writeInRounds(write, { spacingMs: 50 });
+    const a = mark("a");
+    await vi.advanceTimersByTimeAsync(0);
+    expect(rounds).toEqual([["a"]]);
+    await vi.advanceTimersByTimeAsync(10);
+    finish[0]!();
+    await a;
+    const b = mark("b");
+    let bSettled = false;
+    void b.finally(() => (bSettled = true));
+    await vi.advanceTimersByTimeAsync(20);
+    const c = mark("c");
+    await vi.advanceTimersByTimeAsync(19);
+    // 49 ms after a's round started: b and c still wait.
+    expect(rounds).toEqual([["a"]]);
+    expect(bSettled).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(rounds).toEqual([["a"], ["b", "c"]]);
+    finish[1]!();
+    await Promise.all([b, c]);
+  });
+
+  it("writes a lone item after a quiet spell at once", async () => {
+    const { rounds, finish, write } = heldWrites();
+    const mark = writeInRounds(write, { spacingMs: 50 });
+    const a = mark("a");
+    await vi.advanceTimersByTimeAsync(0);
+    finish[0]!();
+    await a;
+    await vi.advanceTimersByTimeAsync(80);
+    const b = mark("b");
+    await vi.advanceTimersByTimeAsync(0);
+    expect(rounds).toEqual([["a"], ["b"]]);
+    finish[1]!();
+    await b;
+  });
+
+  it("starts the next round as soon as a write slower than the spacing ends", async () => {
+    const { rounds, finish, write } = heldWrites();
+    const mark = writeInRounds(write, { spacingMs: 50 });
+    const a = mark("a");
+    await vi.advanceTimersByTimeAsync(0);
+    const b = mark("b");
+    await vi.advanceTimersByTimeAsync(80);
+    expect(rounds).toEqual([["a"]]);
+    finish[0]!();
+    await a;
+    await vi.advanceTimersByTimeAsync(0);
+    expect(rounds).toEqual([["a"], ["b"]]);
+    finish[1]!();
+    await b;
+  });
+
+  it("a failed round still counts: the round after it waits out the spacing too", async () => {
+    const { rounds, finish, write } = heldWrites();
+    const mark = writeInRounds(write, { spacingMs: 50 });
+    const a = mark("a");
+    await vi.advanceTimersByTimeAsync(0);
+    const b = mark("b");
+    finish[0]!(new Error("database away"));
+    await expect(a).rejects.toThrow("database away");
+    await vi.advanceTimersByTimeAsync(49);
+    expect(rounds).toEqual([["a"]]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(rounds).toEqual([["a"], ["b"]]);
+    finish[1]!();
+    await expect(b).resolves.toBeUndefined();
   });
 });
