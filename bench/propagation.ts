@@ -16,6 +16,7 @@ import { createConnectTransport } from "@connectrpc/connect-node";
 import postgres from "postgres";
 import { AuthService } from "@acme/gen/acme/auth/v1/auth_service_pb";
 import { createLogger } from "@acme/kit/logging";
+import { parseNotifiedRows } from "@acme/kit/outbox";
 import { loadConfig as authConfig } from "../services/auth/src/config.js";
 import { startAuthService } from "../services/auth/src/service.js";
 import { loadConfig as billingConfig } from "../services/billing/src/config.js";
@@ -32,7 +33,7 @@ function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
-const fmt = (values: number[]) => `p50 ${percentile(values, 50).toFixed(1)} ms, p99 ${percentile(values, 99).toFixed(1)} ms (n=${values.length})`;
+const fmt = (values: number[]) => `p50 ${percentile(values, 50).toFixed(2)} ms, p99 ${percentile(values, 99).toFixed(2)} ms (n=${values.length})`;
 
 /** Calls `task` `perSecond` times a second for `seconds`, not waiting for one to finish before the next. */
 async function steady(perSecond: number, seconds: number, task: (n: number) => Promise<unknown>): Promise<void> {
@@ -91,6 +92,13 @@ try {
   console.log(`maximum Register rate ${max.toFixed(0)}/s; steady load ${perSecond}/s for ${STEADY_SECONDS} s`);
   const nc = await connect({ servers: infra.nats.url });
   const raw = await rawLatencyProbe(nc, perSecond * STEADY_SECONDS);
+  // An observer beside the relay: when each commit's NOTIFY arrives (the relay gets the same one).
+  const notifiedAt = new Map<string, number>();
+  const observer = postgres(authUrl, { max: 1, onnotice: () => {} });
+  await observer.listen("outbox_inserted", (payload) => {
+    const at = performance.timeOrigin + performance.now();
+    for (const row of parseNotifiedRows(payload) ?? []) notifiedAt.set(row.event_id, at);
+  });
   const since = new Date();
   await Promise.all([
     steady(perSecond, STEADY_SECONDS, (n) => client.register({ email: `steady${n}@example.com`, password: PASSWORD })),
@@ -101,27 +109,38 @@ try {
   const authSql = postgres(authUrl, { max: 1 });
   const committed = new Map<string, number>();
   const toPublished: number[] = [];
-  for (const row of await authSql<
-    { event_id: string; created_at: Date; published_at: Date }[]
-  >`select event_id, created_at, published_at from outbox where created_at >= ${since.toISOString()}::timestamptz`) {
-    committed.set(row.event_id, row.created_at.getTime());
-    toPublished.push(row.published_at.getTime() - row.created_at.getTime());
+  const toNotified: number[] = [];
+  const notifiedToPublished: number[] = [];
+  // Timestamps as epoch milliseconds with PostgreSQL's microseconds (a JS Date keeps only whole milliseconds).
+  for (const row of await authSql<{ event_id: string; created_ms: number; published_ms: number }[]>`
+    select event_id, extract(epoch from created_at)::float8 * 1000 as created_ms, extract(epoch from published_at)::float8 * 1000 as published_ms
+    from outbox where created_at >= ${since.toISOString()}::timestamptz`) {
+    committed.set(row.event_id, row.created_ms);
+    toPublished.push(row.published_ms - row.created_ms);
+    const notified = notifiedAt.get(row.event_id);
+    if (notified !== undefined) {
+      toNotified.push(notified - row.created_ms);
+      notifiedToPublished.push(row.published_ms - notified);
+    }
   }
+  await observer.end();
   await authSql.end();
   const latencies = async (url: string, label: string) => {
     const sql = postgres(url, { max: 1 });
     const deadline = Date.now() + 30_000;
-    let rows: { event_id: string; processed_at: Date }[] = [];
+    let rows: { event_id: string; processed_ms: number }[] = [];
     while (Date.now() < deadline) {
-      rows = (await sql<{ event_id: string; processed_at: Date }[]>`select event_id, processed_at from processed_events`).filter((r) =>
-        committed.has(r.event_id),
-      );
+      rows = (
+        await sql<
+          { event_id: string; processed_ms: number }[]
+        >`select event_id, extract(epoch from processed_at)::float8 * 1000 as processed_ms from processed_events`
+      ).filter((r) => committed.has(r.event_id));
       if (rows.length === committed.size) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     await sql.end();
     if (rows.length !== committed.size) throw new Error(`${label} applied ${rows.length} of ${committed.size} events`);
-    return rows.map((r) => r.processed_at.getTime() - committed.get(r.event_id)!);
+    return rows.map((r) => r.processed_ms - committed.get(r.event_id)!);
   };
   // How the relay got its rows: from the commits' NOTIFY payloads, or by querying the outbox.
   const relayMetrics = await (await fetch(`http://127.0.0.1:${auth.adminPort}/metrics`)).text();
@@ -142,6 +161,8 @@ try {
   // Where the time goes: published_at is set by the relay's UPDATE after JetStream acked the publish.
   console.log(`relay rounds over the whole run: ${relayRounds || "none reported"}`);
   console.log(`auth commit -> relay marked published: ${fmt(toPublished)}`);
+  console.log(`  of which auth's transaction start -> its NOTIFY received: ${fmt(toNotified)}`);
+  console.log(`  and NOTIFY received -> published (acked, marked): ${fmt(notifiedToPublished)}`);
   console.log(`auth commit -> profile applied: ${fmt(toProfile)}`);
   console.log(`auth commit -> billing applied: ${fmt(toBilling)}`);
   console.log(`raw JetStream publish -> consume, beside the same load: ${fmt(rawUnderLoad)}`);
