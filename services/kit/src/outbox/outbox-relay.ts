@@ -9,7 +9,7 @@ import { NotifiedRows } from "./notified-rows.js";
 import { claimUnsent, type OutboxRow, pruneSent, SentMarker } from "./outbox-rows.js";
 import { OUTBOX_CHANNEL } from "./outbox-table.js";
 import { RelayLock } from "./relay-lock.js";
-import { PublishPipeline, type RowPublisherOptions } from "./row-publisher.js";
+import { publishRows, type RowPublisherOptions } from "./row-publisher.js";
 import { Wakeup } from "./wakeup.js";
 
 export interface OutboxRelayOptions {
@@ -75,9 +75,8 @@ const PRUNE_EVERY_MS = 60_000;
  * Each batch takes every unsent row in id order, with no watermark, so a row
  * whose transaction committed late (a lower id made visible after higher
  * ones) is simply picked up by the next batch instead of being skipped.
- * Rows of one partition key are published one after another, also across
- * batches, different keys concurrently; a failure stops that key's chain so
- * nothing overtakes it.
+ * Rows of one partition key are published one after another, different keys
+ * concurrently; a failure stops that key's chain so nothing overtakes it.
  * A crash between ack and mark republishes with the same Nats-Msg-Id:
  * JetStream drops it inside the duplicate window, consumers' inboxes after.
  */
@@ -157,7 +156,6 @@ class Relay {
   private lastClaim = 0;
   private readonly marker: SentMarker;
   private readonly publishing: RowPublisherOptions;
-  private pipeline: PublishPipeline;
   private readonly logger: Logger;
   private readonly wakeup: Wakeup;
   private readonly notified: NotifiedRows;
@@ -177,7 +175,6 @@ class Relay {
     this.marker = new SentMarker(sql, (count) => metrics.published.inc(count));
     const tracer: Tracer = options.tracer ?? trace.getTracer("@acme/kit");
     this.publishing = { js: options.js, tracer, publishTimeoutMs: options.publishTimeoutMs ?? 5_000, onPublished: options.onPublished };
-    this.pipeline = new PublishPipeline(this.publishing);
   }
 
   stop(): void {
@@ -192,7 +189,7 @@ class Relay {
         this.leader = true;
         this.logger.info("outbox relay: this instance is now publishing the outbox");
         await this.relayWhileLeader();
-        await this.finishInFlight();
+        await this.marker.finish().catch(() => {}); // stopping or stepping down: the last UPDATE first
         this.leader = false;
         await this.lock.release().catch(() => {});
       }
@@ -218,6 +215,7 @@ class Relay {
       } catch (error) {
         // The database is unreachable, or the lock's connection died: give leadership up.
         this.logger.warn({ reason: (error as Error).message }, "outbox relay: database error; stepping down");
+        await this.marker.finish().catch(() => {}); // unmarked rows are republished, and dropped as duplicates
         return;
       }
       if (outcome === "lost") {
@@ -234,50 +232,29 @@ class Relay {
     }
   }
 
-  /**
-   * One round: take the announced rows or claim, publish, mark. Under a
-   * backlog (a full batch) the round ends once half the batch is answered,
-   * so the next claim runs, and its rows start, while the other acks come
-   * back (each key's rows still wait for the key's earlier ones); a round
-   * that found less than a batch waits for every answer.
-   */
+  /** One round: take the announced rows or claim, publish, mark. */
   private async relayOnce(): Promise<RoundOutcome> {
     if (!(await this.lock.stillHeld())) return "lost";
     const batchSize = this.options.batchSize ?? 500;
     const { rows, claimEpoch } = await this.nextRows(batchSize);
-    if (!this.pipeline.hasFailed) this.pipeline.add(rows);
-    const full = rows.length === batchSize && !this.pipeline.hasFailed;
-    await this.pipeline.settled(full ? Math.floor(batchSize / 2) : 0);
-    if (this.pipeline.hasFailed) await this.pipeline.settled();
-    await this.markAcked({ waitForIt: !full || this.pipeline.hasFailed });
-    if (this.pipeline.hasFailed) {
-      const reason = (this.pipeline.error as Error).message;
-      this.pipeline = new PublishPipeline(this.publishing);
+    const { sent, error } = rows.length > 0 ? await publishRows(rows, this.publishing) : { sent: [], error: undefined };
+    await this.marker.finish(); // one UPDATE at a time
+    const full = rows.length === batchSize && !error;
+    if (sent.length > 0) {
+      await this.marker.start(sent);
+      if (!full) await this.marker.finish();
+    }
+    if (error) {
       this.notified.invalidate(); // the unsent rows stay in the table; the next claim takes them in order
-      if (this.failureStreak === 0) this.logger.warn({ reason }, "outbox relay: publishing failed; rows stay in the outbox and are retried");
+      if (this.failureStreak === 0)
+        this.logger.warn(
+          { unsent: rows.length - sent.length, reason: (error as Error).message },
+          "outbox relay: publishing failed; rows stay in the outbox and are retried",
+        );
       return "failed";
     }
-    if (claimEpoch !== undefined && !full)
-      this.notified.claimTookEverything(
-        claimEpoch,
-        rows.map((row) => row.id),
-      );
+    if (claimEpoch !== undefined && !full) this.notified.claimTookEverything(claimEpoch, sent);
     return full ? "more" : "idle";
-  }
-
-  /** Starts the UPDATE for what JetStream acked (one UPDATE at a time), and waits for it unless another round follows at once. */
-  private async markAcked({ waitForIt }: { waitForIt: boolean }): Promise<void> {
-    await this.marker.finish();
-    const acked = this.pipeline.takeAcked();
-    if (acked.length > 0) await this.marker.start(acked);
-    if (waitForIt) await this.marker.finish();
-  }
-
-  /** Stopping or stepping down: every publish in flight answered, and what was acked marked (unmarked rows are republished, and dropped as duplicates). */
-  private async finishInFlight(): Promise<void> {
-    await this.pipeline.settled();
-    await this.markAcked({ waitForIt: true }).catch(() => {});
-    this.pipeline = new PublishPipeline(this.publishing);
   }
 
   /**
@@ -295,8 +272,7 @@ class Relay {
     this.rounds.inc({ source: "claim" });
     this.lastClaim = Date.now();
     const claimEpoch = this.notified.claimStarting();
-    const unfinished = [...this.marker.pendingIds, ...this.pipeline.unfinishedIds];
-    return { rows: await claimUnsent(this.sql, batchSize, unfinished), claimEpoch };
+    return { rows: await claimUnsent(this.sql, batchSize, this.marker.pendingIds), claimEpoch };
   }
 
   private async whileIdle(): Promise<void> {

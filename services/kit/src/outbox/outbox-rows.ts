@@ -13,15 +13,13 @@ export interface OutboxRow {
  * Claims the next batch: every unsent row in id order, with no watermark, so
  * a row whose transaction committed late (a lower id made visible after
  * higher ones) is simply picked up by the next batch instead of being
- * skipped. `unfinished` are ids still being published or marked.
+ * skipped. `beingMarked` are ids whose UPDATE is still running.
  */
-export function claimUnsent(sql: Sql, batchSize: number, unfinished: readonly string[]): Promise<OutboxRow[]> {
-  // The ids go as one array literal: up to a batch and a half of them, and
-  // the relay's connections fetch no array types (see outbox-relay.ts).
+export function claimUnsent(sql: Sql, batchSize: number, beingMarked: readonly string[]): Promise<OutboxRow[]> {
   return sql<OutboxRow[]>`
     select id, event_id, subject, partition_key, payload, headers
     from outbox where published_at is null
-    ${unfinished.length > 0 ? sql`and id <> all(${`{${unfinished.join(",")}}`}::bigint[])` : sql``}
+    ${beingMarked.length > 0 ? sql`and id not in ${sql(beingMarked)}` : sql``}
     order by id limit ${batchSize}`;
 }
 

@@ -18,96 +18,39 @@ export interface PublishResult {
 }
 
 /**
- * Publishes rows with their event id as Nats-Msg-Id, as they are added.
- * Rows of one partition key go one after another, also across additions
- * (a batch claimed while the previous one's acks come back waits behind it
- * key by key); different keys go concurrently. A failure stops that key's
- * chain so nothing overtakes it, and the pipeline takes no more rows: the
- * unsent ones stay in the outbox for the next claim, in order.
+ * Publishes rows with their event id as Nats-Msg-Id. Rows of one partition
+ * key go one after another, different keys concurrently; a failure stops
+ * that key's chain so nothing overtakes it (later rows of the key wait for
+ * the next batch, in order).
  */
-export class PublishPipeline {
-  /** Each key's last publish: true when it and every row before it of the key were acked. */
-  private readonly chains = new Map<string, Promise<boolean>>();
-  private readonly inFlight = new Set<string>();
-  private acked: string[] = [];
-  private firstError: unknown;
-  private failed = false;
-  private readonly waiters = new Set<{ atMost: number; resolve: () => void }>();
-
-  constructor(private readonly options: RowPublisherOptions) {}
-
-  /** The first failure, once a row could not be published. */
-  get error(): unknown {
-    return this.firstError;
-  }
-
-  get hasFailed(): boolean {
-    return this.failed;
-  }
-
-  /** Ids added and not yet handed out by `takeAcked`: the next claim must skip them. */
-  get unfinishedIds(): string[] {
-    return [...this.inFlight, ...this.acked];
-  }
-
-  /** Starts publishing `rows` behind whatever of their keys is still in flight. */
-  add(rows: readonly OutboxRow[]): void {
-    if (this.failed) throw new Error("publish pipeline: a row failed; claim again");
-    for (const row of rows) {
-      this.inFlight.add(row.id);
-      const previous = this.chains.get(row.partition_key);
-      const published = (previous ?? Promise.resolve(true)).then((ok) => (ok ? this.publishOne(row) : false));
-      this.chains.set(row.partition_key, published);
-      void published.then((ok) => {
-        this.inFlight.delete(row.id);
-        // A failed chain stays: a later row of its key must never start a fresh one.
-        if (ok && this.chains.get(row.partition_key) === published) this.chains.delete(row.partition_key);
-        this.wakeWaiters();
-      });
-    }
-  }
-
-  /** The ids JetStream acked since the last call, to be marked sent. */
-  takeAcked(): string[] {
-    const acked = this.acked;
-    this.acked = [];
-    return acked;
-  }
-
-  /** Resolves once at most `atMost` rows are still waiting for their ack (0: all answered). */
-  settled(atMost = 0): Promise<void> {
-    if (this.inFlight.size <= atMost) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.add({ atMost, resolve }));
-  }
-
-  private async publishOne(row: OutboxRow): Promise<boolean> {
-    try {
-      await publishRow(row, this.options);
-      this.acked.push(row.id);
-      return true;
-    } catch (error) {
-      this.failed = true;
-      this.firstError ??= error;
-      return false;
-    }
-  }
-
-  private wakeWaiters(): void {
-    for (const waiter of this.waiters) {
-      if (this.inFlight.size > waiter.atMost) continue;
-      this.waiters.delete(waiter);
-      waiter.resolve();
-    }
-  }
+export async function publishRows(rows: OutboxRow[], options: RowPublisherOptions): Promise<PublishResult> {
+  const sent: string[] = [];
+  let firstError: unknown;
+  await Promise.all(
+    [...chainsByKey(rows).values()].map(async (chain) => {
+      for (const row of chain) {
+        try {
+          await publishRow(row, options);
+          sent.push(row.id);
+        } catch (error) {
+          firstError ??= error;
+          return;
+        }
+      }
+    }),
+  );
+  return firstError === undefined ? { sent } : { sent, error: firstError };
 }
 
-/** Publishes one batch on a pipeline of its own and waits for every answer. */
-export async function publishRows(rows: OutboxRow[], options: RowPublisherOptions): Promise<PublishResult> {
-  const pipeline = new PublishPipeline(options);
-  pipeline.add(rows);
-  await pipeline.settled();
-  const sent = pipeline.takeAcked();
-  return pipeline.hasFailed ? { sent, error: pipeline.error } : { sent };
+/** Rows grouped by partition key, each group in id order. */
+export function chainsByKey(rows: OutboxRow[]): Map<string, OutboxRow[]> {
+  const chains = new Map<string, OutboxRow[]>();
+  for (const row of rows) {
+    const chain = chains.get(row.partition_key);
+    if (chain) chain.push(row);
+    else chains.set(row.partition_key, [row]);
+  }
+  return chains;
 }
 
 async function publishRow(row: OutboxRow, options: RowPublisherOptions): Promise<void> {

@@ -20,7 +20,7 @@ describe("NotifiedRows: when the NOTIFY payloads may stand in for a claim", () =
     expect(parseNotifiedRows("not json")).toBeUndefined();
     expect(parseNotifiedRows('{"id":"7"}')).toBeUndefined();
     expect(parseNotifiedRows('[{"id":7}]')).toBeUndefined();
-    expect(parseNotifiedRows(announced("7}::bigint[]; --"))).toBeUndefined(); // ids reach a bigint[] literal
+    expect(parseNotifiedRows(announced("7}::bigint[]; --"))).toBeUndefined(); // ids are bigints
   });
 
   it("trusts payloads only after a claim that took everything, and forgets them on anything that may have lost one", () => {

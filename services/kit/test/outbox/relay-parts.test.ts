@@ -4,7 +4,7 @@ import postgres from "postgres";
 import { beforeEach, describe, expect, it } from "vitest";
 import { claimUnsent, pruneSent, SentMarker, type OutboxRow } from "../../src/outbox/outbox-rows.js";
 import { RelayLock } from "../../src/outbox/relay-lock.js";
-import { publishRows } from "../../src/outbox/row-publisher.js";
+import { chainsByKey, publishRows } from "../../src/outbox/row-publisher.js";
 import { outboxTestBed } from "./outbox-test-bed.js";
 
 /** The relay's parts, each on the real PostgreSQL and nats-server: leadership, claim, mark, prune, publish. */
@@ -68,6 +68,7 @@ describe("outbox relay parts", () => {
     await insert("good", 2);
     await insert("bad", 2);
     const rows = await claimUnsent(bed.sql, 10, []);
+    expect([...chainsByKey(rows).keys()]).toEqual(["good", "bad"]);
     const { sent, error } = await publishRows(rows, { ...publishing(), publishTimeoutMs: 1_000 });
     const byId = new Map(rows.map((r: OutboxRow) => [r.id, r]));
     expect(sent.map((id) => new TextDecoder().decode(byId.get(id)!.payload))).toEqual(["good:1", "good:2"]);
