@@ -11,7 +11,8 @@ import { freePort, SERVICE_NATS_PERMISSIONS, SERVICES, startNats, startPostgres,
 import { serviceDatabaseUrl } from "@acme/launcher/credentials";
 import { provisionDatabases } from "@acme/launcher/databases";
 import { spawnService, type ServiceProcess } from "@acme/launcher/service-process";
-import { REPO_ROOT } from "@acme/launcher/settings";
+import { AUTH_THREADPOOL_SIZE } from "@acme/launcher/service-env";
+import { DEFAULT_SERVICE_NODE_FLAGS, REPO_ROOT } from "@acme/launcher/settings";
 import { isAlive } from "@acme/launcher/state";
 
 /** The processes of the system under test: auth, two profile instances, billing, notifications (and the mail sink, see `startSink`). */
@@ -302,6 +303,7 @@ export class FaultSystem {
     };
     if (service === "auth") {
       env.AUTH_KEY_ENCRYPTION_KEY = this.secrets.authKeyEncryptionKey;
+      env.UV_THREADPOOL_SIZE = AUTH_THREADPOOL_SIZE; // as npm start and deploy run it
       // The load writes from one address, far faster than a person registers.
       env.REGISTER_CLIENT_ATTEMPTS = "1000000";
     }
@@ -336,7 +338,7 @@ export class FaultSystem {
       port: this.ports[name],
       adminPort: this.adminPorts[name],
       env,
-      nodeFlags: ["--max-semi-space-size=2"],
+      nodeFlags: DEFAULT_SERVICE_NODE_FLAGS,
       onLine: (line) => this.onLine(name, line),
     });
     this.processes.set(name, child);

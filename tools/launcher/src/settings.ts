@@ -5,6 +5,9 @@ import type { ServiceName } from "@acme/devstack";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 
+/** The services' Node flags unless SERVICE_NODE_FLAGS says otherwise (why: the schema's comment below); the fault suite runs them too. */
+export const DEFAULT_SERVICE_NODE_FLAGS = ["--max-semi-space-size=2", "--max-old-space-size=160"];
+
 const port = z.coerce.number().int().min(1).max(65_535);
 const postgresUrl = z
   .string()
@@ -62,7 +65,7 @@ const schema = z.object({
    * not lower). --max-semi-space-size=2: a small young generation; without it Node 24
    * grows it to 64 MB semi-spaces (idle 270 MB with --max-old-space-size=160 alone).
    */
-  SERVICE_NODE_FLAGS: z.string().default("--max-semi-space-size=2 --max-old-space-size=160"),
+  SERVICE_NODE_FLAGS: z.string().default(DEFAULT_SERVICE_NODE_FLAGS.join(" ")),
 });
 
 export interface ServiceSettings {
