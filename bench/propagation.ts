@@ -16,7 +16,7 @@ import { createConnectTransport } from "@connectrpc/connect-node";
 import postgres from "postgres";
 import { AuthService } from "@acme/gen/acme/auth/v1/auth_service_pb";
 import { createLogger } from "@acme/kit/logging";
-import { parseNotifiedRows } from "@acme/kit/outbox";
+import { OUTBOX_CHANNEL, parseNotifiedRows } from "@acme/kit/outbox";
 import { loadConfig as authConfig } from "../services/auth/src/config.js";
 import { startAuthService } from "../services/auth/src/service.js";
 import { loadConfig as billingConfig } from "../services/billing/src/config.js";
@@ -95,7 +95,7 @@ try {
   // An observer beside the relay: when each commit's NOTIFY arrives (the relay gets the same one).
   const notifiedAt = new Map<string, number>();
   const observer = postgres(authUrl, { max: 1, onnotice: () => {} });
-  await observer.listen("outbox_inserted", (payload) => {
+  await observer.listen(OUTBOX_CHANNEL, (payload) => {
     const at = performance.timeOrigin + performance.now();
     for (const row of parseNotifiedRows(payload) ?? []) notifiedAt.set(row.event_id, at);
   });

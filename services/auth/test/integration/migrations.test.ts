@@ -4,7 +4,7 @@ import { join } from "node:path";
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
 import { runMigrations } from "@acme/kit/db";
-import { parseNotifiedRows } from "@acme/kit/outbox";
+import { OUTBOX_CHANNEL, parseNotifiedRows } from "@acme/kit/outbox";
 import { createTestDatabase, type TestDatabase } from "@acme/testing";
 import { MIGRATIONS_FOLDER } from "../../src/service.js";
 
@@ -49,7 +49,7 @@ describe("auth migrations", () => {
     try {
       await runMigrations(outboxDb.url, MIGRATIONS_FOLDER, "auth");
       const payloads: string[] = [];
-      await sql.listen("outbox_inserted", (payload) => payloads.push(payload));
+      await sql.listen(OUTBOX_CHANNEL, (payload) => payloads.push(payload));
       const row = (key: string, size: number) => ({
         event_id: crypto.randomUUID(),
         subject: "auth.v1.user.registered",

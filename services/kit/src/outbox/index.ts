@@ -1,5 +1,5 @@
 // The transactional outbox: its table, the relay, its status and tracing.
-export { outbox, type OutboxEvent } from "./outbox-table.js";
+export { OUTBOX_CHANNEL, outbox, type OutboxEvent } from "./outbox-table.js";
 export { parseNotifiedRows } from "./notified-rows.js";
 export { startOutboxRelay, type OutboxRelay } from "./outbox-relay.js";
 export { readOutboxStatus } from "./outbox-status.js";
