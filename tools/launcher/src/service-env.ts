@@ -5,7 +5,8 @@ import type { LauncherSettings, ServiceSettings } from "./settings.js";
  * libuv's thread pool for auth, as in deploy/base/auth/config.env: auth hashes
  * (argon2id, 19 MiB each) as many passwords at once as the pool has threads.
  * Two instead of libuv's four cut auth's peak under load by 36 MB (199 -> 163 MB)
- * and left its Register rate within this machine's noise (docs/performance.md, "Memory (P8)").
+ * and cost Register nothing on a quiet machine (P1 0.71 and 0.71 against 0.65 and 0.67
+ * with four; docs/performance.md, "Memory (P8)").
  * UV_THREADPOOL_SIZE in the launcher's environment overrides it.
  */
 export const AUTH_THREADPOOL_SIZE = "2";
