@@ -1,7 +1,7 @@
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { waitUntil } from "@acme/devstack";
+import type { JetStreamManager } from "@nats-io/jetstream";
 import type { Fault } from "./faults.js";
 import { CONSUMERS, consumerOrphans } from "./invariant.js";
 import { runScenario, type ScenarioOptions, type ScenarioResult } from "./scenario.js";
@@ -44,12 +44,7 @@ export async function runFaultSuite(options: SuiteOptions): Promise<ScenarioResu
     });
     options.onSystem?.(system);
     const jsm = await system.jsm();
-    // The consumers retry until auth has declared the stream; the durables exist once they consume.
-    await waitUntil(
-      "every durable consumer",
-      async () => (await Promise.all(CONSUMERS.map((d) => jsm.consumers.info(STREAM, d)))).length === CONSUMERS.length,
-      30_000,
-    );
+    await waitForDurables(system, jsm);
     log(`system up in ${((Date.now() - started) / 1000).toFixed(1)} s (${dir})`);
     const tag = Date.now().toString(36);
     let orphans = (await consumerOrphans(system)).count;
@@ -73,5 +68,38 @@ export async function runFaultSuite(options: SuiteOptions): Promise<ScenarioResu
   } finally {
     await system?.stop();
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The consumers retry, with backoff up to 10 s apart, until auth has declared
+ * the stream; their durables exist once they consume. The same minute as a
+ * process's start is given; on time out the error names the durables missing
+ * and what their processes last said, so a slow start can be told from a broken one.
+ */
+async function waitForDurables(system: FaultSystem, jsm: JetStreamManager, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let missing: string[] = [...CONSUMERS];
+  while (missing.length > 0) {
+    const present = await Promise.all(
+      missing.map((durable) =>
+        jsm.consumers.info(STREAM, durable).then(
+          () => true,
+          () => false,
+        ),
+      ),
+    );
+    missing = missing.filter((_, i) => !present[i]);
+    if (missing.length === 0) return;
+    if (Date.now() > deadline) {
+      const said = missing.map((durable) => {
+        const lines = [...system.recentLines]
+          .filter(([source]) => source.startsWith(durable))
+          .flatMap(([source, lines]) => lines.slice(-3).map((l) => `${source}: ${l}`));
+        return `${durable}:\n  ${lines.join("\n  ") || "(nothing logged)"}`;
+      });
+      throw new Error(`durable consumers ${missing.join(", ")} did not appear within ${timeoutMs} ms of the services' start; last lines:\n${said.join("\n")}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
