@@ -9,9 +9,7 @@
  * insert fires the same outbox trigger (and NOTIFY); it does not run
  * Register's throttle statement, which is part of what is measured.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { fileURLToPath } from "node:url";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import postgres from "postgres";
@@ -22,16 +20,16 @@ import { MIGRATIONS_FOLDER as AUTH_MIGRATIONS } from "../services/auth/src/servi
 import { MIGRATIONS_FOLDER as BILLING_MIGRATIONS } from "../services/billing/src/service.js";
 import { MIGRATIONS_FOLDER as PROFILE_MIGRATIONS } from "../services/profile/src/service.js";
 import { recordFigure } from "./report/results.js";
-import { cpuProfileFlags, median, rate, startBenchInfra } from "./support/infra.js";
+import { median, rate, startBenchInfra } from "./support/infra.js";
+import { SERVICE_MAIN, ServiceProcesses } from "./support/service-processes.js";
 
 const PER_ROUND = Number(process.env.BENCH_PIPELINE_REGISTRATIONS ?? 2_000);
 const ROUNDS = 3;
 const CONCURRENCY = 16;
 const PASSWORD = "correct horse battery staple";
-const script = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
 const infra = await startBenchInfra();
-const children: ChildProcess[] = [];
+const services = new ServiceProcesses({ NATS_URL: infra.nats.url });
 try {
   const urls = {
     auth: await infra.createDatabase("auth_pipeline"),
@@ -39,15 +37,7 @@ try {
     billing: await infra.createDatabase("billing_pipeline"),
   };
   const authPort = await freePort();
-  const common = { ...process.env, NATS_URL: infra.nats.url, LOG_LEVEL: "warn" };
-  const start = async (path: string, env: Record<string, string>) => {
-    const child = spawn(process.execPath, [...cpuProfileFlags(), "--import", "tsx", script(path)], {
-      env: { ...common, ADMIN_PORT: String(await freePort()), ...env },
-      stdio: ["ignore", "inherit", "inherit"],
-    });
-    children.push(child);
-  };
-  await start("./support/auth-with-stub-hasher.ts", {
+  await services.start(SERVICE_MAIN.authWithStubHasher, {
     DATABASE_URL: urls.auth,
     PORT: String(authPort),
     AUTH_KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
@@ -55,8 +45,8 @@ try {
     REGISTER_CLIENT_ATTEMPTS: "1000000",
   });
   const jwks = `http://127.0.0.1:${authPort}/.well-known/jwks.json`;
-  await start("../services/profile/src/main.ts", { DATABASE_URL: urls.profile, PORT: String(await freePort()), AUTH_JWKS_URL: jwks });
-  await start("../services/billing/src/main.ts", { DATABASE_URL: urls.billing, PORT: String(await freePort()), AUTH_JWKS_URL: jwks });
+  await services.start(SERVICE_MAIN.profile, { DATABASE_URL: urls.profile, PORT: String(await freePort()), AUTH_JWKS_URL: jwks });
+  await services.start(SERVICE_MAIN.billing, { DATABASE_URL: urls.billing, PORT: String(await freePort()), AUTH_JWKS_URL: jwks });
   const client = createClient(AuthService, createConnectTransport({ baseUrl: `http://127.0.0.1:${authPort}`, httpVersion: "1.1" }));
   const profileSql = postgres(urls.profile, { max: 1, onnotice: () => {} });
   const billingSql = postgres(urls.billing, { max: 1, onnotice: () => {} });
@@ -129,7 +119,6 @@ try {
   recordFigure("P4", median(system), median(baseline), `${PER_ROUND} registrations a round, ${CONCURRENCY} at a time`);
   await Promise.all([profileSql.end(), billingSql.end(), ...Object.values(rawSql).map((s) => s.end())]);
 } finally {
-  for (const child of children) if (child.exitCode === null) child.kill("SIGTERM");
-  await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((resolve) => c.once("exit", resolve)) : undefined)));
+  await services.stop();
   await infra.stop();
 }

@@ -5,9 +5,7 @@
  * until every event is applied, so until the survivor has been handed what
  * the dead one held; the target is 5 s (ratio = seconds / 5).
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { fileURLToPath } from "node:url";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
@@ -17,34 +15,32 @@ import { freePort, waitUntil } from "@acme/devstack";
 import { declareEventStream, publishEvent } from "@acme/kit/testing";
 import { recordFigure } from "./report/results.js";
 import { startBenchInfra } from "./support/infra.js";
+import { SERVICE_MAIN, ServiceProcesses } from "./support/service-processes.js";
 
 const EVENTS = Number(process.env.BENCH_RECOVERY_EVENTS ?? 2_000);
 const TARGET_SECONDS = 5;
-const PROFILE_MAIN = fileURLToPath(new URL("../services/profile/src/main.ts", import.meta.url));
 
 const infra = await startBenchInfra();
 const nc = await connect({ servers: infra.nats.url });
-const children: ChildProcess[] = [];
+const services = new ServiceProcesses({ NATS_URL: infra.nats.url });
 try {
   const jsm = await jetstreamManager(nc);
   await declareEventStream(jsm, "AUTH_EVENTS", "auth.events");
   const url = await infra.createDatabase("profile_recovery");
-  const env = {
-    ...process.env,
-    DATABASE_URL: url,
-    NATS_URL: infra.nats.url,
-    LOG_LEVEL: "warn",
-    CONSUMER_BATCH_SIZE: "50",
-    AUTH_JWKS_URL: "http://127.0.0.1:1/.well-known/jwks.json",
-  };
-  const start = async (extra: Record<string, string>) => {
-    const child = spawn(process.execPath, ["--import", "tsx", PROFILE_MAIN], {
-      env: { ...env, PORT: String(await freePort()), ADMIN_PORT: String(await freePort()), ...extra },
-      stdio: ["ignore", "ignore", "inherit"],
-    });
-    children.push(child);
-    return child;
-  };
+  const start = async (extra: Record<string, string>) =>
+    (
+      await services.start(
+        SERVICE_MAIN.profile,
+        {
+          DATABASE_URL: url,
+          CONSUMER_BATCH_SIZE: "50",
+          AUTH_JWKS_URL: "http://127.0.0.1:1/.well-known/jwks.json",
+          PORT: String(await freePort()),
+          ...extra,
+        },
+        "ignore",
+      )
+    ).child;
   const pulling = async (count: number) =>
     waitUntil(`${count} profile instance(s) pulling`, async () => (await jsm.consumers.info("AUTH_EVENTS", "profile")).num_waiting >= count, 60_000);
 
@@ -85,7 +81,7 @@ try {
   const ackWait = ((await jsm.consumers.info("AUTH_EVENTS", "profile")).config.ack_wait ?? 0) / 1e9;
   recordFigure("P9", seconds, TARGET_SECONDS, `${EVENTS} events, batches of 50; consumer ack wait ${ackWait} s`);
 } finally {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  await services.stop();
   await nc.close();
   await infra.stop();
 }

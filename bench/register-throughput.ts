@@ -3,10 +3,11 @@
  * parameters and concurrency, measured side by side in alternating rounds
  * (target >= 85%: hashing, not the pipeline, should bound registrations).
  * The work runs in a process of its own on both sides, apart from the load
- * generator (this process): auth as `node src/main.ts`, the baseline as
- * bench/support/argon2-worker.ts.
+ * generator (this process): auth as `npm start` runs it (its Node flags
+ * and two hashing threads), the baseline as bench/support/argon2-worker.ts
+ * with the same threads.
  */
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { promisify } from "node:util";
 import { fileURLToPath } from "node:url";
@@ -14,33 +15,25 @@ import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { AuthService } from "@acme/gen/acme/auth/v1/auth_service_pb";
 import { freePort, waitUntil } from "@acme/devstack";
-import { AUTH_THREADPOOL_SIZE } from "../tools/launcher/src/service-env.js";
+import { AUTH_THREADPOOL_SIZE } from "@acme/launcher/service-env";
 import { recordFigure } from "./report/results.js";
-import { cpuProfileFlags, median, rate, startBenchInfra } from "./support/infra.js";
+import { median, rate, startBenchInfra } from "./support/infra.js";
+import { SERVICE_MAIN, ServiceProcesses } from "./support/service-processes.js";
 
 const ROUNDS = 3;
 const PER_ROUND = Number(process.env.BENCH_REGISTRATIONS ?? 200);
 const CONCURRENCY = 8;
-const AUTH_MAIN = fileURLToPath(new URL("../services/auth/src/main.ts", import.meta.url));
 const WORKER = fileURLToPath(new URL("./support/argon2-worker.ts", import.meta.url));
 
 const infra = await startBenchInfra();
+const services = new ServiceProcesses({ NATS_URL: infra.nats.url });
 const port = await freePort();
-const auth = spawn(process.execPath, [...cpuProfileFlags(), "--import", "tsx", AUTH_MAIN], {
-  env: {
-    ...process.env,
-    DATABASE_URL: await infra.createDatabase("auth_bench"),
-    NATS_URL: infra.nats.url,
-    PORT: String(port),
-    ADMIN_PORT: String(await freePort()),
-    LOG_LEVEL: "warn",
-    AUTH_KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
-    // Every registration here comes from 127.0.0.1: lift the per-client limit to measure hashing, not the throttle.
-    REGISTER_CLIENT_ATTEMPTS: "1000000",
-    // As npm start and deploy run auth: two hashing threads (on this machine 0.71 and 0.71 against 0.65 and 0.67 with libuv's four, alternating runs).
-    UV_THREADPOOL_SIZE: AUTH_THREADPOOL_SIZE,
-  },
-  stdio: ["ignore", "inherit", "inherit"],
+await services.start(SERVICE_MAIN.auth, {
+  DATABASE_URL: await infra.createDatabase("auth_bench"),
+  PORT: String(port),
+  AUTH_KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+  // Every registration here comes from 127.0.0.1: lift the per-client limit to measure hashing, not the throttle.
+  REGISTER_CLIENT_ATTEMPTS: "1000000",
 });
 try {
   const client = createClient(AuthService, createConnectTransport({ baseUrl: `http://127.0.0.1:${port}`, httpVersion: "1.1" }));
@@ -65,7 +58,6 @@ try {
   }
   recordFigure("P1", median(registers), median(raw));
 } finally {
-  auth.kill("SIGTERM");
-  await new Promise((resolve) => auth.once("exit", resolve));
+  await services.stop();
   await infra.stop();
 }

@@ -13,10 +13,10 @@ export interface BenchInfra {
 }
 
 /** Real PostgreSQL and nats-server for one benchmark run, in a temp folder removed afterwards. */
-export async function startBenchInfra(): Promise<BenchInfra> {
+export async function startBenchInfra(postgresSettings?: Record<string, string>): Promise<BenchInfra> {
   const dir = await mkdtemp(join(tmpdir(), "acme-bench-"));
   await chmod(dir, 0o755);
-  const pg = await startPostgres({ dataDir: join(dir, "pg"), port: await freePort() });
+  const pg = await startPostgres({ dataDir: join(dir, "pg"), port: await freePort(), ...(postgresSettings ? { settings: postgresSettings } : {}) });
   const nats = await startNats({ dir: join(dir, "nats"), port: await freePort(), monitorPort: await freePort() });
   return {
     pg,

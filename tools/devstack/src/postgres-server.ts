@@ -30,6 +30,8 @@ export interface PostgresOptions {
   /** Superuser password (the cluster is only reachable on loopback). */
   password?: string;
   log?: (line: string) => void;
+  /** Extra server settings (`-c name=value`), e.g. for a benchmark's measurements. */
+  settings?: Record<string, string>;
 }
 
 /**
@@ -58,6 +60,7 @@ export async function startPostgres(options: PostgresOptions): Promise<PostgresS
       "unix_socket_directories=",
       "-c",
       "max_connections=300",
+      ...Object.entries(options.settings ?? {}).flatMap(([name, value]) => ["-c", `${name}=${value}`]),
     ],
     onLog: (message) => log(message.trimEnd()),
     onError: (error) => log(String(error)),
