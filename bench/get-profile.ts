@@ -1,13 +1,16 @@
 /**
  * GetProfile throughput against a bare connect-node handler doing the same
- * primary-key read with raw postgres.js (target >= 50%), measured side by
- * side in alternating rounds, same client, same load. GetProfile runs twice:
+ * primary-key read with raw postgres.js (target >= 90%), measured side by
+ * side in alternating rounds, same client, same load; every server in a
+ * process of its own, started the same way (the launcher's Node flags), the
+ * load generator in this one. GetProfile runs twice:
  * tracing off (OTEL_SDK_DISABLED=true) and tracing on, exporting every span
  * (OTLP http/protobuf) to a local sink; the overhead is printed.
  *
- * - baseline: connectNodeAdapter + node:http, one route, `select ... where
- *   user_id = $1` on a postgres.js pool: no token, no checks, no metrics;
- * - profile: the real service (startProfileService): one port for Connect,
+ * - baseline (bench/support/bare-profile-server.ts): connectNodeAdapter +
+ *   node:http, one route, `select ... where user_id = $1` on a postgres.js
+ *   pool: no token, no checks, no metrics;
+ * - profile: the real service (its main.ts), NATS and all: one port for Connect,
  *   gRPC and gRPC-Web, metrics interceptor, EdDSA token verified against a
  *   JWKS, owner check, Drizzle read, error mapping.
  *
@@ -15,27 +18,26 @@
  * each request as a different user with that user's token.
  */
 import { randomUUID } from "node:crypto";
-import { Agent, createServer, request } from "node:http";
-import { create } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { Agent, request } from "node:http";
 import postgres from "postgres";
-import { ProfileSchema, ProfileService } from "@acme/gen/acme/profile/v1/profile_service_pb";
+import { freePort, waitUntil } from "@acme/devstack";
 import { runMigrations } from "@acme/kit/db";
-import { createLogger } from "@acme/kit/logging";
 import { startTokenIssuerStub } from "@acme/kit/testing";
 import { startOtlpReceiver } from "@acme/testing/otlp-receiver";
-import { loadConfig } from "../services/profile/src/config.js";
-import { MIGRATIONS_FOLDER, startProfileService } from "../services/profile/src/service.js";
+import { MIGRATIONS_FOLDER } from "../services/profile/src/service.js";
 import { recordFigure } from "./report/results.js";
 import { median, startBenchInfra } from "./support/infra.js";
+import { SERVICE_MAIN, ServiceProcesses } from "./support/service-processes.js";
 
 const USERS = 1_000;
 const ROUNDS = 5;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const CONCURRENCY = 32;
 
+const BARE_SERVER = "bench/support/bare-profile-server.ts";
+
 const infra = await startBenchInfra();
+const services = new ServiceProcesses({ NATS_URL: infra.nats.url });
 const tokens = await startTokenIssuerStub();
 const sink = await startOtlpReceiver({ decode: false });
 try {
@@ -48,36 +50,23 @@ try {
   await seed.end();
   const bearer = await Promise.all(users.map(async (u) => `Bearer ${await tokens.token(u)}`));
 
-  // The baseline: the same read, nothing else.
-  const sql = postgres(url, { max: 10, onnotice: () => {} });
-  const bare = createServer(
-    connectNodeAdapter({
-      routes: (router) =>
-        router.service(ProfileService, {
-          async getProfile(req) {
-            const [row] = await sql<
-              { user_id: string; account_email: string; own_display_name: string | null; avatar_url: string; created_at: Date; updated_at: Date }[]
-            >`
-              select user_id, account_email, own_display_name, avatar_url, created_at, updated_at from profiles where user_id = ${req.userId}`;
-            return {
-              profile: create(ProfileSchema, {
-                userId: row!.user_id,
-                displayName: row!.own_display_name ?? row!.account_email,
-                avatarUrl: row!.avatar_url,
-                createdAt: timestampFromDate(row!.created_at),
-                updatedAt: timestampFromDate(row!.updated_at),
-              }),
-            };
-          },
-        }),
-    }),
-  );
-  await new Promise<void>((resolve) => bare.listen(0, "127.0.0.1", resolve));
-  const barePort = (bare.address() as { port: number }).port;
-
-  const settings = { DATABASE_URL: url, NATS_URL: infra.nats.url, PORT: "0", ADMIN_PORT: "0", AUTH_JWKS_URL: tokens.jwksUrl, LOG_LEVEL: "error" };
-  const profile = await startProfileService(loadConfig({ ...settings, OTEL_SDK_DISABLED: "true" }), createLogger("profile", "error"));
-  const traced = await startProfileService(loadConfig({ ...settings, OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint }), createLogger("profile", "error"));
+  // Each server in a process of its own (the load generator is this one); the baseline does the same read, nothing else.
+  const barePort = await freePort();
+  await services.start(BARE_SERVER, { DATABASE_URL: url, PORT: String(barePort) });
+  const settings = { DATABASE_URL: url, AUTH_JWKS_URL: tokens.jwksUrl, LOG_LEVEL: "error" };
+  const profile = { port: await freePort() };
+  await services.start(SERVICE_MAIN.profile, { ...settings, PORT: String(profile.port), OTEL_SDK_DISABLED: "true" });
+  const traced = { port: await freePort() };
+  await services.start(SERVICE_MAIN.profile, { ...settings, PORT: String(traced.port), OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint });
+  const answers = async (port: number) => {
+    const res = await fetch(`http://127.0.0.1:${port}/acme.profile.v1.ProfileService/GetProfile`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: bearer[0]! },
+      body: JSON.stringify({ userId: users[0] }),
+    });
+    return res.status === 200;
+  };
+  for (const port of [barePort, profile.port, traced.port]) await waitUntil(`a server answering on ${port}`, () => answers(port), 60_000);
 
   /** Requests per second over SECONDS, CONCURRENCY in flight; every answer must be 200 with the asked user. */
   async function load(port: number): Promise<number> {
@@ -145,11 +134,8 @@ try {
   console.log(
     `tracing overhead on GetProfile: ${((1 - median(tracedRates) / median(profileRates)) * 100).toFixed(1)}% fewer rps (${sink.requests.protobuf} OTLP export requests received)`,
   );
-  await profile.stop();
-  await traced.stop();
-  await new Promise((resolve) => bare.close(resolve));
-  await sql.end();
 } finally {
+  await services.stop();
   await sink.close();
   await tokens.close();
   await infra.stop();

@@ -21,8 +21,8 @@ export interface ServiceProcess {
 
 /**
  * The services of one benchmark, each in a process of its own as `npm start`
- * and deploy run them (the launcher's Node flags; auth with its two hashing
- * threads), all stopped together (SIGTERM, then their exit awaited).
+ * and deploy run them (the launcher's Node flags, or SERVICE_NODE_FLAGS as
+ * for the launcher; auth with its two hashing threads), all stopped together (SIGTERM, then their exit awaited).
  * `BENCH_CPU_PROF_DIR` gives each a CPU profile.
  */
 export class ServiceProcesses {
@@ -34,7 +34,7 @@ export class ServiceProcesses {
   async start(main: string, env: Record<string, string>, stdio: "inherit" | "ignore" = "inherit"): Promise<ServiceProcess> {
     const adminPort = await freePort();
     const entry = fileURLToPath(new URL(`../../${main}`, import.meta.url));
-    const child = spawn(process.execPath, [...DEFAULT_SERVICE_NODE_FLAGS, ...cpuProfileFlags(), "--import", "tsx", entry], {
+    const child = spawn(process.execPath, [...serviceNodeFlags(), ...cpuProfileFlags(), "--import", "tsx", entry], {
       env: { ...process.env, LOG_LEVEL: "warn", ADMIN_PORT: String(adminPort), ...threadPool(main), ...this.common, ...env },
       stdio: ["ignore", stdio, "inherit"],
     });
@@ -58,4 +58,10 @@ export class ServiceProcesses {
 /** auth's hashing threads, as the launcher gives them; the other services keep libuv's default. */
 function threadPool(main: string): Record<string, string> {
   return main === SERVICE_MAIN.auth || main === SERVICE_MAIN.authWithStubHasher ? { UV_THREADPOOL_SIZE: AUTH_THREADPOOL_SIZE } : {};
+}
+
+/** The launcher's rule: SERVICE_NODE_FLAGS when set (even empty), else its defaults. */
+function serviceNodeFlags(): string[] {
+  const flags = process.env.SERVICE_NODE_FLAGS;
+  return flags === undefined ? DEFAULT_SERVICE_NODE_FLAGS : flags.split(/\s+/).filter(Boolean);
 }
