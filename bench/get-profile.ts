@@ -27,7 +27,7 @@ import { startOtlpReceiver } from "@acme/testing/otlp-receiver";
 import { MIGRATIONS_FOLDER } from "../services/profile/src/service.js";
 import { recordFigure } from "./report/results.js";
 import { median, startBenchInfra } from "./support/infra.js";
-import { SERVICE_MAIN, ServiceProcesses } from "./support/service-processes.js";
+import { ServiceProcesses } from "./support/service-processes.js";
 
 const USERS = 1_000;
 const ROUNDS = 5;
@@ -55,9 +55,9 @@ try {
   await services.start(BARE_SERVER, { DATABASE_URL: url, PORT: String(barePort) });
   const settings = { DATABASE_URL: url, AUTH_JWKS_URL: tokens.jwksUrl, LOG_LEVEL: "error" };
   const profile = { port: await freePort() };
-  await services.start(SERVICE_MAIN.profile, { ...settings, PORT: String(profile.port), OTEL_SDK_DISABLED: "true" });
+  await services.start("profile", { ...settings, PORT: String(profile.port), OTEL_SDK_DISABLED: "true" });
   const traced = { port: await freePort() };
-  await services.start(SERVICE_MAIN.profile, { ...settings, PORT: String(traced.port), OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint });
+  await services.start("profile", { ...settings, PORT: String(traced.port), OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint });
   const answers = async (port: number) => {
     const res = await fetch(`http://127.0.0.1:${port}/acme.profile.v1.ProfileService/GetProfile`, {
       method: "POST",

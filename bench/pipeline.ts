@@ -21,7 +21,7 @@ import { MIGRATIONS_FOLDER as BILLING_MIGRATIONS } from "../services/billing/src
 import { MIGRATIONS_FOLDER as PROFILE_MIGRATIONS } from "../services/profile/src/service.js";
 import { recordFigure } from "./report/results.js";
 import { median, rate, startBenchInfra } from "./support/infra.js";
-import { SERVICE_MAIN, ServiceProcesses } from "./support/service-processes.js";
+import { AUTH_WITH_STUB_HASHER, ServiceProcesses } from "./support/service-processes.js";
 
 const PER_ROUND = Number(process.env.BENCH_PIPELINE_REGISTRATIONS ?? 2_000);
 const ROUNDS = 3;
@@ -37,7 +37,7 @@ try {
     billing: await infra.createDatabase("billing_pipeline"),
   };
   const authPort = await freePort();
-  await services.start(SERVICE_MAIN.authWithStubHasher, {
+  await services.start(AUTH_WITH_STUB_HASHER, {
     DATABASE_URL: urls.auth,
     PORT: String(authPort),
     AUTH_KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
@@ -45,8 +45,8 @@ try {
     REGISTER_CLIENT_ATTEMPTS: "1000000",
   });
   const jwks = `http://127.0.0.1:${authPort}/.well-known/jwks.json`;
-  await services.start(SERVICE_MAIN.profile, { DATABASE_URL: urls.profile, PORT: String(await freePort()), AUTH_JWKS_URL: jwks });
-  await services.start(SERVICE_MAIN.billing, { DATABASE_URL: urls.billing, PORT: String(await freePort()), AUTH_JWKS_URL: jwks });
+  await services.start("profile", { DATABASE_URL: urls.profile, PORT: String(await freePort()), AUTH_JWKS_URL: jwks });
+  await services.start("billing", { DATABASE_URL: urls.billing, PORT: String(await freePort()), AUTH_JWKS_URL: jwks });
   const client = createClient(AuthService, createConnectTransport({ baseUrl: `http://127.0.0.1:${authPort}`, httpVersion: "1.1" }));
   const profileSql = postgres(urls.profile, { max: 1, onnotice: () => {} });
   const billingSql = postgres(urls.billing, { max: 1, onnotice: () => {} });

@@ -22,7 +22,7 @@ import { OUTBOX_CHANNEL, parseNotifiedRows } from "@acme/kit/outbox";
 import { recordFigure } from "./report/results.js";
 import { freePort, waitUntil } from "@acme/devstack";
 import { rate, startBenchInfra } from "./support/infra.js";
-import { SERVICE_MAIN, ServiceProcesses } from "./support/service-processes.js";
+import { ServiceProcesses } from "./support/service-processes.js";
 
 const STEADY_SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const PASSWORD = "correct horse battery staple";
@@ -78,7 +78,7 @@ try {
   const profileUrl = await infra.createDatabase("profile_e2e");
   const billingUrl = await infra.createDatabase("billing_e2e");
   const authPort = await freePort();
-  const auth = await services.start(SERVICE_MAIN.auth, {
+  const auth = await services.start("auth", {
     DATABASE_URL: authUrl,
     PORT: String(authPort),
     AUTH_KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
@@ -86,8 +86,8 @@ try {
     REGISTER_CLIENT_ATTEMPTS: "1000000",
   });
   const jwks = { AUTH_JWKS_URL: `http://127.0.0.1:${authPort}/.well-known/jwks.json` };
-  await services.start(SERVICE_MAIN.profile, { ...jwks, DATABASE_URL: profileUrl, PORT: String(await freePort()) });
-  await services.start(SERVICE_MAIN.billing, { ...jwks, DATABASE_URL: billingUrl, PORT: String(await freePort()) });
+  await services.start("profile", { ...jwks, DATABASE_URL: profileUrl, PORT: String(await freePort()) });
+  await services.start("billing", { ...jwks, DATABASE_URL: billingUrl, PORT: String(await freePort()) });
   const client = createClient(AuthService, createConnectTransport({ baseUrl: `http://127.0.0.1:${authPort}`, httpVersion: "1.1" }));
   await waitUntil("auth answering Register", () => client.register({ email: `warmup${Date.now()}@example.com`, password: PASSWORD }).then(() => true), 60_000);
   // Every process started and consuming before the maximum rate is measured.

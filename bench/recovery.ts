@@ -15,7 +15,7 @@ import { freePort, waitUntil } from "@acme/devstack";
 import { declareEventStream, publishEvent } from "@acme/kit/testing";
 import { recordFigure } from "./report/results.js";
 import { startBenchInfra } from "./support/infra.js";
-import { SERVICE_MAIN, ServiceProcesses } from "./support/service-processes.js";
+import { ServiceProcesses } from "./support/service-processes.js";
 
 const EVENTS = Number(process.env.BENCH_RECOVERY_EVENTS ?? 2_000);
 const TARGET_SECONDS = 5;
@@ -30,7 +30,7 @@ try {
   const start = async (extra: Record<string, string>) =>
     (
       await services.start(
-        SERVICE_MAIN.profile,
+        "profile",
         {
           DATABASE_URL: url,
           CONSUMER_BATCH_SIZE: "50",

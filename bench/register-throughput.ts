@@ -18,7 +18,7 @@ import { freePort, waitUntil } from "@acme/devstack";
 import { AUTH_THREADPOOL_SIZE } from "@acme/launcher/service-env";
 import { recordFigure } from "./report/results.js";
 import { median, rate, startBenchInfra } from "./support/infra.js";
-import { SERVICE_MAIN, ServiceProcesses } from "./support/service-processes.js";
+import { ServiceProcesses } from "./support/service-processes.js";
 
 const ROUNDS = 3;
 const PER_ROUND = Number(process.env.BENCH_REGISTRATIONS ?? 200);
@@ -28,7 +28,7 @@ const WORKER = fileURLToPath(new URL("./support/argon2-worker.ts", import.meta.u
 const infra = await startBenchInfra();
 const services = new ServiceProcesses({ NATS_URL: infra.nats.url });
 const port = await freePort();
-await services.start(SERVICE_MAIN.auth, {
+await services.start("auth", {
   DATABASE_URL: await infra.createDatabase("auth_bench"),
   PORT: String(port),
   AUTH_KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64"),

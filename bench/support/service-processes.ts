@@ -1,18 +1,23 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildService, type ServiceName } from "@acme/build";
 import { freePort } from "@acme/devstack";
-import { DEFAULT_SERVICE_NODE_FLAGS } from "@acme/launcher/settings";
 import { AUTH_THREADPOOL_SIZE } from "@acme/launcher/service-env";
+import { DEFAULT_SERVICE_NODE_FLAGS } from "@acme/launcher/settings";
 import { cpuProfileFlags } from "./infra.js";
 
-/** A service's entry point, relative to the repository root. */
-export const SERVICE_MAIN = {
-  auth: "services/auth/src/main.ts",
-  profile: "services/profile/src/main.ts",
-  billing: "services/billing/src/main.ts",
-  /** auth with a constant-cost password hash in place of argon2id (P4). */
-  authWithStubHasher: "bench/support/auth-with-stub-hasher.ts",
-} as const;
+const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/**
+ * What a benchmark starts: a service, bundled and run as `npm start` runs it
+ * (`node dist/main.mjs` in its folder), or a script of bench/ run through tsx.
+ */
+export type ServiceTarget = ServiceName | BenchScript;
+type BenchScript = `bench/${string}.ts`;
+
+/** auth with a constant-cost password hash in place of argon2id (P4). */
+export const AUTH_WITH_STUB_HASHER: BenchScript = "bench/support/auth-with-stub-hasher.ts";
 
 export interface ServiceProcess {
   child: ChildProcess;
@@ -21,21 +26,27 @@ export interface ServiceProcess {
 
 /**
  * The services of one benchmark, each in a process of its own as `npm start`
- * and deploy run them (the launcher's Node flags, or SERVICE_NODE_FLAGS as
- * for the launcher; auth with its two hashing threads), all stopped together (SIGTERM, then their exit awaited).
- * `BENCH_CPU_PROF_DIR` gives each a CPU profile.
+ * and deploy run them (the bundle, the launcher's Node flags or
+ * SERVICE_NODE_FLAGS as for the launcher, auth with its two hashing
+ * threads), all stopped together. `BENCH_CPU_PROF_DIR` gives each a CPU
+ * profile.
  */
 export class ServiceProcesses {
   private readonly children: ChildProcess[] = [];
+  private readonly builds = new Map<ServiceName, Promise<string>>();
 
   /** `common` goes to every process (NATS_URL, ...), under each one's own settings. */
   constructor(private readonly common: Record<string, string>) {}
 
-  async start(main: string, env: Record<string, string>, stdio: "inherit" | "ignore" = "inherit"): Promise<ServiceProcess> {
+  async start(target: ServiceTarget, env: Record<string, string>, stdio: "inherit" | "ignore" = "inherit"): Promise<ServiceProcess> {
     const adminPort = await freePort();
-    const entry = fileURLToPath(new URL(`../../${main}`, import.meta.url));
-    const child = spawn(process.execPath, [...serviceNodeFlags(), ...cpuProfileFlags(), "--import", "tsx", entry], {
-      env: { ...process.env, LOG_LEVEL: "warn", ADMIN_PORT: String(adminPort), ...threadPool(main), ...this.common, ...env },
+    const flags = [...serviceNodeFlags(), ...cpuProfileFlags()];
+    const { args, cwd } = isBenchScript(target)
+      ? { args: [...flags, "--import", "tsx", join(REPO_ROOT, target)], cwd: REPO_ROOT }
+      : { args: [...flags, "--enable-source-maps", "dist/main.mjs"], cwd: await this.built(target) };
+    const child = spawn(process.execPath, args, {
+      cwd,
+      env: { ...process.env, LOG_LEVEL: "warn", ADMIN_PORT: String(adminPort), ...threadPool(target), ...this.common, ...env },
       stdio: ["ignore", stdio, "inherit"],
     });
     this.children.push(child);
@@ -53,15 +64,26 @@ export class ServiceProcesses {
     await Promise.all(exited);
     clearTimeout(killer);
   }
+
+  /** The service's folder, once its bundle is built (once per benchmark). */
+  private async built(service: ServiceName): Promise<string> {
+    if (!this.builds.has(service)) this.builds.set(service, buildService(service));
+    await this.builds.get(service);
+    return join(REPO_ROOT, "services", service);
+  }
 }
 
-/** auth's hashing threads, as the launcher gives them; the other services keep libuv's default. */
-function threadPool(main: string): Record<string, string> {
-  return main === SERVICE_MAIN.auth || main === SERVICE_MAIN.authWithStubHasher ? { UV_THREADPOOL_SIZE: AUTH_THREADPOOL_SIZE } : {};
+function isBenchScript(target: ServiceTarget): target is BenchScript {
+  return target.startsWith("bench/");
 }
 
 /** The launcher's rule: SERVICE_NODE_FLAGS when set (even empty), else its defaults. */
 function serviceNodeFlags(): string[] {
   const flags = process.env.SERVICE_NODE_FLAGS;
   return flags === undefined ? DEFAULT_SERVICE_NODE_FLAGS : flags.split(/\s+/).filter(Boolean);
+}
+
+/** auth's hashing threads, as the launcher gives them; the other services keep libuv's default. */
+function threadPool(target: ServiceTarget): Record<string, string> {
+  return target === "auth" || target === AUTH_WITH_STUB_HASHER ? { UV_THREADPOOL_SIZE: AUTH_THREADPOOL_SIZE } : {};
 }
