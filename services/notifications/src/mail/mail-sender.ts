@@ -67,7 +67,10 @@ export interface MailSender {
  * sent a round at a time, one statement per round (write-rounds.ts), not one
  * per mail, and the rounds start at least `markSpacingMs` apart: under load a
  * round carries every mail accepted in the last 30 ms or more, so the
- * database commits a few dozen marks a second, not one per mail.
+ * database commits a few dozen marks a second, not one per mail. A claim
+ * carries the marks waiting at that moment in its own statement (one commit
+ * for both); a round of their own is written only when no claim came for
+ * `markSpacingMs` (at the end of the queue, or with the pool full).
  */
 export function startMailSender(settings: MailSenderSettings, deps: MailSenderDeps): MailSender {
   const log = deps.logger.child({ component: "mail-sender" });
@@ -157,10 +160,14 @@ export function startMailSender(settings: MailSenderSettings, deps: MailSenderDe
       }
       const wanted = settings.batchSize - sending.size;
       let rows: MailRow[];
+      // The marks waiting for their round ride on the claim: one statement and one commit for both.
+      const marks = markAccepted.take();
       try {
-        rows = await claimDueMails(deps.db, wanted, settings.leaseMs);
+        rows = await claimDueMails(deps.db, wanted, settings.leaseMs, marks.items);
+        marks.written();
         databaseFailures = 0;
       } catch (error) {
+        marks.failed(error);
         log.warn({ reason: (error as Error).message }, "cannot read the mail queue; trying again");
         await wakeup.sleep(Math.min(100 * 2 ** databaseFailures++, 5_000));
         continue;
