@@ -95,7 +95,10 @@ const markSentSql = (keys: MailKey[]) => sql`
  * `sent`: mails the server accepted, marked sent by the same statement (as
  * `markSent` would: one commit for the claim and the marks, not two). None
  * of them is claimed by it, even one whose lease has run out. If the
- * statement fails, neither the claim nor the marks happened.
+ * statement fails, neither the claim nor the marks happened. (Two senders'
+ * statements can wait on each other only if each marks a mail the other has
+ * just claimed after its lease ran out; PostgreSQL then fails one of them,
+ * whose mails are sent again, at least once as always.)
  */
 export async function claimDueMails(db: MailDb, limit: number, leaseMs: number, sent: MailKey[] = []): Promise<MailRow[]> {
   const rows = await db.execute<Record<string, unknown>>(sql`
