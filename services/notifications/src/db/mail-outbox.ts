@@ -74,17 +74,40 @@ export async function eraseMailsOf(tx: MailDb, userId: string): Promise<void> {
     .where(eq(mails.userId, userId));
 }
 
+/** The keys of `keys` as two arrays joined through `unnest` (the statement's text is the same for any count). */
+const keysTable = (keys: MailKey[], alias: string) =>
+  sql`unnest(${sql.param(keys.map((key) => key.eventId))}::text[], ${sql.param(keys.map((key) => key.template))}::text[]) as ${sql.raw(alias)}(event_id, template)`;
+
+/** Marks the mails of `keys` sent (erasing the ones whose account is gone); a key no row has changes nothing. */
+const markSentSql = (keys: MailKey[]) => sql`
+  update ${mails} set status = 'sent', sent_at = now(), lease_until = null, last_error = null,
+    to_address = case when erase_when_done then null else to_address end,
+    text_body = case when erase_when_done then null else text_body end,
+    html_body = case when erase_when_done then null else html_body end
+  from ${keysTable(keys, "accepted")}
+  where ${mails}.event_id = accepted.event_id and ${mails}.template = accepted.template`;
+
 /**
  * Takes up to `limit` due mails for this sender: each is leased for
  * `leaseMs` (another sender skips it; a crashed sender's lease runs out and
  * the mail is sent again, with the same Message-ID).
+ *
+ * `sent`: mails the server accepted, marked sent by the same statement (as
+ * `markSent` would: one commit for the claim and the marks, not two). None
+ * of them is claimed by it, even one whose lease has run out. If the
+ * statement fails, neither the claim nor the marks happened. (Two senders'
+ * statements can wait on each other only if each marks a mail the other has
+ * just claimed after its lease ran out; PostgreSQL then fails one of them,
+ * whose mails are sent again, at least once as always.)
  */
-export async function claimDueMails(db: MailDb, limit: number, leaseMs: number): Promise<MailRow[]> {
+export async function claimDueMails(db: MailDb, limit: number, leaseMs: number, sent: MailKey[] = []): Promise<MailRow[]> {
   const rows = await db.execute<Record<string, unknown>>(sql`
+    with marked as (${markSentSql(sent)})
     update ${mails} set lease_until = now() + ${leaseMs} * interval '1 millisecond', attempts = attempts + 1
     where (event_id, template) in (
       select event_id, template from ${mails}
       where status = 'queued' and next_attempt_at <= now() and (lease_until is null or lease_until < now())
+        and (event_id, template) not in (select event_id, template from ${keysTable(sent, "carried")})
       order by next_attempt_at
       limit ${limit}
       for update skip locked)
@@ -108,16 +131,11 @@ export async function claimDueMails(db: MailDb, limit: number, leaseMs: number):
  * The mails the server accepted, marked sent in one statement however many
  * (a round of finished sends): the keys go in as two arrays, joined to the
  * table through `unnest`, so the statement's text is the same for any count.
+ * (A claim can carry them instead: `claimDueMails`' `sent`.)
  */
 export async function markSent(db: MailDb, keys: MailKey[]): Promise<void> {
   if (keys.length === 0) return;
-  const eventIds = sql.param(keys.map((key) => key.eventId));
-  const templates = sql.param(keys.map((key) => key.template));
-  await db
-    .update(mails)
-    .set({ status: "sent", sentAt: sql`now()`, leaseUntil: null, lastError: null, ...eraseIfAsked })
-    .from(sql`unnest(${eventIds}::text[], ${templates}::text[]) as accepted(event_id, template)`)
-    .where(and(eq(mails.eventId, sql`accepted.event_id`), eq(mails.template, sql`accepted.template`)));
+  await db.execute(markSentSql(keys));
 }
 
 /** A transient failure: try again after `delayMs`. */

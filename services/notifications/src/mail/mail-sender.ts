@@ -27,13 +27,17 @@ export interface MailSenderSettings {
   retryBaseMs: number;
   retryMaxMs: number;
   /**
-   * Mark rounds start at least this far apart (30 ms by default): each is a
+   * Mark rounds of their own start at least this far apart, and this long
+   * after the last claim that carried marks (100 ms by default): each is a
    * commit, whose database CPU hardly depends on how many mails it marks.
+   * While mails flow the claims come more often than that and carry the
+   * marks; a crash resends (same Message-ID) the mails accepted in up to
+   * this long before it.
    */
   markSpacingMs?: number;
 }
 
-const DEFAULT_MARK_SPACING_MS = 30;
+const DEFAULT_MARK_SPACING_MS = 100;
 
 export interface MailSenderDeps {
   db: MailDb;
@@ -65,9 +69,12 @@ export interface MailSender {
  * holds one mail, not the other connections; a claim that takes a while has
  * three quarters of a batch to send meanwhile). Accepted mails are marked
  * sent a round at a time, one statement per round (write-rounds.ts), not one
- * per mail, and the rounds start at least `markSpacingMs` apart: under load a
- * round carries every mail accepted in the last 30 ms or more, so the
- * database commits a few dozen marks a second, not one per mail.
+ * per mail. The next claim carries the marks waiting at that moment in its
+ * own statement (one commit for both); a round of their own is written only
+ * when no claim took them for `markSpacingMs` (at the end of the queue, or
+ * while the pool waits on slow answers), and such rounds start at least
+ * `markSpacingMs` apart: under load the database commits about one statement
+ * per claim, not one per mail.
  */
 export function startMailSender(settings: MailSenderSettings, deps: MailSenderDeps): MailSender {
   const log = deps.logger.child({ component: "mail-sender" });
@@ -157,10 +164,14 @@ export function startMailSender(settings: MailSenderSettings, deps: MailSenderDe
       }
       const wanted = settings.batchSize - sending.size;
       let rows: MailRow[];
+      // The marks waiting for their round ride on the claim: one statement and one commit for both.
+      const marks = markAccepted.take();
       try {
-        rows = await claimDueMails(deps.db, wanted, settings.leaseMs);
+        rows = await claimDueMails(deps.db, wanted, settings.leaseMs, marks.items);
+        marks.written();
         databaseFailures = 0;
       } catch (error) {
+        marks.failed(error);
         log.warn({ reason: (error as Error).message }, "cannot read the mail queue; trying again");
         await wakeup.sleep(Math.min(100 * 2 ** databaseFailures++, 5_000));
         continue;

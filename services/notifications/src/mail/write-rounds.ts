@@ -16,6 +16,16 @@ export interface RoundOptions {
   spacingMs?: number;
 }
 
+/** The items a caller took from the next round to write in its own statement; it settles them with that statement's outcome. */
+export interface TakenRound<T> {
+  items: T[];
+  written(): void;
+  failed(error: unknown): void;
+}
+
+/** Queues an item for the next round (settles with it), or takes the waiting items to carry them in another statement. */
+export type Rounds<T> = ((item: T) => Promise<void>) & { take(): TakenRound<T> };
+
 /**
  * Turns single writes into rounds (group commit): at most one `write` runs at
  * a time, and the items that arrive while it runs (or while the next round
@@ -26,8 +36,14 @@ export interface RoundOptions {
  * database's speed and the spacing, not the number of items. Each caller's
  * promise settles with its own round: if a round's write throws, exactly
  * that round's callers get the error, and the next round is written as usual.
+ *
+ * `take()` hands the waiting items to a statement that is being written
+ * anyway (the sender's next claim carries its marks: one commit instead of
+ * two). It counts as a round: the next round of its own waits out the
+ * spacing from then, so while such statements come often enough the items
+ * ride on them and no round of their own is written.
  */
-export function writeInRounds<T>(write: (items: T[]) => Promise<void>, options: RoundOptions = {}): (item: T) => Promise<void> {
+export function writeInRounds<T>(write: (items: T[]) => Promise<void>, options: RoundOptions = {}): Rounds<T> {
   const spacingMs = options.spacingMs ?? 0;
   let waiting: Waiting<T>[] = [];
   let writing = false;
@@ -38,6 +54,8 @@ export function writeInRounds<T>(write: (items: T[]) => Promise<void>, options: 
       // A timer counts from the event loop's cached clock, so it can fire early by as long as a busy turn took: check again.
       for (let wait = lastStart + spacingMs - performance.now(); wait > 0; wait = lastStart + spacingMs - performance.now())
         await new Promise((resolve) => setTimeout(resolve, wait));
+      // Taken meanwhile by another statement: nothing left for a round.
+      if (waiting.length === 0) break;
       lastStart = performance.now();
       const round = waiting;
       waiting = [];
@@ -51,11 +69,28 @@ export function writeInRounds<T>(write: (items: T[]) => Promise<void>, options: 
     writing = false;
   }
 
-  return (item) =>
+  const add = (item: T) =>
     new Promise<void>((resolve, reject) => {
       waiting.push({ item, resolve, reject });
       if (writing) return;
       writing = true;
       setImmediate(() => void writeAllRounds());
     });
+
+  function take(): TakenRound<T> {
+    const round = waiting;
+    waiting = [];
+    if (round.length > 0) lastStart = performance.now();
+    return {
+      items: round.map((w) => w.item),
+      written: () => {
+        for (const w of round) w.resolve();
+      },
+      failed: (error) => {
+        for (const w of round) w.reject(error);
+      },
+    };
+  }
+
+  return Object.assign(add, { take });
 }

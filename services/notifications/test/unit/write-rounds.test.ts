@@ -153,3 +153,65 @@ describe("rounds with a spacing (a round starts at least spacingMs after the pre
     await expect(b).resolves.toBeUndefined();
   });
 });
+
+describe("take() hands the waiting items to another statement (the sender's claim carries its marks)", () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it("takes what waits for the next round, settles it with the carrying statement, and the next round of its own waits out the spacing from then", async () => {
+    const { rounds, finish, write } = heldWrites();
+    const mark = writeInRounds(write, { spacingMs: 50 });
+    const a = mark("a");
+    await vi.advanceTimersByTimeAsync(0);
+    const b = mark("b");
+    const c = mark("c");
+    await vi.advanceTimersByTimeAsync(30);
+    const taken = mark.take();
+    expect(taken.items).toEqual(["b", "c"]);
+    let bSettled = false;
+    void b.finally(() => (bSettled = true));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(bSettled).toBe(false); // until the carrying statement says how it went
+    taken.written();
+    await Promise.all([b, c]);
+    finish[0]!();
+    await a;
+    const d = mark("d");
+    // 50 ms after a's round and 20 after the take: d waits for the spacing since the take.
+    await vi.advanceTimersByTimeAsync(20);
+    expect(rounds).toEqual([["a"]]);
+    await vi.advanceTimersByTimeAsync(29);
+    expect(rounds).toEqual([["a"]]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(rounds).toEqual([["a"], ["d"]]);
+    finish[1]!();
+    await d;
+    // Each item was written once: by its round or by the statement that took it.
+    expect(mark.take().items).toEqual([]);
+  });
+
+  it("a carrying statement that fails fails exactly the items it took; an item that came after is written in its own round", async () => {
+    const { rounds, finish, write } = heldWrites();
+    const mark = writeInRounds(write, { spacingMs: 50 });
+    const b = mark("b");
+    const taken = mark.take();
+    const c = mark("c");
+    taken.failed(new Error("database away"));
+    await expect(b).rejects.toThrow("database away");
+    await vi.advanceTimersByTimeAsync(50);
+    expect(rounds).toEqual([["c"]]);
+    finish[0]!();
+    await expect(c).resolves.toBeUndefined();
+  });
+
+  it("taking nothing does not count as a round: a lone item is still written at once", async () => {
+    const { rounds, finish, write } = heldWrites();
+    const mark = writeInRounds(write, { spacingMs: 50 });
+    expect(mark.take().items).toEqual([]);
+    const a = mark("a");
+    await vi.advanceTimersByTimeAsync(0);
+    expect(rounds).toEqual([["a"]]);
+    finish[0]!();
+    await a;
+  });
+});
