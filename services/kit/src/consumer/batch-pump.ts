@@ -14,12 +14,17 @@ export interface BatchPumpOptions {
 
 /**
  * A pump reads the pull consumer's iterator into a local queue; the applier
- * takes whatever has queued up as soon as a batch slot is free. A quiet
- * stream thus gets batches of one (no added latency), a busy one full
- * batches, and no batch ever waits for a message that is not coming. The
- * pump pauses when the queue holds `concurrency` batches, which pauses the
- * pulls too (nats.js pulls as its iterator is read). On stop, whatever was
- * not started is naked so another instance gets it at once.
+ * takes whatever has queued up. With no batch in flight it starts one at
+ * once, so a quiet stream gets batches of one (no added latency). While a
+ * batch is in flight, a second one starts only with a full batch queued:
+ * otherwise what arrives meanwhile waits for the batch in flight to end and
+ * goes out together, one transaction instead of one per event (a batch costs
+ * about the same CPU whatever its size; P4 in docs/performance.md). A busy
+ * stream still gets up to `concurrency` full batches at once, and no batch
+ * ever waits for a message that is not coming. The pump pauses when the
+ * queue holds `concurrency` batches, which pauses the pulls too (nats.js
+ * pulls as its iterator is read). On stop, whatever was not started is naked
+ * so another instance gets it at once.
  *
  * The ack wait is short (seconds) so that what a dead instance held comes
  * back quickly; a live instance therefore sends `working()` for every
@@ -63,12 +68,8 @@ export async function pumpBatches(source: AsyncIterable<JsMsg>, options: BatchPu
       for (const msg of queue.splice(0)) msg.nak();
       break;
     }
-    if (queue.length === 0) {
-      await queued.wait();
-      continue;
-    }
-    if (inFlight.size >= options.concurrency) {
-      await Promise.race(inFlight);
+    if (!worthStarting(queue.length, inFlight.size, pumping, options)) {
+      await queued.wait(); // a message queued, or a batch ended
       continue;
     }
     const batch = queue.splice(0, options.batchSize);
@@ -77,6 +78,7 @@ export async function pumpBatches(source: AsyncIterable<JsMsg>, options: BatchPu
     const running: Promise<void> = options.process(batch).finally(() => {
       applying.delete(batch);
       inFlight.delete(running);
+      queued.wake();
     });
     inFlight.add(running);
   }
@@ -84,4 +86,10 @@ export async function pumpBatches(source: AsyncIterable<JsMsg>, options: BatchPu
   clearInterval(keepAlive);
   drained.wake();
   await pump;
+}
+
+/** Start a batch now? A free slot, something queued, and either nothing in flight, a full batch, or the stream ended. */
+function worthStarting(queued: number, inFlight: number, pumping: boolean, options: Pick<BatchPumpOptions, "batchSize" | "concurrency">): boolean {
+  if (queued === 0 || inFlight >= options.concurrency) return false;
+  return inFlight === 0 || queued >= options.batchSize || !pumping;
 }
