@@ -8,15 +8,16 @@ interface FakeMessage {
   id: number;
   naked: boolean;
 }
-const message = (id: number): FakeMessage & JsMsg =>
-  ({
-    id,
-    naked: false,
+const message = (id: number): FakeMessage & JsMsg => {
+  const fake: FakeMessage = { id, naked: false };
+  const methods = {
     working() {},
     nak() {
-      this.naked = true;
+      fake.naked = true;
     },
-  }) as unknown as FakeMessage & JsMsg;
+  };
+  return Object.assign(fake, methods) as unknown as FakeMessage & JsMsg;
+};
 const ids = (batch: JsMsg[]) => batch.map((m) => (m as unknown as FakeMessage).id);
 
 /** A pull consumer's iterator that the test feeds, and ends. */
