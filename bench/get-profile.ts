@@ -54,10 +54,10 @@ try {
   const barePort = await freePort();
   await services.start(BARE_SERVER, { DATABASE_URL: url, PORT: String(barePort) });
   const settings = { DATABASE_URL: url, AUTH_JWKS_URL: tokens.jwksUrl, LOG_LEVEL: "error" };
-  const profile = { port: await freePort() };
-  await services.start("profile", { ...settings, PORT: String(profile.port), OTEL_SDK_DISABLED: "true" });
-  const traced = { port: await freePort() };
-  await services.start("profile", { ...settings, PORT: String(traced.port), OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint });
+  const profilePort = await freePort();
+  await services.start("profile", { ...settings, PORT: String(profilePort), OTEL_SDK_DISABLED: "true" });
+  const tracedPort = await freePort();
+  await services.start("profile", { ...settings, PORT: String(tracedPort), OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint });
   const answers = async (port: number) => {
     const res = await fetch(`http://127.0.0.1:${port}/acme.profile.v1.ProfileService/GetProfile`, {
       method: "POST",
@@ -66,7 +66,7 @@ try {
     });
     return res.status === 200;
   };
-  for (const port of [barePort, profile.port, traced.port]) await waitUntil(`a server answering on ${port}`, () => answers(port), 60_000);
+  for (const port of [barePort, profilePort, tracedPort]) await waitUntil(`a server answering on ${port}`, () => answers(port), 60_000);
 
   /** Requests per second over SECONDS, CONCURRENCY in flight; every answer must be 200 with the asked user. */
   async function load(port: number): Promise<number> {
@@ -112,8 +112,8 @@ try {
   }
 
   await load(barePort); // warm up both (JIT, prepared statements, JWKS fetch)
-  await load(profile.port);
-  await load(traced.port);
+  await load(profilePort);
+  await load(tracedPort);
   const bareRates: number[] = [];
   const profileRates: number[] = [];
   const tracedRates: number[] = [];
@@ -121,8 +121,8 @@ try {
     // Rotate who goes first: this machine's noise should not favour one side.
     const runs = [
       async () => bareRates.push(await load(barePort)),
-      async () => profileRates.push(await load(profile.port)),
-      async () => tracedRates.push(await load(traced.port)),
+      async () => profileRates.push(await load(profilePort)),
+      async () => tracedRates.push(await load(tracedPort)),
     ];
     for (let i = 0; i < runs.length; i++) await runs[(round + i) % runs.length]!();
     console.log(
