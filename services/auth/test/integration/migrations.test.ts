@@ -1,23 +1,10 @@
-import { cp, mkdtemp, readFile, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
 import { runMigrations } from "@acme/kit/db";
 import { OUTBOX_CHANNEL, parseNotifiedRows } from "@acme/kit/outbox";
 import { createTestDatabase, type TestDatabase } from "@acme/testing";
+import { firstMigrations } from "@acme/testing/migrations";
 import { MIGRATIONS_FOLDER } from "../../src/service.js";
-
-/** A copy of the migrations folder holding only the first `count` migrations. */
-async function firstMigrations(count: number): Promise<string> {
-  const dir = join(await mkdtemp(join(tmpdir(), "auth-migrations-")), "drizzle");
-  await cp(MIGRATIONS_FOLDER, dir, { recursive: true });
-  const journalFile = join(dir, "meta", "_journal.json");
-  const journal = JSON.parse(await readFile(journalFile, "utf8")) as { entries: unknown[] };
-  journal.entries = journal.entries.slice(0, count);
-  await writeFile(journalFile, JSON.stringify(journal));
-  return dir;
-}
 
 describe("auth migrations", () => {
   let db: TestDatabase | undefined;
@@ -25,7 +12,7 @@ describe("auth migrations", () => {
 
   it("0002 renames email to contact_email and moves password hashes, keeping existing accounts", async () => {
     db = await createTestDatabase("auth_migrations");
-    await runMigrations(db.url, await firstMigrations(2), "auth");
+    await runMigrations(db.url, await firstMigrations(MIGRATIONS_FOLDER, 2), "auth");
     const sql = postgres(db.url, { max: 1, onnotice: () => {} });
     try {
       await sql`insert into credentials (user_id, email, password_hash) values ('6d1f7a8e-2b9c-4a53-9d0e-3f1c2b4a5d6e', 'old@example.com', '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA')`;

@@ -1,7 +1,4 @@
-import { cp, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { exportJWK, generateKeyPair, type JWK } from "jose";
@@ -12,20 +9,10 @@ import { remoteKeySet, verifyAccessToken } from "@acme/kit/auth";
 import { runMigrations } from "@acme/kit/db";
 import { createLogger } from "@acme/kit/logging";
 import { createTestDatabase, natsUrl, testNamespace, type TestDatabase } from "@acme/testing";
+import { firstMigrations } from "@acme/testing/migrations";
 import { loadConfig } from "../../src/config.js";
 import { KeySealer } from "../../src/security/key-sealer.js";
 import { MIGRATIONS_FOLDER, startAuthService } from "../../src/service.js";
-
-/** A copy of the migrations folder holding only the first `count` migrations. */
-async function firstMigrations(count: number): Promise<string> {
-  const dir = join(await mkdtemp(join(tmpdir(), "auth-migrations-")), "drizzle");
-  await cp(MIGRATIONS_FOLDER, dir, { recursive: true });
-  const journalFile = join(dir, "meta", "_journal.json");
-  const journal = JSON.parse(await readFile(journalFile, "utf8")) as { entries: unknown[] };
-  journal.entries = journal.entries.slice(0, count);
-  await writeFile(journalFile, JSON.stringify(journal));
-  return dir;
-}
 
 describe("signing keys sealed at rest", () => {
   let db: TestDatabase | undefined;
@@ -33,7 +20,7 @@ describe("signing keys sealed at rest", () => {
 
   it("seals a key an older auth stored in plain text, keeps signing with it, and refuses to start with another key", async () => {
     db = await createTestDatabase("auth_sealing");
-    await runMigrations(db.url, await firstMigrations(3), "auth"); // the schema before sealing existed
+    await runMigrations(db.url, await firstMigrations(MIGRATIONS_FOLDER, 3), "auth"); // the schema before sealing existed
     const sql = postgres(db.url, { max: 1, onnotice: () => {} });
     const { privateKey, publicKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
     const legacy = { kid: "legacy-key", privateJwk: await exportJWK(privateKey), publicJwk: await exportJWK(publicKey) };

@@ -1,25 +1,14 @@
-import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { rm } from "node:fs/promises";
+import { dirname } from "node:path";
 import { sql } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
 import { openDatabase, runMigrations } from "@acme/kit/db";
 import { createTestDatabase, type TestDatabase } from "@acme/testing";
+import { firstMigrations } from "@acme/testing/migrations";
 import { claimDueMails, recordMails, type NewMail } from "../../src/db/mail-outbox.js";
 import { schema } from "../../src/db/schema.js";
 import { renderMail } from "../../src/domain/templates.js";
 import { MIGRATIONS_FOLDER } from "../../src/migrations.js";
-
-/** A copy of the migrations folder holding only the first `count` migrations. */
-async function firstMigrations(count: number): Promise<string> {
-  const dir = join(await mkdtemp(join(tmpdir(), "notifications-migrations-")), "drizzle");
-  await cp(MIGRATIONS_FOLDER, dir, { recursive: true });
-  const journalFile = join(dir, "meta", "_journal.json");
-  const journal = JSON.parse(await readFile(journalFile, "utf8")) as { entries: unknown[] };
-  journal.entries = journal.entries.slice(0, count);
-  await writeFile(journalFile, JSON.stringify(journal));
-  return dir;
-}
 
 const MAILS = 40;
 const rendered = renderMail("welcome", { to: "someone@example.com", at: new Date("2026-12-01T10:00:00Z") });
@@ -64,7 +53,7 @@ describe("notifications migrations", () => {
   it("0001 leaves half of each page of mails free, so that a claim rewrites every row it takes on its own page (HOT)", async () => {
     const before = await createTestDatabase("notifications_mails_packed");
     databases.push(before);
-    const folder = await firstMigrations(1);
+    const folder = await firstMigrations(MIGRATIONS_FOLDER, 1);
     await runMigrations(before.url, folder, "notifications");
     await rm(dirname(folder), { recursive: true, force: true });
     const packed = await hotUpdatesOfOneClaim(before.url);
