@@ -81,9 +81,7 @@ const keysTable = (keys: MailKey[], alias: string) =>
 /** Marks the mails of `keys` sent (erasing the ones whose account is gone); a key no row has changes nothing. */
 const markSentSql = (keys: MailKey[]) => sql`
   update ${mails} set status = 'sent', sent_at = now(), lease_until = null, last_error = null,
-    to_address = case when erase_when_done then null else to_address end,
-    text_body = case when erase_when_done then null else text_body end,
-    html_body = case when erase_when_done then null else html_body end
+    to_address = ${eraseIfAsked.toAddress}, text_body = ${eraseIfAsked.textBody}, html_body = ${eraseIfAsked.htmlBody}
   from ${keysTable(keys, "accepted")}
   where ${mails}.event_id = accepted.event_id and ${mails}.template = accepted.template`;
 
