@@ -2,6 +2,7 @@ import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { JetStreamManager } from "@nats-io/jetstream";
+import { waitUntil } from "@acme/devstack";
 import type { Fault } from "./faults.js";
 import { CONSUMERS, consumerOrphans } from "./invariant.js";
 import { runScenario, type ScenarioOptions, type ScenarioResult } from "./scenario.js";
@@ -78,28 +79,27 @@ export async function runFaultSuite(options: SuiteOptions): Promise<ScenarioResu
  * and what their processes last said, so a slow start can be told from a broken one.
  */
 async function waitForDurables(system: FaultSystem, jsm: JetStreamManager, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let missing: string[] = [...CONSUMERS];
-  while (missing.length > 0) {
+  const missingDurables = async () => {
     const present = await Promise.all(
-      missing.map((durable) =>
+      CONSUMERS.map((durable) =>
         jsm.consumers.info(STREAM, durable).then(
           () => true,
           () => false,
         ),
       ),
     );
-    missing = missing.filter((_, i) => !present[i]);
-    if (missing.length === 0) return;
-    if (Date.now() > deadline) {
-      const said = missing.map((durable) => {
-        const lines = [...system.recentLines]
-          .filter(([source]) => source.startsWith(durable))
-          .flatMap(([source, lines]) => lines.slice(-3).map((l) => `${source}: ${l}`));
-        return `${durable}:\n  ${lines.join("\n  ") || "(nothing logged)"}`;
-      });
-      throw new Error(`durable consumers ${missing.join(", ")} did not appear within ${timeoutMs} ms of the services' start; last lines:\n${said.join("\n")}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    return CONSUMERS.filter((_, i) => !present[i]);
+  };
+  try {
+    await waitUntil("every durable consumer", async () => (await missingDurables()).length === 0, timeoutMs);
+  } catch {
+    const missing = await missingDurables();
+    const said = missing.map((durable) => {
+      const lines = [...system.recentLines]
+        .filter(([source]) => source.startsWith(durable))
+        .flatMap(([source, lines]) => lines.slice(-3).map((l) => `${source}: ${l}`));
+      return `${durable}:\n  ${lines.join("\n  ") || "(nothing logged)"}`;
+    });
+    throw new Error(`durable consumers ${missing.join(", ")} did not appear within ${timeoutMs} ms of the services' start; last lines:\n${said.join("\n")}`);
   }
 }
