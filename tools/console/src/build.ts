@@ -8,10 +8,12 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 
 /**
  * Node flags for the console process. A capped old space makes V8 collect
- * before it grows: with 10,000 spans held the process stays near 88 MB
- * resident instead of climbing past 130 MB on uncollected garbage.
+ * before it grows: with 10,000 spans held the process stays near 93 MB
+ * resident on Node 24 instead of climbing past 130 MB on uncollected
+ * garbage. --optimize-for-size trades some speed, which an operator's tool
+ * does not need, for about 2 MB less heap slack.
  */
-export const CONSOLE_NODE_FLAGS = ["--max-semi-space-size=1", "--max-old-space-size=48"];
+export const CONSOLE_NODE_FLAGS = ["--max-semi-space-size=1", "--max-old-space-size=48", "--optimize-for-size"];
 
 function newest(dir: string): number {
   let latest = 0;
