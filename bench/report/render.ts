@@ -1,3 +1,5 @@
+import { FIGURES } from "./figures.js";
+import type { ProfileSummary } from "./profiles.js";
 import type { BenchResult } from "./results.js";
 import { fmt } from "./results.js";
 
@@ -29,17 +31,41 @@ export function markdownTable(report: BenchReport): string {
   ].join("\n");
 }
 
-export function markdownReport(report: BenchReport): string {
+/**
+ * The report: the table, then for each figure that missed its target what
+ * bounds it (as measured, with the docs section that shows how) and, from a
+ * run with `--profile`, the busiest processes' top frames in this run.
+ */
+export function markdownReport(report: BenchReport, profiles: Record<string, ProfileSummary[]> = {}): string {
   const notes = report.results.filter((r) => r.note).map((r) => `- **${r.id}**: ${r.note}`);
+  const misses = report.results.filter((r) => r.met === false).flatMap((r) => missSection(r, profiles[r.id] ?? []));
   return [
     `# Benchmark report`,
     "",
     markdownTable(report),
     "",
-    "Each ratio compares two measurements taken side by side in this run; what bounds the figures that miss their targets, what was tried and what it gained: [docs/performance.md](../docs/performance.md).",
+    "Each ratio compares two measurements taken side by side in this run; the measurements behind each figure, what was tried and what it gained: [docs/performance.md](../docs/performance.md).",
     "",
+    ...(misses.length ? ["## What bounds the misses", "", ...misses] : []),
     ...(notes.length ? ["## Notes", "", ...notes, ""] : []),
   ].join("\n");
+}
+
+function missSection(r: BenchResult, profiles: ProfileSummary[]): string[] {
+  const f = FIGURES.find((candidate) => candidate.id === r.id);
+  const lines = [`### ${r.id}: ${r.ratio?.toFixed(2)} against ${target(r)}`, ""];
+  if (f) lines.push(`${f.bound} See [docs/performance.md](../docs/performance.md), “${f.section}”.`, "");
+  if (profiles.length) {
+    lines.push("CPU profiles of this run, busiest process first; the frames with the most self time, Node's module loader left out:", "");
+    for (const p of profiles) {
+      const frames = p.top.map((t) => `${t.frame} ${(t.share * 100).toFixed(1)}%`).join("; ");
+      lines.push(
+        `- \`${p.process}\`, ${p.seconds.toFixed(1)} s of CPU and ${p.loadingSeconds.toFixed(1)} s in Node's module loader (\`${p.file}\`): ${frames}`,
+      );
+    }
+    lines.push("");
+  }
+  return lines;
 }
 
 const escapeXml = (text: string) => text.replace(/[<>&"]/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;" })[c]!);

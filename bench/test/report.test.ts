@@ -1,7 +1,15 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { FIGURES, selectFigures } from "../report/figures.js";
+import { summarizeProfiles } from "../report/profiles.js";
 import { markdownReport, markdownTable, svgChart, withBenchTable, type BenchReport } from "../report/render.js";
 import { missingResult, resultOf } from "../report/results.js";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 describe("benchmark report", () => {
   it("has one figure per id of the issue, the mail figure, each with a target", () => {
@@ -88,5 +96,51 @@ describe("benchmark report", () => {
     expect(updated).toContain("| P1 |");
     expect(updated.endsWith("<!-- bench:end -->\nrest\n")).toBe(true);
     expect(withBenchTable("no markers here", report)).toBe("no markers here");
+  });
+
+  it("names, for each figure that misses, what bounds it and the section of docs/performance.md that measured it", () => {
+    const docs = readFileSync(join(ROOT, "docs/performance.md"), "utf8");
+    const headings = new Set(docs.split("\n").flatMap((line) => (/^#{2,3} (.+)$/.exec(line)?.[1] ? [/^#{2,3} (.+)$/.exec(line)![1]!] : [])));
+    for (const f of FIGURES) {
+      expect(f.bound.length, f.id).toBeGreaterThan(20);
+      expect(headings.has(f.section), `${f.id}: "${f.section}" is a heading of docs/performance.md`).toBe(true);
+    }
+    const report: BenchReport = { date: "2026-12-01T00:00:00.000Z", node: "v24.0.0", cores: 2, results: [resultOf("P1", 90, 100), resultOf("P6", 78, 100)] };
+    const profile = {
+      file: "reports/profiles/get-profile/CPU.1.cpuprofile",
+      process: "services/profile",
+      seconds: 8.9,
+      loadingSeconds: 1.2,
+      top: [{ frame: "writev", share: 0.114 }],
+    };
+    const text = markdownReport(report, { P6: [profile] });
+    expect(text).toContain("## What bounds the misses");
+    expect(text).toContain("### P6: 0.78 against ≥ 0.9");
+    expect(text).toContain(FIGURES.find((f) => f.id === "P6")!.bound);
+    expect(text).toContain(
+      "- `services/profile`, 8.9 s of CPU and 1.2 s in Node's module loader (`reports/profiles/get-profile/CPU.1.cpuprofile`): writev 11.4%",
+    );
+    expect(text).not.toContain("### P1");
+    expect(markdownReport({ ...report, results: [resultOf("P1", 90, 100)] })).not.toContain("What bounds the misses");
+  });
+
+  it("summarizes a real V8 CPU profile: the process it was, its CPU time, the frames with the most self time", () => {
+    const dir = mkdtempSync(join(tmpdir(), "bench-profile-"));
+    try {
+      // A bench script that burns CPU in a function of its own, profiled by V8 as `npm run bench -- --profile` does.
+      const script = join(ROOT, "bench/test/fixtures/busy-script.ts");
+      execFileSync(process.execPath, ["--cpu-prof", `--cpu-prof-dir=${dir}`, "--import", "tsx", script], { cwd: ROOT });
+      const [summary] = summarizeProfiles(dir, ROOT);
+      expect(summary!.process).toBe("bench/test/fixtures/busy-script.ts");
+      expect(summary!.seconds).toBeGreaterThan(0.1);
+      expect(summary!.top[0]!.frame).toMatch(/^spin bench\/test\/fixtures\/busy-script\.ts:\d+$/);
+      expect(summary!.top[0]!.share).toBeGreaterThan(0.3);
+      // The loader's own work (resolving, reading, compiling) is counted apart; the script's top-level spin is not loading.
+      expect(summary!.loadingSeconds).toBeGreaterThan(0);
+      expect(summary!.top.some((t) => t.frame.includes("node:internal/modules/"))).toBe(false);
+      expect(summarizeProfiles(join(dir, "absent"), ROOT)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
