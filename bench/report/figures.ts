@@ -25,8 +25,8 @@ const memory = (service: string): Figure[] => [
     script: "memory",
     target_max: 1,
     bound:
-      "about 50 MB of it is the node binary's own pages (RssFile in /proc/<pid>/status) before any code of ours runs; the 8 MB semi-spaces GetProfile's throughput needs add about 12 MB.",
-    section: "Memory (P8)",
+      "about 54 MB of it is the node binary's own pages (RssFile in /proc/<pid>/status) before any code of ours runs, and the live heap (modules, compiled code) about 25 MB; a quiet service already gives its spare heap back.",
+    section: "A quiet process gives its spare heap back (2026-12-02, fourth session)",
   },
   {
     id: `P8.${service}.peak`,

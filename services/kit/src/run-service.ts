@@ -1,3 +1,4 @@
+import { releaseMemoryWhenIdle } from "./idle-memory.js";
 import { createLogger, type Logger } from "./logging.js";
 
 export interface Stoppable {
@@ -7,8 +8,9 @@ export interface Stoppable {
 
 /**
  * A service's process: start it (a bad configuration or an unreachable
- * dependency ends the process with one clear log line), then stop it
- * gracefully on SIGINT or SIGTERM, forcing the exit after `graceMs`.
+ * dependency ends the process with one clear log line), give its spare heap
+ * back whenever it goes quiet (idle-memory.ts), then stop it gracefully on
+ * SIGINT or SIGTERM, forcing the exit after `graceMs`.
  */
 export async function runService(name: string, start: (logger: Logger) => Promise<Stoppable>, graceMs = 20_000): Promise<void> {
   const logger = createLogger(name);
@@ -20,6 +22,7 @@ export async function runService(name: string, start: (logger: Logger) => Promis
     logger.fatal({ reason: (error as Error).message }, `${name} could not start`);
     process.exit(1);
   }
+  releaseMemoryWhenIdle(logger);
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.once(signal, () => {
       logger.info({ signal }, "shutting down");
