@@ -54,7 +54,7 @@ export function markdownReport(report: BenchReport, profiles: Record<string, Pro
 function missSection(r: BenchResult, profiles: ProfileSummary[]): string[] {
   const f = FIGURES.find((candidate) => candidate.id === r.id);
   const lines = [`### ${r.id}: ${r.ratio?.toFixed(2)} against ${target(r)}`, ""];
-  if (f) lines.push(`${f.bound} See [docs/performance.md](../docs/performance.md), “${f.section}”.`, "");
+  if (f) lines.push(`What bounds it: ${f.bound}`, "", `Tried: ${f.tried} See [docs/performance.md](../docs/performance.md), “${f.section}”.`, "");
   if (profiles.length) {
     lines.push("CPU profiles of this run, busiest process first; the frames with the most self time, Node's module loader left out:", "");
     for (const p of profiles) {

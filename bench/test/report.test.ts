@@ -103,6 +103,7 @@ describe("benchmark report", () => {
     const headings = new Set(docs.split("\n").flatMap((line) => (/^#{2,3} (.+)$/.exec(line)?.[1] ? [/^#{2,3} (.+)$/.exec(line)![1]!] : [])));
     for (const f of FIGURES) {
       expect(f.bound.length, f.id).toBeGreaterThan(20);
+      expect(f.tried.length, f.id).toBeGreaterThan(20);
       expect(headings.has(f.section), `${f.id}: "${f.section}" is a heading of docs/performance.md`).toBe(true);
     }
     const report: BenchReport = { date: "2026-12-01T00:00:00.000Z", node: "v24.0.0", cores: 2, results: [resultOf("P1", 90, 100), resultOf("P6", 78, 100)] };
@@ -116,7 +117,8 @@ describe("benchmark report", () => {
     const text = markdownReport(report, { P6: [profile] });
     expect(text).toContain("## What bounds the misses");
     expect(text).toContain("### P6: 0.78 against ≥ 0.9");
-    expect(text).toContain(FIGURES.find((f) => f.id === "P6")!.bound);
+    expect(text).toContain(`What bounds it: ${FIGURES.find((f) => f.id === "P6")!.bound}`);
+    expect(text).toContain(`Tried: ${FIGURES.find((f) => f.id === "P6")!.tried}`);
     expect(text).toContain(
       "- `services/profile`, 8.9 s of CPU and 1.2 s in Node's module loader (`reports/profiles/get-profile/CPU.1.cpuprofile`): writev 11.4%",
     );
