@@ -116,7 +116,7 @@ export const FIGURES: Figure[] = [
     script: "get-profile",
     target_min: 0.9,
     bound:
-      "the server's one thread is CPU-bound, and the production layers over the bare read (listener, four interceptors, the token check, Drizzle, metrics) cost about 40% more CPU per call, spread with no frame of ours above a few percent.",
+      "the server's one thread is CPU-bound, and the production layers over the bare read (four interceptors, the token check, Drizzle, metrics) cost 16-40% more CPU per call in the profiles taken, spread with no frame of ours above a few percent; the protocol-sniffing listener measured free.",
     tried:
       "8 MB semi-spaces (0.51-0.53 → 0.65-0.78); a verified-token cache; the RPC observer without per-call closures and with trace ids from a random pool; without the observer, error mapping, CORS and context values the service gained about 4% (not a change to make).",
     section: "P6: GetProfile against a bare handler, each in its own process (2026-12-02, third session)",
