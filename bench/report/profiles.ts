@@ -43,7 +43,7 @@ function frameName(node: ProfileNode): string {
 function processOf(nodes: ProfileNode[]): string {
   const counts = new Map<string, number>();
   for (const node of nodes) {
-    const match = /\/(services\/[^/]+)\/dist\/|\/(bench\/.+\.ts)$/.exec(node.callFrame.url);
+    const match = /\/(services\/[^/]+)\/dist\/|\/(bench\/.+\.[cm]?[jt]s)$/.exec(node.callFrame.url);
     const name = match?.[1] ?? match?.[2];
     if (name) counts.set(name, (counts.get(name) ?? 0) + 1);
   }

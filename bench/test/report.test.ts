@@ -1,11 +1,11 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { FIGURES, selectFigures } from "../report/figures.js";
-import { summarizeProfiles } from "../report/profiles.js";
+import { summarizeProfile, summarizeProfiles } from "../report/profiles.js";
 import { markdownReport, markdownTable, svgChart, withBenchTable, type BenchReport } from "../report/render.js";
 import { missingResult, resultOf } from "../report/results.js";
 
@@ -129,18 +129,45 @@ describe("benchmark report", () => {
   it("summarizes a real V8 CPU profile: the process it was, its CPU time, the frames with the most self time", () => {
     const dir = mkdtempSync(join(tmpdir(), "bench-profile-"));
     try {
-      // A bench script that burns CPU in a function of its own, profiled by V8 as `npm run bench -- --profile` does.
-      const script = join(ROOT, "bench/test/fixtures/busy-script.ts");
-      execFileSync(process.execPath, ["--cpu-prof", `--cpu-prof-dir=${dir}`, "--import", "tsx", script], { cwd: ROOT });
+      // A script that burns CPU in a function of its own, profiled by V8 as `npm run bench -- --profile` does.
+      execFileSync(process.execPath, ["--cpu-prof", `--cpu-prof-dir=${dir}`, join(ROOT, "bench/test/fixtures/busy-script.mjs")], { cwd: ROOT });
       const [summary] = summarizeProfiles(dir, ROOT);
-      expect(summary!.process).toBe("bench/test/fixtures/busy-script.ts");
+      expect(summary!.file.startsWith(relative(ROOT, dir))).toBe(true);
+      expect(summary!.process).toBe("bench/test/fixtures/busy-script.mjs");
       expect(summary!.seconds).toBeGreaterThan(0.1);
-      expect(summary!.top[0]!.frame).toMatch(/^spin bench\/test\/fixtures\/busy-script\.ts:\d+$/);
+      expect(summary!.top[0]!.frame).toMatch(/^spin bench\/test\/fixtures\/busy-script\.mjs:\d+$/);
       expect(summary!.top[0]!.share).toBeGreaterThan(0.3);
-      // The loader's own work (resolving, reading, compiling) is counted apart; the script's top-level spin is not loading.
-      expect(summary!.loadingSeconds).toBeGreaterThan(0);
-      expect(summary!.top.some((t) => t.frame.includes("node:internal/modules/"))).toBe(false);
       expect(summarizeProfiles(join(dir, "absent"), ROOT)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("counts Node's module loader apart, with what runs under it, but not code of ours a module runs at its top level", () => {
+    const dir = mkdtempSync(join(tmpdir(), "bench-profile-"));
+    try {
+      const frame = (id: number, functionName: string, url: string, children: number[] = []) => ({
+        id,
+        callFrame: { functionName, url, lineNumber: 0 },
+        children,
+      });
+      const nodes = [
+        frame(1, "(root)", "", [2, 6]),
+        frame(2, "import", "node:internal/modules/esm/loader", [3, 4]),
+        frame(3, "readFileUtf8", ""), // native, under the loader: loading
+        frame(4, "main", "file:///repo/services/profile/dist/main.mjs", [5]), // a module's top level: ours
+        frame(5, "compile", "node:internal/vm"), // Node's own, under our code: ours
+        frame(6, "(garbage collector)", ""),
+      ];
+      // Samples of 1 ms: 3 in the loader's native read, 5 in main, 1 in compile, 1 in the collector.
+      const samples = [3, 3, 3, 4, 4, 4, 4, 4, 5, 6];
+      const file = join(dir, "synthetic.cpuprofile");
+      writeFileSync(file, JSON.stringify({ nodes, samples, timeDeltas: samples.map(() => 1_000), startTime: 0, endTime: 10_000 }));
+      const summary = summarizeProfile(file, dir);
+      expect(summary.loadingSeconds).toBeCloseTo(0.003);
+      expect(summary.seconds).toBeCloseTo(0.007);
+      expect(summary.process).toBe("services/profile");
+      expect(summary.top.map((t) => t.frame)).toEqual(["main services/profile/dist/main.mjs:1", "compile node:internal/vm:1", "(garbage collector)"]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
