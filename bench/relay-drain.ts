@@ -31,7 +31,8 @@ const sampleHeaders = cloudEventHeaders({
 });
 
 const infra = await startBenchInfra();
-const nc = await connect({ servers: infra.nats.url });
+// Both sides publish on one connection, set as kit sets a service's (no async traces).
+const nc = await connect({ servers: infra.nats.url, noAsyncTraces: true });
 try {
   const jsm = await jetstreamManager(nc);
   const js = jetstream(nc);

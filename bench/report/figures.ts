@@ -65,7 +65,7 @@ export const FIGURES: Figure[] = [
     target_min: 0.5,
     bound: "PostgreSQL's CPU per drained row (the claim and the mark, 32-37 µs) on top of the same publishes the raw side makes.",
     tried:
-      "the ids of a claim and a mark as one bigint[] parameter (PostgreSQL 51-54 → 32-37 µs a row, drain 11.4-11.6k → 13.5-15.0k rows/s); publishing from the NOTIFY payload; dropping the published_at index (3-5 µs a row, not kept).",
+      "the ids of a claim and a mark as one bigint[] parameter (PostgreSQL 51-54 → 32-37 µs a row, drain 11.4-11.6k → 13.5-15.0k rows/s); publishing from the NOTIFY payload; dropping the published_at index (3-5 µs a row, not kept); no async traces on the NATS connection (relay 11.7-13.7k → 14.0-15.8k rows/s; the raw side, set the same way, 23-29k → 28-36k/s).",
     section: "P2: relay drain",
   },
   {

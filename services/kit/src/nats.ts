@@ -78,6 +78,11 @@ function connectionOptions(settings: NatsSettings): ConnectionOptions {
     ...(settings.tls ? { tls: { ...settings.tls } } : {}),
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
+    // nats.js otherwise builds an Error per request and per publish to JetStream,
+    // only to add the caller's stack should that request time out: 21% of the
+    // relay's process CPU in P2's profile (docs/performance.md, "P2: relay
+    // drain"). A timed-out request still says what timed out.
+    noAsyncTraces: true,
   };
 }
 
