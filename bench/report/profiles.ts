@@ -39,7 +39,11 @@ function frameName(node: ProfileNode): string {
   return where ? `${functionName || "(anonymous)"} ${where}:${lineNumber + 1}` : functionName || "(anonymous)";
 }
 
-/** The process a profile belongs to, from the code it ran: the service bundle or bench script most of its frames are in. */
+/**
+ * The process a profile belongs to, from the code it ran: a benchmark
+ * script of bench/ itself when one ran (its helpers in bench/support run in
+ * it too), else the service bundle or bench file most of its frames are in.
+ */
 function processOf(nodes: ProfileNode[]): string {
   const counts = new Map<string, number>();
   for (const node of nodes) {
@@ -47,7 +51,8 @@ function processOf(nodes: ProfileNode[]): string {
     const name = match?.[1] ?? match?.[2];
     if (name) counts.set(name, (counts.get(name) ?? 0) + 1);
   }
-  return [...counts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? "node";
+  const script = [...counts.keys()].find((name) => /^bench\/[^/]+\.[cm]?[jt]s$/.test(name));
+  return script ?? [...counts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? "node";
 }
 
 /**

@@ -167,6 +167,16 @@ describe("benchmark report", () => {
       expect(summary.loadingSeconds).toBeCloseTo(0.003);
       expect(summary.seconds).toBeCloseTo(0.007);
       expect(summary.process).toBe("services/profile");
+      // A bench script names its process, though its helpers in bench/support may have more frames.
+      const script = { ...JSON.parse(readFileSync(file, "utf8")) };
+      script.nodes.push(
+        frame(8, "start", "file:///repo/bench/support/infra.ts"),
+        frame(9, "stop", "file:///repo/bench/support/infra.ts"),
+        frame(10, "main", "file:///repo/bench/relay-drain.ts"),
+      );
+      script.nodes[0].children.push(8, 9, 10);
+      writeFileSync(file, JSON.stringify(script));
+      expect(summarizeProfile(file, dir).process).toBe("bench/relay-drain.ts");
       expect(summary.top.map((t) => t.frame)).toEqual(["main services/profile/dist/main.mjs:1", "compile node:internal/vm:1", "(garbage collector)"]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
