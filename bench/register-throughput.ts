@@ -17,7 +17,7 @@ import { AuthService } from "@acme/gen/acme/auth/v1/auth_service_pb";
 import { freePort, waitUntil } from "@acme/devstack";
 import { AUTH_THREADPOOL_SIZE } from "@acme/launcher/service-env";
 import { recordFigure } from "./report/results.js";
-import { median, rate, startBenchInfra } from "./support/infra.js";
+import { cpuProfileFlags, median, rate, startBenchInfra } from "./support/infra.js";
 import { ServiceProcesses } from "./support/service-processes.js";
 
 const ROUNDS = 3;
@@ -48,7 +48,7 @@ try {
   for (let round = 0; round < ROUNDS; round++) {
     // Not spawnSync: a blocked event loop would let the server close our idle keep-alive sockets.
     // The same hashing threads as auth: "same parameters and concurrency" (libuv's default four measured 112/s here, two 135/s).
-    const worker = await promisify(execFile)(process.execPath, ["--import", "tsx", WORKER, String(PER_ROUND), String(CONCURRENCY)], {
+    const worker = await promisify(execFile)(process.execPath, [...cpuProfileFlags(), "--import", "tsx", WORKER, String(PER_ROUND), String(CONCURRENCY)], {
       encoding: "utf8",
       env: { ...process.env, UV_THREADPOOL_SIZE: AUTH_THREADPOOL_SIZE },
     });
