@@ -41,7 +41,10 @@ for (const [i, script] of scripts.entries()) {
   if (profiling) rmSync(profileDir, { recursive: true, force: true });
   const outcome = await runScript(script, profiling ? profileDir : undefined);
   const recorded = readRecorded();
-  if (profiling) for (const f of figures) profiles[f.id] = summarizeProfiles(profileDir, root);
+  if (profiling) {
+    const summaries = summarizeProfiles(profileDir, root);
+    for (const f of figures) profiles[f.id] = summaries;
+  }
   for (const f of figures) {
     const found = recorded.find((r) => r.id === f.id);
     results.push(found ?? missingResult(f, outcome.ok ? `bench/${script}.ts did not report it` : `bench/${script}.ts ${outcome.why}`));

@@ -1,4 +1,4 @@
-import { FIGURES } from "./figures.js";
+import { figure } from "./figures.js";
 import type { ProfileSummary } from "./profiles.js";
 import type { BenchResult } from "./results.js";
 import { fmt } from "./results.js";
@@ -52,9 +52,15 @@ export function markdownReport(report: BenchReport, profiles: Record<string, Pro
 }
 
 function missSection(r: BenchResult, profiles: ProfileSummary[]): string[] {
-  const f = FIGURES.find((candidate) => candidate.id === r.id);
-  const lines = [`### ${r.id}: ${r.ratio?.toFixed(2)} against ${target(r)}`, ""];
-  if (f) lines.push(`What bounds it: ${f.bound}`, "", `Tried: ${f.tried} See [docs/performance.md](../docs/performance.md), “${f.section}”.`, "");
+  const f = figure(r.id);
+  const lines = [
+    `### ${r.id}: ${r.ratio?.toFixed(2)} against ${target(r)}`,
+    "",
+    `What bounds it: ${f.bound}`,
+    "",
+    `Tried: ${f.tried} See [docs/performance.md](../docs/performance.md), “${f.section}”.`,
+    "",
+  ];
   if (profiles.length) {
     lines.push("CPU profiles of this run, busiest process first; the frames with the most self time, Node's module loader left out:", "");
     for (const p of profiles) {

@@ -74,12 +74,14 @@ export function releaseMemory(gc: GcFunction): { ms: number; rssBeforeMb: number
  */
 export function releaseMemoryWhenIdle(logger: Logger, rule: IdleRule = DEFAULT_IDLE_RULE): { stop(): void } {
   const detector = new IdleDetector(rule);
-  const gc = exposedGc();
+  // Made on the first release, not at start: a service that is never quiet never needs it.
+  let gc: GcFunction | undefined;
   let last = process.cpuUsage();
   const timer = setInterval(() => {
     const used = process.cpuUsage(last);
     last = process.cpuUsage();
     if (!detector.sample(used.user + used.system, rule.checkEveryMs)) return;
+    gc ??= exposedGc();
     const released = releaseMemory(gc);
     logger.debug(
       { ms: Math.round(released.ms), rssBeforeMb: Math.round(released.rssBeforeMb), rssAfterMb: Math.round(released.rssAfterMb) },
